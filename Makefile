@@ -1,0 +1,98 @@
+# microcred: PostgreSQL extension (pg_extension/) and LTI 1.3 bridge (lti_bridge/)
+#
+#   make            build the extension and the bridge
+#   make install    install both (as root)
+#   make test       install missing Debian packages (as root), build, install,
+#                   run every test against a throwaway cluster
+#   make run        a local cluster under .run/ with the demo, until Ctrl-C
+#   make bench      benchmarks, printed as ratios measured in the same run
+#   make fuzz       build and briefly run the libFuzzer targets (clang)
+
+EXTENSION    = microcred
+EXTVERSION  := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" microcred.control)
+
+PG_CONFIG   ?= /usr/lib/postgresql/15/bin/pg_config
+PGXS        := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+
+# C of the extension: pure cores (no PostgreSQL headers, unit-tested and
+# fuzzed outside the server) and the SQL-callable layer.
+CORE_SRCS    =
+SQL_SRCS     = pg_extension/microcred.c
+MODULE_big   = microcred
+OBJS         = $(patsubst %.c,%.o,$(SQL_SRCS) $(CORE_SRCS))
+SCRIPT_PARTS = $(sort $(wildcard pg_extension/scripts/[0-9]*.sql))
+DATA_built   = microcred--$(EXTVERSION).sql
+REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+PG_CPPFLAGS  = -std=c11 -D_GNU_SOURCE -DMICROCRED_VERSION=\"$(EXTVERSION)\" -Ipg_extension
+SHLIB_LINK   = -lcrypto -lz
+EXTRA_CLEAN  = tests/bin
+
+.PHONY: deps test run bench fuzz unit bridge install-bridge clean-bridge
+
+ifneq ($(wildcard $(PGXS)),)
+include $(PGXS)
+override CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+else
+all install:
+	@echo "microcred: PostgreSQL 15 server development files are missing ($(PG_CONFIG) --pgxs)." >&2
+	@echo "Run 'make deps' as root (installs postgresql-server-dev-15 and the rest), or 'tests/deps.sh' to list what is missing." >&2
+	@exit 1
+endif
+
+# the install script: the numbered parts of pg_extension/scripts, in order
+microcred--$(EXTVERSION).sql: $(SCRIPT_PARTS) microcred.control
+	cat $(SCRIPT_PARTS) > $@
+
+all: bridge
+install: install-bridge
+
+bridge:
+	$(MAKE) -C lti_bridge VERSION=$(EXTVERSION)
+
+install-bridge:
+	$(MAKE) -C lti_bridge install VERSION=$(EXTVERSION)
+
+clean: clean-bridge
+clean-bridge:
+	$(MAKE) -C lti_bridge clean
+
+# unit tests and conformance drivers of the pure cores (tests/unit, tests/conformance)
+UNIT_CFLAGS  = -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Ipg_extension
+UNIT_LIBS    = -lcrypto -lz -ljansson
+UNIT_PROGS   = $(patsubst tests/unit/%.c,tests/bin/%,$(wildcard tests/unit/*.c)) \
+               $(patsubst tests/conformance/%.c,tests/bin/%,$(wildcard tests/conformance/*.c))
+
+tests/bin/%: tests/unit/%.c $(CORE_SRCS) $(wildcard pg_extension/*.h)
+	@mkdir -p tests/bin
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRCS) $(UNIT_LIBS)
+
+tests/bin/%: tests/conformance/%.c $(CORE_SRCS) $(wildcard pg_extension/*.h)
+	@mkdir -p tests/bin
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRCS) $(UNIT_LIBS)
+
+unit: $(UNIT_PROGS)
+
+deps:
+	tests/deps.sh
+
+test:
+	tests/deps.sh
+	$(MAKE) all unit
+	$(MAKE) install
+	tests/run_tests.sh $(REGRESS)
+
+run:
+	tests/deps.sh
+	$(MAKE) all
+	$(MAKE) install
+	tests/run_demo.sh
+
+bench:
+	tests/deps.sh bench
+	$(MAKE) all
+	$(MAKE) install
+	tests/bench.sh
+
+fuzz:
+	tests/deps.sh fuzz
+	tests/fuzz/run.sh

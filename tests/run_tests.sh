@@ -1,0 +1,124 @@
+#!/bin/bash
+# tests/run_tests.sh SUITE...: run every microcred test against a throwaway
+# cluster and print a closing line "N passed, N failed".
+#
+#   1. pg_regress suites (sql/ + expected/) against a fresh cluster
+#   2. unit tests and conformance drivers (tests/bin/*, TAP output)
+#   3. shell tests (tests/t/*.sh, TAP output), which get the cluster too
+#
+# The cluster lives in a temporary directory and is stopped on every exit.
+set -u
+cd "$(dirname "$0")/.."
+top=$(pwd)
+. tests/lib/cluster.sh
+
+tmp=$(mktemp -d /tmp/microcred-test.XXXXXX)
+chmod 755 "$tmp"
+cleanup() {
+    cluster_stop "$tmp/pg"
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+passed=0
+failed=0
+skipped=0
+failures=()
+
+# TAP: count "ok"/"not ok" lines of one program's output
+count_tap() {
+    name=$1
+    out=$2
+    rc=$3
+    p=$(grep -E '^ok [0-9]+' "$out" | grep -vc '# SKIP' || true)
+    s=$(grep -E '^ok [0-9]+' "$out" | grep -c '# SKIP' || true)
+    f=$(grep -cE '^not ok [0-9]+' "$out" || true)
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1
+    fi
+    passed=$((passed + p))
+    skipped=$((skipped + s))
+    failed=$((failed + f))
+    if [ "$f" -gt 0 ]; then
+        failures+=("$name")
+        echo "--- $name: $f failed"
+        grep -E '^not ok|^#' "$out" | head -40
+    else
+        printf '%-40s %4d passed' "$name" "$p"
+        [ "$s" -gt 0 ] && printf ', %d skipped' "$s"
+        printf '\n'
+    fi
+}
+
+echo "== throwaway cluster in $tmp/pg (OS user $CLUSTER_OSUSER)"
+cluster_init "$tmp/pg" || exit 1
+# a key-encryption key for the tests, readable only by the server's OS user
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/pg/kek.hex"
+chmod 600 "$tmp/pg/kek.hex"
+[ "$(id -u)" -eq 0 ] && chown "$CLUSTER_OSUSER" "$tmp/pg/kek.hex"
+echo "microcred.kek_file = '$tmp/pg/kek.hex'" >>"$tmp/pg/data/postgresql.conf"
+cluster_start "$tmp/pg" || exit 1
+
+# 1. pg_regress
+if [ $# -gt 0 ]; then
+    echo "== pg_regress: $*"
+    mkdir -p "$tmp/regress"
+    "$PG_PKGLIBDIR/pgxs/src/test/regress/pg_regress" \
+        --inputdir="$top" --outputdir="$tmp/regress" --bindir="$PG_BINDIR" \
+        --host="$PGHOST" --port="$PGPORT" --user=postgres \
+        --dbname=microcred_regression "$@" >"$tmp/regress/out.txt" 2>&1
+    rc=$?
+    cat "$tmp/regress/out.txt" | grep -E '^(ok|not ok|test|     ) ' || cat "$tmp/regress/out.txt"
+    p=$(grep -E '\.\.\. ok|^ok ' "$tmp/regress/out.txt" | wc -l)
+    f=$(grep -E '\.\.\. FAILED|^not ok |\.\.\. failed' "$tmp/regress/out.txt" | wc -l)
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$f" -gt 0 ]; then
+        failures+=("pg_regress")
+        if [ -f "$tmp/regress/regression.diffs" ]; then
+            cp "$tmp/regress/regression.diffs" "$top/regression.diffs"
+            rm -rf "$top/results"; cp -r "$tmp/regress/results" "$top/results"
+            head -150 "$top/regression.diffs"
+            echo "(full diff in regression.diffs, actual output in results/)"
+        fi
+    fi
+fi
+
+# 2. unit tests and conformance drivers
+if ls tests/bin/* >/dev/null 2>&1; then
+    echo "== unit and conformance tests"
+    for prog in tests/bin/*; do
+        [ -x "$prog" ] || continue
+        name=$(basename "$prog")
+        "$prog" tests/data >"$tmp/$name.out" 2>&1
+        count_tap "$name" "$tmp/$name.out" $?
+    done
+fi
+
+# 3. shell tests against the running cluster
+if ls tests/t/*.sh >/dev/null 2>&1; then
+    echo "== shell tests"
+    for t in tests/t/*.sh; do
+        name=$(basename "$t" .sh)
+        TEST_TMP="$tmp" bash "$t" >"$tmp/$name.out" 2>&1
+        count_tap "$name" "$tmp/$name.out" $?
+    done
+fi
+
+echo
+if [ ${#failures[@]} -gt 0 ]; then
+    echo "failed: ${failures[*]}"
+fi
+if [ $((passed + failed)) -eq 0 ]; then
+    echo "no test ran"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+if [ "$skipped" -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]
