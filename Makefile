@@ -16,8 +16,11 @@ PGXS        := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 
 # C of the extension: pure cores (no PostgreSQL headers, unit-tested and
 # fuzzed outside the server) and the SQL-callable layer.
-CORE_SRCS    =
-SQL_SRCS     = pg_extension/microcred.c
+CORE_SRCS    = pg_extension/mcjson.c pg_extension/multibase.c pg_extension/mccrypto.c \
+               pg_extension/jws.c pg_extension/di.c pg_extension/vc.c \
+               pg_extension/rdf.c pg_extension/nquads.c pg_extension/rdfc.c pg_extension/jsonld.c
+SQL_SRCS     = pg_extension/microcred.c pg_extension/json_sql.c pg_extension/keys_sql.c \
+               pg_extension/proof_sql.c pg_extension/document_sql.c pg_extension/rdf_sql.c
 MODULE_big   = microcred
 OBJS         = $(patsubst %.c,%.o,$(SQL_SRCS) $(CORE_SRCS))
 SCRIPT_PARTS = $(sort $(wildcard pg_extension/scripts/[0-9]*.sql))
@@ -39,6 +42,10 @@ all install:
 	@exit 1
 endif
 
+# the bundled JSON-LD contexts as an install-script part (generated, committed)
+pg_extension/scripts/65_contexts.sql: pg_extension/contexts/to_sql.sh pg_extension/contexts/urls.txt $(wildcard pg_extension/contexts/*.json*)
+	pg_extension/contexts/to_sql.sh > $@
+
 # the install script: the numbered parts of pg_extension/scripts, in order
 microcred--$(EXTVERSION).sql: $(SCRIPT_PARTS) microcred.control
 	cat $(SCRIPT_PARTS) > $@
@@ -58,7 +65,7 @@ clean-bridge:
 
 # unit tests and conformance drivers of the pure cores (tests/unit, tests/conformance)
 UNIT_CFLAGS  = -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Ipg_extension
-UNIT_LIBS    = -lcrypto -lz -ljansson
+UNIT_LIBS    = -lcrypto -lz -ljansson -lm
 UNIT_PROGS   = $(patsubst tests/unit/%.c,tests/bin/%,$(wildcard tests/unit/*.c)) \
                $(patsubst tests/conformance/%.c,tests/bin/%,$(wildcard tests/conformance/*.c))
 
@@ -70,7 +77,15 @@ tests/bin/%: tests/conformance/%.c $(CORE_SRCS) $(wildcard pg_extension/*.h)
 	@mkdir -p tests/bin
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRCS) $(UNIT_LIBS)
 
-unit: $(UNIT_PROGS)
+# every fuzz target is also replayed over its corpus by make test
+FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+REPLAY_PROGS = $(patsubst %,tests/bin/replay_%,$(FUZZ_TARGETS))
+
+tests/bin/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(CORE_SRCS) $(wildcard pg_extension/*.h)
+	@mkdir -p tests/bin
+	$(CC) $(UNIT_CFLAGS) -DCORPUS_DIR=\"$(CURDIR)/tests/fuzz/corpus/$*\" -o $@ $< tests/fuzz/replay.c $(CORE_SRCS) $(UNIT_LIBS)
+
+unit: $(UNIT_PROGS) $(REPLAY_PROGS)
 
 deps:
 	tests/deps.sh

@@ -50,3 +50,11 @@ SELECT microcred.add_learner(
     given_name   => 'Aoife', family_name => 'Murphy',
     student_id   => 'D2026-0042',
     name_in_credential => true);
+
+-- an Ed25519 key (sealed under the cluster's key-encryption key) and a credential
+SELECT microcred.generate_key('demo-uas');
+SELECT microcred.issue('demo-uas/GDPR-NURSE',
+    (SELECT id FROM microcred.learner WHERE email = 'aoife.murphy@student.demo-uas.example'),
+    grade => 'Distinction',
+    evidence => '[{"id": "https://lms.demo-uas.example/mod/assign/view.php?id=17", "name": "Ward data-protection audit"}]',
+    idempotency_key => 'demo:GDPR-NURSE:D2026-0042');

@@ -48,6 +48,14 @@ psql -X -d microcred -c "SELECT code, title, ects, eqf_level, qf_ehea_cycle, ass
 echo "== its learners"
 psql -X -d microcred -c "SELECT id, given_name, family_name, email, student_id FROM microcred.learner"
 
+echo "== the demo credential, as issued (Open Badges 3.0, eddsa-jcs-2022)"
+psql -X -At -d microcred -c "SELECT jsonb_pretty(document) FROM microcred.issued_credential WHERE idempotency_key = 'demo:GDPR-NURSE:D2026-0042'"
+echo
+echo "== and its verification"
+psql -X -d microcred -c "SELECT v.valid, v.trusted, v.format, v.cryptosuite, c->>'check' AS check, c->>'result' AS result, c->>'reason' AS reason
+  FROM microcred.issued_credential ic, microcred.verify(ic.document) v, jsonb_array_elements(v.checks) c
+ WHERE ic.idempotency_key = 'demo:GDPR-NURSE:D2026-0042'"
+
 echo "microcred is running. Connect with:"
 echo
 echo "    psql -h $dir -p $CLUSTER_PORT -U postgres microcred"

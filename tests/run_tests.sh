@@ -92,7 +92,7 @@ if ls tests/bin/* >/dev/null 2>&1; then
     for prog in tests/bin/*; do
         [ -x "$prog" ] || continue
         name=$(basename "$prog")
-        "$prog" tests/data >"$tmp/$name.out" 2>&1
+        "$prog" >"$tmp/$name.out" 2>&1
         count_tap "$name" "$tmp/$name.out" $?
     done
 fi

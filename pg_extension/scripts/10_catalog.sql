@@ -477,6 +477,7 @@ CREATE TABLE microcred.issued_credential (
     FOREIGN KEY (issuer_id, credential_type_id) REFERENCES microcred.credential_type (issuer_id, id),
     FOREIGN KEY (issuer_id, learner_id) REFERENCES microcred.learner (issuer_id, id)
 );
+ALTER TABLE microcred.issued_credential ALTER COLUMN document SET COMPRESSION lz4;  -- pglz costs more than signing
 CREATE INDEX issued_credential_learner ON microcred.issued_credential (issuer_id, learner_id);
 CREATE INDEX issued_credential_type ON microcred.issued_credential (issuer_id, credential_type_id);
 COMMENT ON TABLE microcred.issued_credential IS

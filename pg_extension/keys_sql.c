@@ -1,0 +1,408 @@
+/*-------------------------------------------------------------------------
+ *
+ * keys_sql.c
+ *	  Key custody inside the backend: the key-encryption key (KEK) read from
+ *	  the file named by microcred.kek_file, key generation and sealing, a
+ *	  per-backend cache of unsealed signing keys, and the public key formats
+ *	  (Multikey, JWK, did:key) as SQL functions.
+ *
+ * Private keys exist in plaintext only inside OpenSSL objects in this
+ * process.  They are sealed with AES-256-GCM under the KEK before they reach
+ * a table (the additional authenticated data binds a sealed key to its key
+ * id and issuer, so a sealed blob copied to another row does not open), no
+ * function returns them, and no message mentions them.  The KEK itself is
+ * never visible to SQL and is wiped when the backend exits.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "storage/ipc.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/uuid.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include "mc_sql.h"
+#include "mccrypto.h"
+#include "multibase.h"
+
+#define KEY_CACHE_MAX	256
+
+typedef struct KeyCacheEntry
+{
+	pg_uuid_t	key_id;			/* hash key */
+	unsigned char sealed_hash[MCC_SHA256_LEN];
+	mcc_key    *key;
+} KeyCacheEntry;
+
+static unsigned char kek[MCC_KEK_LEN];
+static char *kek_loaded_from = NULL;	/* TopMemoryContext; NULL = no KEK */
+static HTAB *key_cache = NULL;
+static bool exit_hook_set = false;
+
+/* drop every cached private key */
+static void
+key_cache_clear(void)
+{
+	HASH_SEQ_STATUS seq;
+	KeyCacheEntry *e;
+
+	if (key_cache == NULL)
+		return;
+	hash_seq_init(&seq, key_cache);
+	while ((e = (KeyCacheEntry *) hash_seq_search(&seq)) != NULL)
+		mcc_key_free(e->key);
+	hash_destroy(key_cache);
+	key_cache = NULL;
+}
+
+/* backend exit: wipe the KEK and free the cached keys */
+static void
+keys_at_exit(int code, Datum arg)
+{
+	key_cache_clear();
+	OPENSSL_cleanse(kek, sizeof(kek));
+}
+
+/* make sure the KEK named by microcred.kek_file is loaded, or raise */
+static void
+load_kek(void)
+{
+	mcj_error	err;
+
+	if (!exit_hook_set)
+	{
+		on_proc_exit(keys_at_exit, (Datum) 0);
+		exit_hook_set = true;
+	}
+	if (microcred_kek_file == NULL || microcred_kek_file[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no key-encryption key is configured"),
+				 errdetail("The setting microcred.kek_file is empty, so issuer private keys cannot be protected."),
+				 errhint("Create a key file readable only by the server's OS user, e.g. "
+						 "head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n' > /etc/postgresql/15/main/microcred.kek; "
+						 "chown postgres: microcred.kek; chmod 600 microcred.kek; "
+						 "then set microcred.kek_file to its path in postgresql.conf and reload.")));
+	if (kek_loaded_from != NULL && strcmp(kek_loaded_from, microcred_kek_file) == 0)
+		return;
+
+	/* a different (or first) KEK: nothing unsealed under another one survives */
+	key_cache_clear();
+	if (kek_loaded_from != NULL)
+	{
+		pfree(kek_loaded_from);
+		kek_loaded_from = NULL;
+	}
+	if (!mcc_kek_read_file(microcred_kek_file, kek, &err))
+	{
+		OPENSSL_cleanse(kek, sizeof(kek));
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIG_FILE_ERROR),
+				 errmsg("cannot use the key-encryption key file \"%s\": %s", microcred_kek_file, err.message),
+				 errhint("The file must hold 32 random bytes as 64 hexadecimal characters, be owned by the server's OS user and have mode 0600.")));
+	}
+	kek_loaded_from = MemoryContextStrdup(TopMemoryContext, microcred_kek_file);
+}
+
+/* additional authenticated data binding a sealed key to its id and issuer */
+static void
+sealed_aad(const pg_uuid_t *key_id, const pg_uuid_t *issuer_id, unsigned char aad[48])
+{
+	memcpy(aad, "microcred-key-v1", 16);
+	memcpy(aad + 16, key_id->data, UUID_LEN);
+	memcpy(aad + 32, issuer_id->data, UUID_LEN);
+}
+
+/* raise for a failed crypto call, with a message that carries no secret */
+static void
+crypto_error(const char *what, const mcj_error *err)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+			 errmsg("%s: %s", what, err->message)));
+}
+
+/* reset callback: free an mcc_key when its memory context goes away */
+static void
+free_key_callback(void *arg)
+{
+	mcc_key_free((mcc_key *) arg);
+}
+
+/* hand an mcc_key to the current memory context: freed with it, also on error */
+mcc_key *
+mc_key_track(mcc_key *key)
+{
+	MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
+
+	cb->func = free_key_callback;
+	cb->arg = key;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+	return key;
+}
+
+/*
+ * The private key of key_id, unsealed once per backend and cached.  The
+ * cache entry is keyed by key id and checked against a hash of the sealed
+ * blob, so a re-sealed key is reloaded.  The key stays owned by the cache.
+ */
+mcc_key *
+mc_signing_key(const pg_uuid_t *key_id, const pg_uuid_t *issuer_id, const bytea *sealed)
+{
+	unsigned char h[MCC_SHA256_LEN];
+	unsigned char aad[48];
+	KeyCacheEntry *e;
+	bool		found;
+	mcc_key    *key;
+	mcj_error	err;
+
+	load_kek();
+	if (key_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(pg_uuid_t);
+		ctl.entrysize = sizeof(KeyCacheEntry);
+		key_cache = hash_create("microcred signing keys", 64, &ctl, HASH_ELEM | HASH_BLOBS);
+	}
+	mcc_sha256(VARDATA_ANY(sealed), VARSIZE_ANY_EXHDR(sealed), h);
+	e = (KeyCacheEntry *) hash_search(key_cache, key_id, HASH_FIND, NULL);
+	if (e != NULL && memcmp(e->sealed_hash, h, sizeof(h)) == 0)
+		return e->key;
+
+	sealed_aad(key_id, issuer_id, aad);
+	key = mcc_key_unseal((const unsigned char *) VARDATA_ANY(sealed), VARSIZE_ANY_EXHDR(sealed),
+						 kek, aad, sizeof(aad), &err);
+	if (key == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("signing key %s cannot be opened", DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(key_id)))),
+				 errdetail("%s", err.message),
+				 errhint("The key was sealed under another key-encryption key, or its row was altered; check microcred.kek_file.")));
+
+	if (hash_get_num_entries(key_cache) >= KEY_CACHE_MAX && e == NULL)
+	{
+		key_cache_clear();
+		return mc_signing_key(key_id, issuer_id, sealed);
+	}
+	e = (KeyCacheEntry *) hash_search(key_cache, key_id, HASH_ENTER, &found);
+	if (found)
+		mcc_key_free(e->key);
+	memcpy(e->sealed_hash, h, sizeof(h));
+	e->key = key;
+	return key;
+}
+
+/* the formats of a public key as a tuple of the given descriptor */
+static HeapTuple
+public_formats_tuple(TupleDesc tupdesc, mcj_arena *arena, mcc_key *key, Datum first, bool have_first)
+{
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false, false, false};
+	mcj_error	err;
+	size_t		derlen;
+	unsigned char *der;
+	char	   *multikey = NULL;
+	char	   *did = NULL;
+	mcj_value  *jwk;
+	char	   *thumb;
+	int			i = 0;
+	bytea	   *spki;
+
+	if (have_first)
+		values[i++] = first;
+	der = mcc_key_spki_der(arena, key, &derlen, &err);
+	if (der == NULL)
+		crypto_error("cannot export public key", &err);
+	spki = palloc(VARHDRSZ + derlen);
+	SET_VARSIZE(spki, VARHDRSZ + derlen);
+	memcpy(VARDATA(spki), der, derlen);
+
+	jwk = mcc_key_jwk(arena, key, &err);
+	if (jwk == NULL)
+		crypto_error("cannot export public key as JWK", &err);
+	thumb = mcc_jwk_thumbprint_b64(arena, jwk, &err);
+	if (thumb == NULL)
+		crypto_error("cannot compute JWK thumbprint", &err);
+	mcj_object_set(arena, jwk, "kid", mcj_cstring(arena, thumb));
+	if (mcc_key_type(key) != MCC_KEY_RSA)
+	{
+		multikey = mcc_key_multikey(arena, key, &err);
+		if (multikey == NULL)
+			crypto_error("cannot export public key as Multikey", &err);
+		did = mcc_key_did_key(arena, key, &err);
+		if (did == NULL)
+			crypto_error("cannot export public key as did:key", &err);
+	}
+	values[i++] = PointerGetDatum(spki);
+	if (multikey)
+		values[i] = CStringGetTextDatum(multikey);
+	else
+		nulls[i] = true;
+	i++;
+	values[i++] = JsonbPGetDatum(mc_to_jsonb(jwk));
+	if (did)
+		values[i] = CStringGetTextDatum(did);
+	else
+		nulls[i] = true;
+	i++;
+	/* the fragment of the verification method: Multikey, or the JWK thumbprint for RSA */
+	values[i++] = CStringGetTextDatum(multikey ? multikey : thumb);
+	return heap_form_tuple(tupdesc, values, nulls);
+}
+
+PG_FUNCTION_INFO_V1(microcred_key_generate);
+
+/*
+ * microcred._key_generate(key_id uuid, issuer_id uuid, algorithm text,
+ *   OUT sealed_private bytea, OUT public_key bytea, OUT public_key_multibase text,
+ *   OUT public_jwk jsonb, OUT did_key text, OUT fragment text)
+ */
+Datum
+microcred_key_generate(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *key_id = PG_GETARG_UUID_P(0);
+	pg_uuid_t  *issuer_id = PG_GETARG_UUID_P(1);
+	char	   *alg = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	TupleDesc	tupdesc;
+	mcc_keytype type;
+	mcc_key    *key;
+	mcj_arena  *arena;
+	mcj_error	err;
+	unsigned char aad[48];
+	unsigned char *sealed;
+	size_t		sealedlen;
+	bytea	   *sealed_datum;
+	HeapTuple	tuple;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	if (strcmp(alg, "Ed25519") == 0)
+		type = MCC_KEY_ED25519;
+	else if (strcmp(alg, "P-256") == 0)
+		type = MCC_KEY_P256;
+	else if (strcmp(alg, "RSA") == 0)
+		type = MCC_KEY_RSA;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("key algorithm \"%s\" is not supported", alg),
+				 errhint("Use 'Ed25519' (Data Integrity proofs, VC-JOSE EdDSA), 'P-256' (ES256 JWTs) or 'RSA' (RS256 Open Badges JWTs).")));
+
+	load_kek();
+	key = mcc_key_generate(type, &err);
+	if (key == NULL)
+		crypto_error("key generation failed", &err);
+	mc_key_track(key);
+
+	arena = mc_arena();
+	sealed_aad(key_id, issuer_id, aad);
+	sealed = mcc_key_seal(arena, key, kek, aad, sizeof(aad), &sealedlen, &err);
+	if (sealed == NULL)
+		crypto_error("cannot seal the new private key", &err);
+	sealed_datum = palloc(VARHDRSZ + sealedlen);
+	SET_VARSIZE(sealed_datum, VARHDRSZ + sealedlen);
+	memcpy(VARDATA(sealed_datum), sealed, sealedlen);
+
+	tupdesc = BlessTupleDesc(tupdesc);
+	tuple = public_formats_tuple(tupdesc, arena, key, PointerGetDatum(sealed_datum), true);
+	PG_RETURN_DATUM(HeapTupleGetDatum(tuple));
+}
+
+/* a public key from SPKI DER, tracked by the current memory context */
+mcc_key *
+mc_public_key_from_spki(const bytea *spki)
+{
+	mcj_error	err;
+	mcc_key    *key = mcc_key_from_spki_der((const unsigned char *) VARDATA_ANY(spki),
+											VARSIZE_ANY_EXHDR(spki), &err);
+
+	if (key == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("public key is not a valid Ed25519, P-256 or RSA key: %s", err.message)));
+	return mc_key_track(key);
+}
+
+PG_FUNCTION_INFO_V1(microcred_public_key_info);
+
+/*
+ * microcred.public_key_info(public_key bytea, OUT algorithm text, ...): the
+ * formats of a public key given as SPKI DER.
+ */
+Datum
+microcred_public_key_info(PG_FUNCTION_ARGS)
+{
+	bytea	   *spki = PG_GETARG_BYTEA_PP(0);
+	TupleDesc	tupdesc;
+	mcc_key    *key;
+	mcj_arena  *arena;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	key = mc_public_key_from_spki(spki);
+	arena = mc_arena();
+	tupdesc = BlessTupleDesc(tupdesc);
+	PG_RETURN_DATUM(HeapTupleGetDatum(public_formats_tuple(tupdesc, arena, key,
+														   CStringGetTextDatum(mcc_key_type(key) == MCC_KEY_ED25519 ? "Ed25519" :
+																			   mcc_key_type(key) == MCC_KEY_P256 ? "P-256" : "RSA"),
+														   true)));
+}
+
+/* a public key from Multikey, did:key or JWK text, or NULL with err */
+mcc_key *
+mc_public_key_from_text(mcj_arena *arena, const char *s, size_t len, mcj_error *err)
+{
+	if (len > 8 && strncmp(s, "did:key:", 8) == 0)
+		return mcc_key_from_did_key(s, len, err);
+	if (len > 0 && s[0] == 'z')
+		return mcc_key_from_multikey(s, len, err);
+	if (len > 0 && s[0] == '{')
+	{
+		mcj_value  *jwk = mcj_parse(arena, s, len, NULL, err);
+
+		return jwk ? mcc_key_from_jwk(jwk, err) : NULL;
+	}
+	snprintf(err->message, sizeof(err->message),
+			 "expected a publicKeyMultibase (z...), a did:key or a JWK");
+	return NULL;
+}
+
+PG_FUNCTION_INFO_V1(microcred_public_key_parse);
+
+/* microcred.public_key(text) RETURNS bytea: SPKI DER of a Multikey, did:key or JWK */
+Datum
+microcred_public_key_parse(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	mcj_arena  *arena = mc_arena();
+	mcj_error	err;
+	mcc_key    *key;
+	unsigned char *der;
+	size_t		derlen;
+	bytea	   *result;
+
+	key = mc_public_key_from_text(arena, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &err);
+	if (key == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("public key cannot be read: %s", err.message),
+				 errhint("Give a publicKeyMultibase (z6Mk... for Ed25519, zDn... for P-256), a did:key, or a JWK as JSON text.")));
+	mc_key_track(key);
+	der = mcc_key_spki_der(arena, key, &derlen, &err);
+	if (der == NULL)
+		crypto_error("cannot export public key", &err);
+	result = palloc(VARHDRSZ + derlen);
+	SET_VARSIZE(result, VARHDRSZ + derlen);
+	memcpy(VARDATA(result), der, derlen);
+	PG_RETURN_BYTEA_P(result);
+}

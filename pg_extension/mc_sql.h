@@ -1,0 +1,54 @@
+/*-------------------------------------------------------------------------
+ *
+ * mc_sql.h
+ *	  Declarations shared by the SQL-callable layer of microcred (the files
+ *	  that include postgres.h): arenas in memory contexts, jsonb <->
+ *	  mcj_value, key custody, and limits.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MC_SQL_H
+#define MC_SQL_H
+
+#include "postgres.h"
+
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "utils/uuid.h"
+
+#include "di.h"
+#include "mccrypto.h"
+#include "mcjson.h"
+
+/* limits on untrusted documents */
+#define MC_JSON_MAX_DEPTH	128
+#define MC_JSON_MAX_BYTES	(8 * 1024 * 1024)
+
+/* json_sql.c */
+extern mcj_arena *mc_arena(void);
+extern mcj_arena *mc_arena_in(MemoryContext context);
+extern mcj_value *mc_from_jsonb(mcj_arena *arena, Jsonb *jb, const char *what);
+extern Jsonb *mc_to_jsonb(const mcj_value *v);
+extern mcj_value *mc_parse_text(mcj_arena *arena, const char *text, size_t len, const char *what);
+extern text *mc_jcs_text(mcj_arena *arena, const mcj_value *v, const char *what);
+
+/* keys_sql.c */
+extern mcc_key *mc_key_track(mcc_key *key);
+extern mcc_key *mc_signing_key(const pg_uuid_t *key_id, const pg_uuid_t *issuer_id, const bytea *sealed);
+extern mcc_key *mc_public_key_from_spki(const bytea *spki);
+extern mcc_key *mc_public_key_from_text(mcj_arena *arena, const char *s, size_t len, mcj_error *err);
+
+/* proof_sql.c */
+extern mcj_value *mc_sign_document(mcj_arena *arena, mcj_value *unsecured, const char *suite,
+								   mcc_key *key, const char *vm, TimestampTz created);
+
+/* rdf_sql.c */
+extern di_rdfc_fn mc_rdfc_callback(void);
+extern text *mc_rdfc_text(mcj_arena *arena, const mcj_value *v, const char *what);
+
+/* microcred.c */
+extern char *microcred_kek_file;
+
+#endif							/* MC_SQL_H */

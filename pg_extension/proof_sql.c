@@ -1,0 +1,501 @@
+/*-------------------------------------------------------------------------
+ *
+ * proof_sql.c
+ *	  SQL-callable signing and verification: Data Integrity proofs and JWT
+ *	  envelopes of issued credentials, and microcred.verify() /
+ *	  microcred.verify_jwt() for any credential, ours or another issuer's.
+ *
+ * The cores are di.c (proofs) and vc.c (verification checks, JWT forms);
+ * this file converts values, supplies the signing key from the per-backend
+ * cache (keys_sql.c), looks registered keys up with SPI, and turns results
+ * into microcred.verification rows.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <time.h>
+
+#include "access/htup_details.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "commands/trigger.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/timestamp.h"
+
+#include "di.h"
+#include "mc_sql.h"
+#include "vc.h"
+
+#define MC_LOOKUP_KEY_MAX 512
+
+/* the RDF canonicalizer for eddsa-rdfc-2022 (rdf_sql.c) */
+static di_canon
+canon_for_backend(void)
+{
+	di_canon	c;
+
+	c.rdfc = mc_rdfc_callback();
+	c.rdfc_ctx = NULL;
+	return c;
+}
+
+/* seconds since the epoch of a timestamptz */
+static time_t
+to_time_t(TimestampTz ts)
+{
+	return (time_t) timestamptz_to_time_t(ts);
+}
+
+/* secure a document with a DataIntegrityProof made with key, or raise */
+mcj_value *
+mc_sign_document(mcj_arena *arena, mcj_value *unsecured, const char *suite, mcc_key *key,
+				 const char *vm, TimestampTz created)
+{
+	mcj_value  *options;
+	mcj_value  *secured;
+	mcj_error	err;
+	di_canon	canon = canon_for_backend();
+	char		ts[32];
+	struct tm	tm;
+	time_t		t = to_time_t(created);
+
+	if (di_suite_from_name(suite) == DI_SUITE_UNKNOWN)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cryptosuite \"%s\" is not supported", suite),
+				 errhint("Use 'eddsa-rdfc-2022' or 'eddsa-jcs-2022'.")));
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	options = mcj_object(arena);
+	mcj_object_set(arena, options, "type", mcj_cstring(arena, "DataIntegrityProof"));
+	mcj_object_set(arena, options, "cryptosuite", mcj_cstring(arena, suite));
+	mcj_object_set(arena, options, "created", mcj_cstring(arena, ts));
+	mcj_object_set(arena, options, "verificationMethod", mcj_cstring(arena, vm));
+	mcj_object_set(arena, options, "proofPurpose", mcj_cstring(arena, "assertionMethod"));
+
+	secured = di_add_proof(arena, &canon, unsecured, options, key, &err);
+	if (secured == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot sign the credential with %s: %s", suite, err.message)));
+	return secured;
+}
+
+PG_FUNCTION_INFO_V1(microcred_sign_di);
+
+/*
+ * microcred._sign_di(document jsonb, cryptosuite text, key_id uuid, issuer_id uuid,
+ *                    sealed bytea, verification_method text, created timestamptz)
+ */
+Datum
+microcred_sign_di(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
+	char	   *suite = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	pg_uuid_t  *key_id = PG_GETARG_UUID_P(2);
+	pg_uuid_t  *issuer_id = PG_GETARG_UUID_P(3);
+	bytea	   *sealed = PG_GETARG_BYTEA_PP(4);
+	char	   *vm = text_to_cstring(PG_GETARG_TEXT_PP(5));
+	mcj_arena  *arena = mc_arena();
+	mcc_key    *key = mc_signing_key(key_id, issuer_id, sealed);
+
+	PG_RETURN_JSONB_P(mc_to_jsonb(mc_sign_document(arena, mc_from_jsonb(arena, doc, "credential"),
+												   suite, key, vm, PG_GETARG_TIMESTAMPTZ(6))));
+}
+
+PG_FUNCTION_INFO_V1(microcred_sign_jwt);
+
+/*
+ * microcred._sign_jwt(document jsonb, form text, key_id uuid, issuer_id uuid,
+ *                     sealed bytea, alg text, kid text) RETURNS text
+ */
+Datum
+microcred_sign_jwt(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
+	char	   *form = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	pg_uuid_t  *key_id = PG_GETARG_UUID_P(2);
+	pg_uuid_t  *issuer_id = PG_GETARG_UUID_P(3);
+	bytea	   *sealed = PG_GETARG_BYTEA_PP(4);
+	char	   *algname = text_to_cstring(PG_GETARG_TEXT_PP(5));
+	char	   *kid = text_to_cstring(PG_GETARG_TEXT_PP(6));
+	mcj_arena  *arena;
+	mcc_key    *key;
+	mcc_alg		alg = mcc_alg_from_name(algname, strlen(algname));
+	mcj_error	err;
+	char	   *token;
+
+	if (strcmp(form, "ob-jwt") != 0 && strcmp(form, "vc-jwt") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("JWT form \"%s\" is not supported", form),
+				 errhint("Use 'ob-jwt' (Open Badges 3.0) or 'vc-jwt' (W3C VC-JOSE).")));
+	key = mc_signing_key(key_id, issuer_id, sealed);
+	if (!mcc_key_check_alg(key, alg, &err))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("key cannot sign %s: %s", algname, err.message)));
+	arena = mc_arena();
+	token = vc_sign_jwt(arena, mc_from_jsonb(arena, doc, "credential"),
+						strcmp(form, "ob-jwt") == 0, key, alg, kid, &err);
+	if (token == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("cannot sign the JWT: %s", err.message)));
+	PG_RETURN_TEXT_P(cstring_to_text(token));
+}
+
+/* lookup context: the memory context of the verification */
+typedef struct lookup_ctx
+{
+	MemoryContext outer;
+} lookup_ctx;
+
+/*
+ * Registered keys by (issuer, verification method), cached per backend.  A
+ * statement trigger on the key tables sends a relcache invalidation for
+ * them (microcred._keys_changed), and any relcache invalidation empties this
+ * cache, so a retired or newly trusted key is seen by every backend at the
+ * next verification after commit.
+ */
+typedef struct RegisteredKey
+{
+	char		name[MC_LOOKUP_KEY_MAX];	/* issuer NUL vm: hash key */
+	bool		found;
+	bool		retired;
+	const char *source;			/* static string */
+	mcc_key    *key;			/* owned by the cache */
+} RegisteredKey;
+
+static HTAB *registered_keys = NULL;
+static bool callback_registered = false;
+
+/* relcache invalidation: forget every cached key */
+static void
+registered_keys_reset(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS seq;
+	RegisteredKey *e;
+
+	if (registered_keys == NULL)
+		return;
+	hash_seq_init(&seq, registered_keys);
+	while ((e = (RegisteredKey *) hash_seq_search(&seq)) != NULL)
+		mcc_key_free(e->key);
+	hash_destroy(registered_keys);
+	registered_keys = NULL;
+}
+
+/* the registered key of (issuer, vm) from SQL, into e */
+static void
+registered_key_fetch(const char *issuer, const char *vm, RegisteredKey *e)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		args[2];
+	int			rc;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare("SELECT public_key, retired, source FROM microcred._lookup_key($1, $2)",
+									2, argtypes);
+
+		if (p == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		plan = p;
+	}
+	args[0] = CStringGetTextDatum(issuer);
+	args[1] = CStringGetTextDatum(vm);
+	rc = SPI_execute_plan(plan, args, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "key lookup failed: %s", SPI_result_code_string(rc));
+	e->found = false;
+	e->key = NULL;
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+		bytea	   *spki = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		char	   *source = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+		mcj_error	err;
+
+		e->found = true;
+		e->retired = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		e->source = (source && strstr(source, "trusted")) ? "a trusted key of this issuer" : "a key of this issuer";
+		e->key = mcc_key_from_spki_der((const unsigned char *) VARDATA_ANY(spki), VARSIZE_ANY_EXHDR(spki), &err);
+		if (e->key == NULL)
+			e->found = false;	/* a stored key that does not parse is no key */
+	}
+	SPI_finish();
+}
+
+/* vc_lookup_fn: registered keys (own issuer keys, trusted keys), cached */
+static bool
+spi_lookup(void *ctxp, mcj_arena *arena, const char *issuer, const char *vm,
+		   vc_key_lookup *out, mcj_error *err)
+{
+	char		name[MC_LOOKUP_KEY_MAX];
+	size_t		li,
+				lv;
+	RegisteredKey *e;
+	RegisteredKey fetched;
+	bool		found;
+
+	memset(out, 0, sizeof(*out));
+	if (issuer == NULL || vm == NULL)
+		return true;
+	li = strlen(issuer);
+	lv = strlen(vm);
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(registered_keys_reset, (Datum) 0);
+		callback_registered = true;
+	}
+	if (li + lv + 2 > MC_LOOKUP_KEY_MAX)
+	{
+		/* too long to cache: look it up every time */
+		registered_key_fetch(issuer, vm, &fetched);
+		if (fetched.key)
+		{
+			MemoryContext old = MemoryContextSwitchTo(((lookup_ctx *) ctxp)->outer);
+
+			mc_key_track(fetched.key);
+			MemoryContextSwitchTo(old);
+		}
+		e = &fetched;
+	}
+	else
+	{
+		memset(name, 0, sizeof(name));
+		memcpy(name, issuer, li);
+		memcpy(name + li + 1, vm, lv);
+		e = registered_keys ? (RegisteredKey *) hash_search(registered_keys, name, HASH_FIND, NULL) : NULL;
+		if (e == NULL)
+		{
+			/* SPI may process invalidations and reset the cache: create it after */
+			registered_key_fetch(issuer, vm, &fetched);
+			if (registered_keys != NULL && hash_get_num_entries(registered_keys) >= 4096)
+				registered_keys_reset((Datum) 0, InvalidOid);
+			if (registered_keys == NULL)
+			{
+				HASHCTL		ctl;
+
+				memset(&ctl, 0, sizeof(ctl));
+				ctl.keysize = MC_LOOKUP_KEY_MAX;
+				ctl.entrysize = sizeof(RegisteredKey);
+				registered_keys = hash_create("microcred registered keys", 64, &ctl, HASH_ELEM | HASH_BLOBS);
+			}
+			e = (RegisteredKey *) hash_search(registered_keys, name, HASH_ENTER, &found);
+			if (found)
+				mcc_key_free(e->key);
+			e->found = fetched.found;
+			e->retired = fetched.retired;
+			e->source = fetched.source;
+			e->key = fetched.key;
+		}
+	}
+	if (e->found)
+	{
+		out->retired = e->retired;
+		out->source = e->source;
+		out->key = e->retired ? NULL : e->key;
+	}
+	return true;
+}
+
+PG_FUNCTION_INFO_V1(microcred_invalidate_caches);
+
+/* statement trigger on the key tables: tell every backend to forget cached keys */
+Datum
+microcred_invalidate_caches(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "microcred._invalidate_caches must be called as a trigger");
+	CacheInvalidateRelcache(trigdata->tg_relation);
+	return PointerGetDatum(NULL);
+}
+
+/* a verifier for this backend */
+static void
+init_verifier(vc_verifier *v, lookup_ctx *lctx)
+{
+	memset(v, 0, sizeof(*v));
+	lctx->outer = CurrentMemoryContext;
+	v->lookup = spi_lookup;
+	v->lookup_ctx = lctx;
+	v->canon = canon_for_backend();
+	v->now = time(NULL);
+	v->leeway_seconds = 60;
+}
+
+static const char *
+status_name(vc_status s)
+{
+	switch (s)
+	{
+		case VC_PASS:
+			return "pass";
+		case VC_FAIL:
+			return "fail";
+		case VC_WARN:
+			return "warn";
+		default:
+			return "skip";
+	}
+}
+
+/* a vc_result as a microcred.verification row */
+static Datum
+result_datum(FunctionCallInfo fcinfo, mcj_arena *arena, const vc_result *r)
+{
+	TupleDesc	tupdesc;
+	Datum		values[7];
+	bool		nulls[7] = {false, false, false, false, false, false, false};
+	mcj_value  *checks = mcj_array(arena);
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	for (int i = 0; i < r->nchecks; i++)
+	{
+		mcj_value  *c = mcj_object(arena);
+
+		mcj_object_set(arena, c, "check", mcj_cstring(arena, r->checks[i].name));
+		mcj_object_set(arena, c, "result", mcj_cstring(arena, status_name(r->checks[i].status)));
+		mcj_object_set(arena, c, "reason", mcj_cstring(arena, r->checks[i].reason));
+		mcj_array_append(arena, checks, c);
+	}
+	values[0] = BoolGetDatum(r->valid);
+	values[1] = BoolGetDatum(r->valid && r->trusted);
+#define TEXT_OR_NULL(i, s) do { if ((s) != NULL) values[i] = CStringGetTextDatum(s); else nulls[i] = true; } while (0)
+	TEXT_OR_NULL(2, r->format);
+	TEXT_OR_NULL(3, r->cryptosuite);
+	TEXT_OR_NULL(4, r->issuer);
+	TEXT_OR_NULL(5, r->credential_id);
+#undef TEXT_OR_NULL
+	values[6] = JsonbPGetDatum(mc_to_jsonb(checks));
+	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
+}
+
+/* a result that failed before any check could run */
+static void
+early_failure(vc_result *r, const char *format, const char *check, const char *reason)
+{
+	memset(r, 0, sizeof(*r));
+	r->format = format;
+	vc_add_check(r, check, VC_FAIL, "%s", reason);
+	r->valid = false;
+}
+
+PG_FUNCTION_INFO_V1(microcred_verify_jsonb);
+
+/* microcred.verify(credential jsonb) */
+Datum
+microcred_verify_jsonb(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
+	mcj_arena  *arena = mc_arena();
+	vc_verifier v;
+	lookup_ctx	lctx;
+	vc_result	r;
+
+	init_verifier(&v, &lctx);
+	if (VARSIZE(doc) > MC_JSON_MAX_BYTES)
+		early_failure(&r, "data-integrity", "structure", "the credential is larger than 8 MB");
+	else
+		vc_verify_di(arena, &v, mc_from_jsonb(arena, doc, "credential"), &r);
+	PG_RETURN_DATUM(result_datum(fcinfo, arena, &r));
+}
+
+/* is this text a compact JWS (three base64url parts)? */
+static bool
+looks_like_jwt(const char *s, size_t len)
+{
+	size_t		dots = 0;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		char		c = s[i];
+
+		if (c == '.')
+			dots++;
+		else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+				   c == '-' || c == '_'))
+			return false;
+	}
+	return dots >= 1;
+}
+
+PG_FUNCTION_INFO_V1(microcred_verify_text);
+
+/* microcred.verify(credential text): strict I-JSON, or a JWT */
+Datum
+microcred_verify_text(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	const char *s = VARDATA_ANY(t);
+	size_t		len = VARSIZE_ANY_EXHDR(t);
+	mcj_arena  *arena = mc_arena();
+	vc_verifier v;
+	lookup_ctx	lctx;
+	vc_result	r;
+
+	init_verifier(&v, &lctx);
+	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == ' ' || s[len - 1] == '\r' || s[len - 1] == '\t'))
+		len--;
+	while (len > 0 && (*s == '\n' || *s == ' ' || *s == '\r' || *s == '\t'))
+		s++, len--;
+	if (len > MC_JSON_MAX_BYTES)
+		early_failure(&r, NULL, "structure", "the credential is larger than 8 MB");
+	else if (looks_like_jwt(s, len))
+		vc_verify_jwt(arena, &v, s, len, &r);
+	else
+	{
+		mcj_parse_options opts;
+		mcj_error	err;
+		mcj_value  *doc;
+
+		memset(&opts, 0, sizeof(opts));
+		opts.max_depth = MC_JSON_MAX_DEPTH;
+		opts.max_bytes = MC_JSON_MAX_BYTES;
+		doc = mcj_parse(arena, s, len, &opts, &err);
+		if (doc == NULL)
+		{
+			char		reason[200];
+
+			snprintf(reason, sizeof(reason), "not valid I-JSON: %s (at byte %zu)", err.message, err.offset);
+			early_failure(&r, "data-integrity", "structure", reason);
+		}
+		else
+			vc_verify_di(arena, &v, doc, &r);
+	}
+	PG_RETURN_DATUM(result_datum(fcinfo, arena, &r));
+}
+
+PG_FUNCTION_INFO_V1(microcred_verify_jwt);
+
+/* microcred.verify_jwt(token text) */
+Datum
+microcred_verify_jwt(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	mcj_arena  *arena = mc_arena();
+	vc_verifier v;
+	lookup_ctx	lctx;
+	vc_result	r;
+
+	init_verifier(&v, &lctx);
+	if (VARSIZE_ANY_EXHDR(t) > MC_JSON_MAX_BYTES)
+		early_failure(&r, "jwt", "jwt", "the token is larger than 8 MB");
+	else
+		vc_verify_jwt(arena, &v, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &r);
+	PG_RETURN_DATUM(result_datum(fcinfo, arena, &r));
+}

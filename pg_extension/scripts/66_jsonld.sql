@@ -1,0 +1,51 @@
+/*
+ * microcred install script, part 6.6: JSON-LD and RDF canonicalization.
+ */
+
+CREATE FUNCTION microcred.register_context(url text, document jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF url IS NULL OR url !~ '^https?://\S+$' THEN
+        PERFORM microcred._fail('22023', 'context URL must be an absolute http(s) URL', NULL,
+            'Give the exact URL the context document is served at, as credentials cite it.');
+    END IF;
+    IF document IS NULL OR jsonb_typeof(document) <> 'object' OR NOT document ? '@context' THEN
+        PERFORM microcred._fail('22023', format('context document for %s must be a JSON object with an @context member', url), NULL,
+            'Register the document exactly as it is served, e.g. {"@context": {...}}.');
+    END IF;
+    IF EXISTS (SELECT FROM microcred.jsonld_context c WHERE c.url = register_context.url AND c.bundled) THEN
+        PERFORM microcred._fail('42710', format('context %s is bundled with microcred and cannot be replaced', url), NULL, NULL);
+    END IF;
+    INSERT INTO microcred.jsonld_context (url, document) VALUES (url, document::text)
+    ON CONFLICT ON CONSTRAINT jsonld_context_pkey DO UPDATE SET document = EXCLUDED.document,
+        added_by = current_user, added_at = now();
+END
+$$;
+COMMENT ON FUNCTION microcred.register_context(text, jsonb) IS
+    'register an additional JSON-LD context document (e.g. an issuer''s extension) under its exact URL';
+
+-- processed contexts are cached per backend; a change must reach every backend
+CREATE TRIGGER jsonld_context_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON microcred.jsonld_context
+    FOR EACH STATEMENT EXECUTE FUNCTION microcred._invalidate_caches();
+
+CREATE FUNCTION microcred._context_document(url text)
+RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT document FROM microcred.jsonld_context c WHERE c.url = _context_document.url $$;
+COMMENT ON FUNCTION microcred._context_document(text) IS 'internal: the registered document of a context URL';
+
+CREATE FUNCTION microcred.to_nquads(doc jsonb)
+RETURNS text
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'microcred_to_nquads';
+COMMENT ON FUNCTION microcred.to_nquads(jsonb) IS
+    'the RDF dataset of a JSON-LD document as N-Quads (JSON-LD 1.1 toRdf in safe mode: dropped data is an error)';
+
+GRANT SELECT ON microcred.jsonld_context TO microcred_admin, microcred_issuer, microcred_verifier;
+GRANT EXECUTE ON FUNCTION microcred.register_context(text, jsonb) TO microcred_admin;
+GRANT EXECUTE ON FUNCTION microcred._context_document(text), microcred.to_nquads(jsonb)
+    TO microcred_admin, microcred_issuer, microcred_verifier;

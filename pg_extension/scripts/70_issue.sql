@@ -1,0 +1,521 @@
+/*
+ * microcred install script, part 7: the Open Badges 3.0 document builder,
+ * issuing, verification and the envelopes of an issued credential.
+ *
+ * SQL orchestrates, C computes: the document is built here from the
+ * catalog (every EU element mapped as in docs/ARCHITECTURE.md), the C module
+ * canonicalizes and signs it, and the row is written once.
+ */
+
+CREATE TYPE microcred.verification AS (
+    valid           boolean,
+    trusted         boolean,
+    format          text,
+    cryptosuite     text,
+    issuer          text,
+    credential_id   text,
+    checks          jsonb
+);
+COMMENT ON TYPE microcred.verification IS
+    'result of verifying a credential: valid (no check failed), trusted (the key is registered for the issuer), and each check with pass/fail/warn/skip and a reason';
+
+CREATE FUNCTION microcred._sign_di(document jsonb, cryptosuite text, key_id uuid, issuer_id uuid,
+                                   sealed bytea, verification_method text, created timestamptz)
+RETURNS jsonb
+LANGUAGE C STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'microcred_sign_di';
+COMMENT ON FUNCTION microcred._sign_di(jsonb, text, uuid, uuid, bytea, text, timestamptz) IS
+    'internal: secure a document with a DataIntegrityProof';
+
+CREATE FUNCTION microcred._sign_jwt(document jsonb, form text, key_id uuid, issuer_id uuid,
+                                    sealed bytea, alg text, kid text)
+RETURNS text
+LANGUAGE C STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'microcred_sign_jwt';
+COMMENT ON FUNCTION microcred._sign_jwt(jsonb, text, uuid, uuid, bytea, text, text) IS
+    'internal: a compact JWT (ob-jwt or vc-jwt) of an unsecured document';
+
+CREATE FUNCTION microcred.verify(credential jsonb)
+RETURNS microcred.verification
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'microcred_verify_jsonb';
+COMMENT ON FUNCTION microcred.verify(jsonb) IS
+    'verify a credential secured with a Data Integrity proof (eddsa-jcs-2022, eddsa-rdfc-2022), ours or another issuer''s';
+
+CREATE FUNCTION microcred.verify(credential text)
+RETURNS microcred.verification
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'microcred_verify_text';
+COMMENT ON FUNCTION microcred.verify(text) IS
+    'verify a credential given as text: strict I-JSON (duplicate members refused) with a Data Integrity proof, or a compact JWT';
+
+CREATE FUNCTION microcred.verify_jwt(token text)
+RETURNS microcred.verification
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'microcred_verify_jwt';
+COMMENT ON FUNCTION microcred.verify_jwt(text) IS
+    'verify a credential secured as a JWT: Open Badges 3.0 VC-JWT (typ JWT) or W3C VC-JOSE (typ vc+jwt)';
+
+CREATE FUNCTION microcred.canonicalize(doc jsonb, algorithm text DEFAULT 'jcs')
+RETURNS text
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'microcred_canonicalize';
+COMMENT ON FUNCTION microcred.canonicalize(jsonb, text) IS
+    'canonical form of a JSON document: ''jcs'' (RFC 8785) or ''rdfc-1.0'' (canonical N-Quads)';
+
+CREATE FUNCTION microcred.canonicalize(doc text, algorithm text DEFAULT 'jcs')
+RETURNS text
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'microcred_canonicalize_text';
+COMMENT ON FUNCTION microcred.canonicalize(text, text) IS
+    'canonical form of JSON text, parsed as strict I-JSON (duplicate member names, lone surrogates and non-finite numbers refused)';
+
+-- ISO 8601 in UTC with seconds, as credentials write date-times
+CREATE FUNCTION microcred._datetime(t timestamptz)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') $$;
+
+-- the issuer as an Open Badges 3.0 Profile
+CREATE FUNCTION microcred._issuer_profile(i microcred.issuer)
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+        'id', i.public_id,
+        'type', jsonb_build_array('Profile'),
+        'name', i.legal_name,
+        'url', i.url,
+        'email', i.email,
+        'phone', i.phone,
+        'address', jsonb_build_object(
+            'type', jsonb_build_array('Address'),
+            'addressCountry', (SELECT c.name FROM microcred.country c WHERE c.code = i.country),
+            'addressCountryCode', i.country,
+            'addressRegion', i.region),
+        'otherIdentifier', (
+            SELECT jsonb_agg(jsonb_build_object(
+                       'type', 'IdentifierEntry',
+                       'identifier', ii.value,
+                       'identifierType', CASE ii.scheme
+                            WHEN 'vat' THEN 'ext:VATNumber'
+                            WHEN 'euid' THEN 'ext:EUID'
+                            WHEN 'deqar' THEN 'ext:DEQARID'
+                            WHEN 'national_register' THEN 'ext:NationalRegisterNumber'
+                            WHEN 'erasmus_code' THEN 'ext:ErasmusCode'
+                            WHEN 'pic' THEN 'ext:PIC'
+                            WHEN 'lei' THEN 'ext:LEI'
+                            ELSE 'identifier' END)
+                   ORDER BY ii.scheme, ii.value)
+              FROM microcred.issuer_identifier ii WHERE ii.issuer_id = i.id)))
+$$;
+
+-- an alignment entry
+CREATE FUNCTION microcred._alignment(target_type text, target_name text, target_url text,
+                                     target_code text DEFAULT NULL, target_framework text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+        'type', jsonb_build_array('Alignment'),
+        'targetType', target_type, 'targetName', target_name, 'targetUrl', target_url,
+        'targetCode', target_code, 'targetFramework', target_framework))
+$$;
+
+-- the credential type as an Open Badges 3.0 Achievement with every EU element
+CREATE FUNCTION microcred._achievement(t microcred.credential_type, i microcred.issuer)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    alignments  jsonb := '[]';
+    narrative   text;
+    outcomes    text;
+    v           record;
+    a           microcred.assessment_type;
+BEGIN
+    -- learning outcomes: ESCO skills as alignments, every outcome in the criteria
+    SELECT string_agg('- ' || o.description, E'\n' ORDER BY o.position) INTO outcomes
+      FROM microcred.learning_outcome o WHERE o.credential_type_id = t.id;
+    SELECT alignments || coalesce(jsonb_agg(microcred._alignment('ext:ESCOSkill', o.description, o.esco_uri,
+                                                                 NULL, 'ESCO') ORDER BY o.position), '[]')
+      INTO alignments
+      FROM microcred.learning_outcome o WHERE o.credential_type_id = t.id AND o.esco_uri IS NOT NULL;
+    -- level
+    IF t.eqf_level IS NOT NULL THEN
+        alignments := alignments || microcred._alignment('ext:EQFLevel', 'EQF level ' || t.eqf_level,
+            'http://data.europa.eu/snb/eqf/' || t.eqf_level, t.eqf_level::text,
+            'European Qualifications Framework');
+    END IF;
+    -- closed vocabularies with a Europass concept (or at least a scheme)
+    FOREACH a IN ARRAY t.assessment LOOP
+        SELECT * INTO v FROM microcred.vocabulary WHERE vocabulary = 'assessment_type' AND value = a::text;
+        IF coalesce(v.concept_uri, v.scheme_uri) IS NOT NULL THEN
+            alignments := alignments || microcred._alignment('ext:AssessmentType', v.label,
+                coalesce(v.concept_uri, v.scheme_uri), a::text, 'Europass assessment type');
+        END IF;
+    END LOOP;
+    SELECT * INTO v FROM microcred.vocabulary WHERE vocabulary = 'participation_form' AND value = t.participation::text;
+    alignments := alignments || microcred._alignment('ext:FormOfParticipation', v.label,
+        coalesce(v.concept_uri, v.scheme_uri), t.participation::text, 'Europass mode of learning and assessment');
+    IF t.supervision IS NOT NULL THEN
+        SELECT * INTO v FROM microcred.vocabulary WHERE vocabulary = 'supervision' AND value = t.supervision::text;
+        alignments := alignments || microcred._alignment('ext:SupervisionAndIdentityVerification', v.label,
+            coalesce(v.concept_uri, v.scheme_uri), t.supervision::text, 'Europass supervision and verification');
+    END IF;
+    IF t.quality_assurance_url IS NOT NULL THEN
+        SELECT * INTO v FROM microcred.vocabulary WHERE vocabulary = 'quality_assurance' AND value = t.quality_assurance::text;
+        alignments := alignments || microcred._alignment('ext:QualityAssurance',
+            v.label || coalesce(' by ' || t.quality_assurance_body, ''), t.quality_assurance_url,
+            t.quality_assurance::text);
+    END IF;
+
+    -- the criteria narrative states every element in words (Markdown)
+    narrative := 'Learning outcomes:' || E'\n' || outcomes || E'\n\n'
+        || 'Type of assessment: ' || (SELECT string_agg(vv.label, ', ' ORDER BY ord)
+                                      FROM unnest(t.assessment) WITH ORDINALITY AS x(val, ord)
+                                      JOIN microcred.vocabulary vv ON vv.vocabulary = 'assessment_type' AND vv.value = x.val::text) || E'\n'
+        || 'Form of participation: ' || (SELECT vv.label FROM microcred.vocabulary vv
+                                         WHERE vv.vocabulary = 'participation_form' AND vv.value = t.participation::text)
+        || CASE WHEN t.synchronous THEN ' (synchronous)' WHEN NOT t.synchronous THEN ' (asynchronous)' ELSE '' END || E'\n'
+        || 'Notional workload: ' || concat_ws(', ', t.ects || ' ECTS credits', t.workload_hours || ' hours') || E'\n'
+        || 'Level: ' || concat_ws(', ', 'EQF ' || t.eqf_level, 'QF-EHEA ' || t.qf_ehea_cycle || ' cycle') || E'\n'
+        || 'Quality assurance: ' || (SELECT vv.label FROM microcred.vocabulary vv
+                                     WHERE vv.vocabulary = 'quality_assurance' AND vv.value = t.quality_assurance::text)
+        || coalesce(' by ' || t.quality_assurance_body, '')
+        || coalesce(E'\n' || 'Supervision and identity verification: '
+                    || (SELECT vv.label FROM microcred.vocabulary vv
+                        WHERE vv.vocabulary = 'supervision' AND vv.value = t.supervision::text), '')
+        || coalesce(E'\n' || 'Prerequisites: ' || t.prerequisites, '')
+        || E'\n' || 'Integration: ' || (SELECT vv.label FROM microcred.vocabulary vv
+                                        WHERE vv.vocabulary = 'integration' AND vv.value = t.integration::text)
+        || coalesce(' (' || t.stackable_towards || ')', '')
+        || coalesce(E'\n' || 'Language: ' || array_to_string(t.languages, ', '), '')
+        || coalesce(E'\n' || 'Further information: ' || t.further_information, '');
+
+    RETURN jsonb_strip_nulls(jsonb_build_object(
+        'id', coalesce(i.base_url || '/achievements/' || t.id, 'urn:uuid:' || t.id),
+        'type', jsonb_build_array('Achievement'),
+        'achievementType', t.achievement_type,
+        'name', t.title,
+        'description', t.description,
+        'criteria', jsonb_strip_nulls(jsonb_build_object('id', t.info_url, 'narrative', narrative)),
+        'creditsAvailable', t.ects,
+        'humanCode', coalesce(t.human_code, t.code),
+        'inLanguage', t.languages[1],
+        'alignment', CASE WHEN jsonb_array_length(alignments) > 0 THEN alignments END,
+        'resultDescription', CASE WHEN t.grading_scheme IS NOT NULL THEN jsonb_build_array(jsonb_build_object(
+            'id', coalesce(i.base_url || '/achievements/' || t.id, 'urn:uuid:' || t.id) || '#grade',
+            'type', jsonb_build_array('ResultDescription'),
+            'name', t.grading_scheme,
+            'resultType', 'ext:Grade')) END));
+END
+$$;
+
+-- the OpenBadgeCredential of an issued-credential row (C: document_sql.c); signed
+-- in the same call when a key is given
+CREATE FUNCTION microcred._credential_document(c microcred.issued_credential, t microcred.credential_type,
+                                               i microcred.issuer, l microcred.learner, salt text,
+                                               achievement jsonb, profile jsonb,
+                                               key_id uuid DEFAULT NULL, sealed bytea DEFAULT NULL,
+                                               verification_method text DEFAULT NULL,
+                                               cryptosuite text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'microcred_credential_document';
+COMMENT ON FUNCTION microcred._credential_document(microcred.issued_credential, microcred.credential_type, microcred.issuer, microcred.learner, text, jsonb, jsonb, uuid, bytea, text, text) IS
+    'internal: the OpenBadgeCredential (VC 2.0 + OB 3.0.3) of an issued credential, signed when a key is given';
+
+-- the Achievement and issuer Profile of each credential type, built once and
+-- reused by every issue; any change to what they are built from drops the row
+CREATE TABLE microcred.document_part (
+    credential_type_id  uuid PRIMARY KEY REFERENCES microcred.credential_type (id) ON DELETE CASCADE,
+    issuer_id           uuid NOT NULL,
+    achievement         jsonb NOT NULL,
+    profile             jsonb NOT NULL
+);
+ALTER TABLE microcred.document_part ALTER COLUMN achievement SET COMPRESSION lz4;
+COMMENT ON TABLE microcred.document_part IS
+    'cache: the Achievement and Profile parts of credential documents per credential type (rebuilt on demand)';
+
+CREATE FUNCTION microcred._document_part_drop()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'credential_type' THEN
+        DELETE FROM microcred.document_part WHERE credential_type_id = OLD.id;
+    ELSIF TG_TABLE_NAME = 'learning_outcome' THEN
+        DELETE FROM microcred.document_part
+         WHERE credential_type_id IN (CASE WHEN TG_OP <> 'INSERT' THEN OLD.credential_type_id END,
+                                      CASE WHEN TG_OP <> 'DELETE' THEN NEW.credential_type_id END);
+    ELSIF TG_TABLE_NAME = 'issuer' THEN
+        DELETE FROM microcred.document_part WHERE issuer_id = OLD.id;
+    ELSIF TG_TABLE_NAME = 'issuer_identifier' THEN
+        DELETE FROM microcred.document_part
+         WHERE issuer_id IN (CASE WHEN TG_OP <> 'INSERT' THEN OLD.issuer_id END,
+                             CASE WHEN TG_OP <> 'DELETE' THEN NEW.issuer_id END);
+    ELSE
+        DELETE FROM microcred.document_part;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER document_part_drop AFTER UPDATE OR DELETE ON microcred.credential_type
+    FOR EACH ROW EXECUTE FUNCTION microcred._document_part_drop();
+CREATE TRIGGER document_part_drop AFTER INSERT OR UPDATE OR DELETE ON microcred.learning_outcome
+    FOR EACH ROW EXECUTE FUNCTION microcred._document_part_drop();
+CREATE TRIGGER document_part_drop AFTER UPDATE OR DELETE ON microcred.issuer
+    FOR EACH ROW EXECUTE FUNCTION microcred._document_part_drop();
+CREATE TRIGGER document_part_drop AFTER INSERT OR UPDATE OR DELETE ON microcred.issuer_identifier
+    FOR EACH ROW EXECUTE FUNCTION microcred._document_part_drop();
+CREATE TRIGGER document_part_drop AFTER INSERT OR UPDATE OR DELETE ON microcred.vocabulary
+    FOR EACH STATEMENT EXECUTE FUNCTION microcred._document_part_drop();
+
+-- a credential type by id or by 'issuer-handle/CODE'
+CREATE FUNCTION microcred._resolve_type(credential_type text)
+RETURNS microcred.credential_type
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t microcred.credential_type;
+BEGIN
+    IF credential_type ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        SELECT * INTO t FROM microcred.credential_type ct WHERE ct.id = credential_type::uuid;
+    ELSE
+        SELECT ct.* INTO t FROM microcred.credential_type ct JOIN microcred.issuer i ON i.id = ct.issuer_id
+         WHERE i.handle || '/' || ct.code = credential_type;
+    END IF;
+    IF t.id IS NULL THEN
+        PERFORM microcred._fail('42704', format('credential type "%s" does not exist', credential_type), NULL,
+            'Give its id or ''issuer-handle/CODE''; list them with: SELECT issuer, code FROM microcred.credential_types_report;');
+    END IF;
+    RETURN t;
+END
+$$;
+
+CREATE FUNCTION microcred._issue(credential_type text, learner uuid, grade text, evidence jsonb,
+                                 issued_at timestamptz, idempotency_key text, actor name)
+RETURNS uuid
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t       microcred.credential_type := microcred._resolve_type(credential_type);
+    i       microcred.issuer;
+    l       microcred.learner;
+    c       microcred.issued_credential;
+    k       microcred.signing_key;
+    existing uuid;
+    part    microcred.document_part;
+    salt    text := replace(gen_random_uuid()::text, '-', '');
+    ev      jsonb;
+    r       record;
+BEGIN
+    PERFORM microcred._check_actor(t.issuer_id, actor);
+    -- one round trip for everything issuing reads: the issuer, the learner, the
+    -- active key, the cached document parts, and a credential that already exists
+    -- for this idempotency key (or for this learner and type, unless repeats are allowed)
+    SELECT iss AS i_row, lr AS l_row, sk AS k_row, dp AS part_row,
+           coalesce((SELECT ic.id FROM microcred.issued_credential ic
+                      WHERE ic.issuer_id = t.issuer_id AND ic.idempotency_key = _issue.idempotency_key),
+                    (SELECT ic.id FROM microcred.issued_credential ic
+                      WHERE NOT t.allow_repeats AND ic.issuer_id = t.issuer_id AND ic.learner_id = _issue.learner
+                        AND ic.credential_type_id = t.id AND ic.status <> 'revoked' AND ic.superseded_by IS NULL
+                      LIMIT 1)) AS existing
+      INTO r
+      FROM microcred.issuer iss
+      LEFT JOIN microcred.learner lr ON lr.id = _issue.learner AND lr.issuer_id = iss.id
+      LEFT JOIN microcred.signing_key sk ON sk.issuer_id = iss.id AND sk.algorithm = 'Ed25519' AND sk.state = 'active'
+      LEFT JOIN microcred.document_part dp ON dp.credential_type_id = t.id
+     WHERE iss.id = t.issuer_id;
+    i := r.i_row;
+    l := r.l_row;
+    k := r.k_row;
+    part := r.part_row;
+    existing := r.existing;
+    IF l.id IS NULL THEN
+        PERFORM microcred._fail('42704', format('learner %s does not exist for issuer "%s"', learner, i.handle), NULL,
+            'Register the learner first with microcred.add_learner(issuer => ...).');
+    END IF;
+    IF existing IS NOT NULL THEN
+        RETURN existing;
+    END IF;
+    IF l.erased_at IS NOT NULL OR (l.email IS NULL AND l.student_id IS NULL AND l.holder_did IS NULL) THEN
+        PERFORM microcred._fail('23502', 'identification of the learner is required to issue a credential',
+            'The learner has no email, student id or DID, or was erased.',
+            'Complete the learner''s identification (email, student_id or holder_did) first.');
+    END IF;
+    IF t.retired_at IS NOT NULL THEN
+        PERFORM microcred._fail('55000', format('credential type "%s" is retired', t.code), NULL, NULL);
+    END IF;
+
+    IF evidence IS NOT NULL THEN
+        IF jsonb_typeof(evidence) <> 'array' THEN
+            evidence := jsonb_build_array(evidence);
+        END IF;
+        FOR ev IN SELECT * FROM jsonb_array_elements(evidence) LOOP
+            IF jsonb_typeof(ev) <> 'object' THEN
+                PERFORM microcred._fail('22023', 'evidence must be JSON objects', NULL,
+                    'For example ''[{"id": "https://lms.example/submissions/7", "name": "Final project"}]''.');
+            END IF;
+        END LOOP;
+        SELECT jsonb_agg(CASE WHEN e ? 'type' THEN e ELSE e || '{"type": ["Evidence"]}' END) INTO evidence
+          FROM jsonb_array_elements(evidence) AS x(e);
+    END IF;
+
+    IF k.id IS NULL THEN
+        PERFORM microcred._fail('55000', format('issuer "%s" has no active Ed25519 signing key', i.handle), NULL,
+            format('Create one with: SELECT microcred.generate_key(%L);', i.handle));
+    END IF;
+
+    c.id := gen_random_uuid();
+    c.issuer_id := t.issuer_id;
+    c.credential_type_id := t.id;
+    c.learner_id := l.id;
+    c.issued_at := coalesce(issued_at, now());
+    c.awarded_date := c.issued_at;
+    c.valid_from := c.issued_at;
+    c.valid_until := c.issued_at + t.validity_period;
+    c.grade := grade;
+    c.evidence := evidence;
+    c.idempotency_key := idempotency_key;
+    c.status := 'active';
+    c.proof_format := i.proof_format;
+
+    IF part.credential_type_id IS NULL THEN
+        part := ROW(t.id, t.issuer_id, microcred._achievement(t, i), microcred._issuer_profile(i));
+        INSERT INTO microcred.document_part SELECT part.* ON CONFLICT DO NOTHING;
+    END IF;
+    c.document := microcred._credential_document(c, t, i, l, salt, part.achievement, part.profile,
+                                                 k.id, k.sealed_private, i.public_id || '#' || k.fragment,
+                                                 i.proof_format);
+
+    INSERT INTO microcred.issued_credential SELECT c.*
+    ON CONFLICT ON CONSTRAINT issued_credential_idempotency_key_unique DO NOTHING;
+    IF NOT FOUND THEN
+        -- a concurrent issue with the same key won; return its credential
+        SELECT ic.id INTO existing FROM microcred.issued_credential ic
+         WHERE ic.issuer_id = t.issuer_id AND ic.idempotency_key = _issue.idempotency_key;
+        RETURN existing;
+    END IF;
+    RETURN c.id;
+END
+$$;
+COMMENT ON FUNCTION microcred._issue(text, uuid, text, jsonb, timestamptz, text, name) IS 'internal: see microcred.issue';
+
+CREATE FUNCTION microcred.issue(credential_type text, learner uuid, grade text DEFAULT NULL,
+                                evidence jsonb DEFAULT NULL, issued_at timestamptz DEFAULT now(),
+                                idempotency_key text DEFAULT NULL)
+RETURNS uuid
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._issue(credential_type, learner, grade, evidence, issued_at, idempotency_key, current_user) $$;
+COMMENT ON FUNCTION microcred.issue(text, uuid, text, jsonb, timestamptz, text) IS
+    'issue a micro-credential (type by id or ''issuer/CODE'') to a learner: builds the OB 3.0 document, signs it with the issuer''s active key and stores it; the same idempotency key (or learner and type, unless the type allows repeats) returns the existing credential';
+
+-- the signed document of a credential, as Data Integrity JSON or as a JWT
+CREATE TABLE microcred.credential_envelope (
+    issuer_id       uuid NOT NULL,
+    credential_id   uuid NOT NULL REFERENCES microcred.issued_credential (id),
+    format          text NOT NULL CHECK (format IN ('ob-jwt', 'vc-jwt')),
+    algorithm       text NOT NULL,
+    token           text NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (credential_id, format, algorithm)
+);
+COMMENT ON TABLE microcred.credential_envelope IS
+    'JWT envelopes of issued credentials, made once on first request and then served unchanged';
+
+CREATE FUNCTION microcred._document(credential uuid, format text, algorithm text, actor name)
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c       microcred.issued_credential;
+    i       microcred.issuer;
+    k       microcred.signing_key;
+    keyalg  text;
+    tok     text;
+BEGIN
+    SELECT * INTO c FROM microcred.issued_credential WHERE id = credential;
+    IF c.id IS NULL THEN
+        PERFORM microcred._fail('42704', format('credential %s does not exist', credential), NULL, NULL);
+    END IF;
+    PERFORM microcred._check_actor(c.issuer_id, actor);
+    IF format IS NULL OR format = c.proof_format OR format = 'data-integrity' THEN
+        RETURN c.document::text;
+    END IF;
+    IF format NOT IN ('ob-jwt', 'vc-jwt') THEN
+        PERFORM microcred._fail('22023', format('credential format "%s" is not supported', format),
+            format('This credential is stored as %s.', c.proof_format),
+            'Use ''data-integrity'' (the stored document), ''ob-jwt'' (Open Badges 3.0 VC-JWT) or ''vc-jwt'' (W3C VC-JOSE).');
+    END IF;
+    algorithm := coalesce(algorithm, CASE format WHEN 'ob-jwt' THEN 'RS256' ELSE 'EdDSA' END);
+    IF (format = 'ob-jwt' AND algorithm NOT IN ('RS256', 'ES256'))
+       OR (format = 'vc-jwt' AND algorithm NOT IN ('EdDSA', 'ES256')) THEN
+        PERFORM microcred._fail('22023', format('algorithm %s is not used with %s', algorithm, format), NULL,
+            'Open Badges 3.0 JWTs use RS256 or ES256; VC-JOSE JWTs use EdDSA or ES256.');
+    END IF;
+    SELECT e.token INTO tok FROM microcred.credential_envelope e
+     WHERE e.credential_id = c.id AND e.format = _document.format AND e.algorithm = _document.algorithm;
+    IF tok IS NOT NULL THEN
+        RETURN tok;
+    END IF;
+    keyalg := CASE algorithm WHEN 'RS256' THEN 'RSA' WHEN 'ES256' THEN 'P-256' ELSE 'Ed25519' END;
+    SELECT * INTO i FROM microcred.issuer WHERE id = c.issuer_id;
+    SELECT * INTO k FROM microcred.signing_key sk
+     WHERE sk.issuer_id = c.issuer_id AND sk.algorithm = keyalg AND sk.state = 'active';
+    IF k.id IS NULL THEN
+        PERFORM microcred._fail('55000', format('issuer "%s" has no active %s signing key', i.handle, keyalg), NULL,
+            format('Create one with: SELECT microcred.generate_key(%L, %L);', i.handle, keyalg));
+    END IF;
+    tok := microcred._sign_jwt(c.document - 'proof', format, k.id, k.issuer_id, k.sealed_private, algorithm,
+                               i.public_id || '#' || k.fragment);
+    INSERT INTO microcred.credential_envelope (issuer_id, credential_id, format, algorithm, token)
+    VALUES (c.issuer_id, c.id, format, algorithm, tok)
+    ON CONFLICT DO NOTHING;
+    SELECT e.token INTO tok FROM microcred.credential_envelope e
+     WHERE e.credential_id = c.id AND e.format = _document.format AND e.algorithm = _document.algorithm;
+    RETURN tok;
+END
+$$;
+
+CREATE FUNCTION microcred.document(credential uuid, format text DEFAULT 'data-integrity', algorithm text DEFAULT NULL)
+RETURNS text
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._document(credential, format, algorithm, current_user) $$;
+COMMENT ON FUNCTION microcred.document(uuid, text, text) IS
+    'a credential as JSON with its Data Integrity proof (''data-integrity''), or as a JWT: ''ob-jwt'' (RS256/ES256) or ''vc-jwt'' (EdDSA/ES256); JWTs are made once and then served unchanged';
+
+-- grants for this part
+REVOKE ALL ON ALL TABLES IN SCHEMA microcred FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA microcred FROM PUBLIC;
+GRANT SELECT ON microcred.issuer_keys TO microcred_admin, microcred_issuer, microcred_verifier;
+GRANT SELECT ON microcred.trusted_key TO microcred_admin, microcred_verifier;
+GRANT EXECUTE ON FUNCTION
+    microcred.generate_key(text, text), microcred._generate_key(text, text, name),
+    microcred.retire_key(uuid), microcred._retire_key(uuid, name),
+    microcred.trust_key(text, text, text, text, text)
+    TO microcred_admin;
+GRANT INSERT ON microcred.trusted_key TO microcred_admin;
+GRANT EXECUTE ON FUNCTION
+    microcred.issue(text, uuid, text, jsonb, timestamptz, text),
+    microcred._issue(text, uuid, text, jsonb, timestamptz, text, name),
+    microcred.document(uuid, text, text), microcred._document(uuid, text, text, name)
+    TO microcred_admin, microcred_issuer;
+GRANT EXECUTE ON FUNCTION
+    microcred.verify(jsonb), microcred.verify(text), microcred.verify_jwt(text),
+    microcred._lookup_key(text, text),
+    microcred.canonicalize(jsonb, text), microcred.canonicalize(text, text),
+    microcred.public_key_info(bytea), microcred.public_key(text),
+    microcred.controller_document(text), microcred._resolve_issuer(text), microcred._fail(text, text, text, text)
+    TO microcred_admin, microcred_issuer, microcred_verifier;

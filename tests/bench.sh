@@ -1,0 +1,91 @@
+#!/bin/bash
+# tests/bench.sh: `make bench`.  Rates of the extension measured against raw
+# OpenSSL Ed25519 in the same run, printed as ratios (absolute numbers vary
+# with the machine; the ratios are what the README quotes).
+#   BENCH_N       credentials per set-based statement (default 10000)
+#   BENCH_SECONDS duration of each pgbench run (default 5)
+set -eu
+cd "$(dirname "$0")/.."
+. tests/lib/cluster.sh
+N=${BENCH_N:-10000}
+SECS=${BENCH_SECONDS:-5}
+tmp=$(mktemp -d /tmp/microcred-bench.XXXXXX)
+chmod 755 "$tmp"
+CLUSTER_PORT=54339
+trap 'cluster_stop "$tmp/pg"; rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+
+cc -O2 -std=c11 -D_GNU_SOURCE -o "$tmp/ed25519_rate" tests/bench/ed25519_rate.c -lcrypto
+cluster_init "$tmp/pg"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/pg/kek.hex"
+chmod 600 "$tmp/pg/kek.hex"
+[ "$(id -u)" -eq 0 ] && chown "$CLUSTER_OSUSER" "$tmp/pg/kek.hex"
+echo "microcred.kek_file = '$tmp/pg/kek.hex'" >>"$tmp/pg/data/postgresql.conf"
+cluster_start "$tmp/pg"
+createdb bench
+psql -X -q -v ON_ERROR_STOP=1 -d bench -f tests/demo.sql >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -d bench >/dev/null <<SQL
+SELECT microcred.generate_key('demo-uas');
+SELECT microcred.generate_key('demo-uas', 'P-256');
+UPDATE microcred.credential_type SET allow_repeats = true WHERE code = 'GDPR-NURSE';
+CREATE TABLE bench_learner (n int PRIMARY KEY, id uuid NOT NULL);
+INSERT INTO bench_learner
+SELECT g, microcred.add_learner(issuer => 'demo-uas', email => 'learner' || g || '@bench.example', student_id => 'B' || g)
+  FROM generate_series(1, $N) g;
+SQL
+
+# wall time of one SQL statement, in seconds
+timed() {
+    local t0 t1
+    t0=$(date +%s.%N)
+    psql -X -q -At -v ON_ERROR_STOP=1 -d bench -c "$1" >/dev/null
+    t1=$(date +%s.%N)
+    echo "$t0 $t1" | awk '{printf "%.3f", $2 - $1}'
+}
+rate() { echo "$1 $2" | awk '{printf "%.0f", $1 / $2}'; }
+pct() { echo "$1 $2" | awk '{printf "%.1f%%", 100 * $1 / $2}'; }
+
+echo "== raw OpenSSL Ed25519 on one core (baseline)"
+read -r _ raw_sign < <("$tmp/ed25519_rate" 2 | grep sign)
+read -r _ raw_verify < <("$tmp/ed25519_rate" 2 | grep verify)
+echo "raw Ed25519 sign:   $raw_sign/s"
+echo "raw Ed25519 verify: $raw_verify/s"
+
+echo
+echo "== set-based, one connection, $N credentials per statement"
+t=$(timed "SELECT count(microcred.issue('demo-uas/GDPR-NURSE', id, grade => 'Merit')) FROM bench_learner")
+r_issue=$(rate "$N" "$t")
+t=$(timed "SELECT count(*) FILTER (WHERE (microcred.verify(document)).valid) FROM microcred.issued_credential")
+r_verify=$(rate "$N" "$t")
+t=$(timed "SELECT count(microcred.document(id, 'vc-jwt', 'EdDSA')) FROM microcred.issued_credential")
+r_jwt=$(rate "$N" "$t")
+t=$(timed "SELECT count(*) FILTER (WHERE (microcred.verify_jwt(token)).valid) FROM microcred.credential_envelope")
+r_vjwt=$(rate "$N" "$t")
+# the results must be right, not only fast
+bad=$(psql -X -At -d bench -c "SELECT count(*) FROM microcred.issued_credential c WHERE NOT (microcred.verify(c.document)).valid")
+[ "$bad" = 0 ] || { echo "bench: $bad credentials do not verify" >&2; exit 1; }
+
+printf '%-52s %8s/s  %6s of raw sign   (target 25%%)\n' "issue + store, eddsa-jcs-2022" "$r_issue" "$(pct "$r_issue" "$raw_sign")"
+printf '%-52s %8s/s  %6s of raw verify (target 50%%)\n' "verify, eddsa-jcs-2022" "$r_verify" "$(pct "$r_verify" "$raw_verify")"
+printf '%-52s %8s/s  %6s of raw sign\n' "sign + store JWT envelope, vc-jwt EdDSA" "$r_jwt" "$(pct "$r_jwt" "$raw_sign")"
+printf '%-52s %8s/s  %6s of raw verify\n' "verify JWT, vc-jwt EdDSA" "$r_vjwt" "$(pct "$r_vjwt" "$raw_verify")"
+
+echo
+echo "== one credential per transaction (pgbench, ${SECS}s each)"
+cat >"$tmp/issue.sql" <<'PGB'
+\set n random(1, :nlearners)
+SELECT microcred.issue('demo-uas/GDPR-NURSE', (SELECT id FROM bench_learner WHERE n = :n));
+PGB
+cat >"$tmp/verify.sql" <<'PGB'
+\set n random(1, :nlearners)
+SELECT (microcred.verify(c.document)).valid FROM microcred.issued_credential c
+ WHERE c.learner_id = (SELECT id FROM bench_learner WHERE n = :n) LIMIT 1;
+PGB
+for c in 1 2; do
+    ti=$("$PG_BINDIR/pgbench" -n -c $c -j $c -T "$SECS" -D nlearners="$N" -f "$tmp/issue.sql" bench 2>/dev/null |
+         sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
+    tv=$("$PG_BINDIR/pgbench" -n -c $c -j $c -T "$SECS" -D nlearners="$N" -f "$tmp/verify.sql" bench 2>/dev/null |
+         sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
+    printf '%-52s %8.0f/s  %6s of raw sign (one core)\n' "issue, $c connection(s)" "$ti" "$(pct "$ti" "$raw_sign")"
+    printf '%-52s %8.0f/s  %6s of raw verify (one core)\n' "verify, $c connection(s)" "$tv" "$(pct "$tv" "$raw_verify")"
+done
