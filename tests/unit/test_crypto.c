@@ -322,8 +322,8 @@ static void
 test_multikey(tstate *t)
 {
 	mcj_error	err;
-	const char *pubmb = data_member(t, "keys/vc-di-eddsa/keyPair.json", "publicKeyMultibase");
-	const char *privmb = data_member(t, "keys/vc-di-eddsa/keyPair.json", "privateKeyMultibase");
+	const char *pubmb = data_member(t, "vc-di-eddsa/keyPair.json", "publicKeyMultibase");
+	const char *privmb = data_member(t, "vc-di-eddsa/keyPair.json", "privateKeyMultibase");
 	mcc_key    *pub = NULL,
 			   *priv = NULL,
 			   *k;
@@ -333,9 +333,9 @@ test_multikey(tstate *t)
 				hashlen,
 				b58len,
 				explen;
-	char	   *hashhex = read_data(t, "keys/vc-di-eddsa/combinedHashJCS.txt", &hlen);
-	char	   *sighex = read_data(t, "keys/vc-di-eddsa/sigHexJCS.txt", &sighexlen);
-	char	   *sigb58 = read_data(t, "keys/vc-di-eddsa/sigBTC58JCS.txt", &b58len);
+	char	   *hashhex = read_data(t, "vc-di-eddsa/eddsa-jcs-2022/combinedHashJCS.txt", &hlen);
+	char	   *sighex = read_data(t, "vc-di-eddsa/eddsa-jcs-2022/sigHexJCS.txt", &sighexlen);
+	char	   *sigb58 = read_data(t, "vc-di-eddsa/eddsa-jcs-2022/sigBTC58JCS.txt", &b58len);
 	unsigned char *hash = hashhex ? unhex(t, hashhex, &hashlen) : NULL;
 	unsigned char *expsig = sighex ? unhex(t, sighex, &explen) : NULL;
 	unsigned char sig[MCC_SIG_MAX_LEN];
@@ -346,7 +346,7 @@ test_multikey(tstate *t)
 	unsigned char *edtech;
 
 	if (!ok(t, pubmb && privmb && hash && expsig && sigb58,
-			"vc-di-eddsa vectors present in %s/keys/vc-di-eddsa", t->datadir))
+			"vc-di-eddsa vectors present in %s/vc-di-eddsa", t->datadir))
 		return;
 
 	pub = mcc_key_from_multikey(pubmb, strlen(pubmb), &err);
