@@ -319,7 +319,7 @@ microcred_credential_document(PG_FUNCTION_ARGS)
 		mcj_object_set(arena, doc, "evidence", mc_from_jsonb(arena, DatumGetJsonbP(d), "evidence"));
 	schema = mcj_object(arena);
 	set_str(arena, schema, "id", "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json");
-	set_str(arena, schema, "type", "1EdTechJsonSchemaValidator2019");
+	set_str(arena, schema, "type", "JsonSchema");
 	mcj_object_set(arena, doc, "credentialSchema", mcj_array(arena));
 	mcj_array_append(arena, mcj_object_get(doc, "credentialSchema"), schema);
 

@@ -27,6 +27,9 @@ SELECT microcred.canonicalize('[NaN]', 'jcs');
 SELECT microcred.canonicalize('[1e400]', 'jcs');
 SELECT microcred.canonicalize('{}'::jsonb, 'c14n');
 
+-- this suite covers eddsa-jcs-2022 (the default, eddsa-rdfc-2022, has sql/rdfc.sql)
+UPDATE microcred.issuer SET proof_format = 'eddsa-jcs-2022' WHERE handle = 'th-beispiel';
+
 -- keys: none yet, then Ed25519 (default), P-256 and RSA
 SELECT microcred.add_learner(issuer => 'th-beispiel', email => 'Grace.Hopper@example.org', given_name => 'Grace',
     family_name => 'Hopper', student_id => 'S-1906', name_in_credential => true) AS grace \gset

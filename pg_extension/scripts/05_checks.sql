@@ -27,6 +27,23 @@ $$;
 COMMENT ON FUNCTION microcred._fail(text, text, text, text) IS
     'internal: raise an error with an SQLSTATE, message, detail and hint';
 
+-- text that goes into signed credentials must be in Unicode NFC: a visually
+-- identical string in another normal form canonicalizes to other bytes
+CREATE FUNCTION microcred._check_nfc(element text, value text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF value IS NOT NULL AND NOT value IS NFC NORMALIZED THEN
+        PERFORM microcred._fail('22023', element || ' is not in Unicode normalization form NFC',
+            'It contains decomposed characters (e.g. "e" followed by a combining accent).',
+            'Store normalized text: normalize(value, NFC).');
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION microcred._check_nfc(text, text) IS 'internal: refuse text that is not in Unicode NFC';
+
 -- a required free-text element: not NULL, not blank; returns it trimmed
 CREATE FUNCTION microcred._required_text(element text, value text, hint text)
 RETURNS text
@@ -39,6 +56,7 @@ BEGIN
             CASE WHEN value IS NULL THEN 'No value was given.' ELSE 'The value is empty.' END,
             hint);
     END IF;
+    PERFORM microcred._check_nfc(element, value);
     RETURN btrim(value);
 END
 $$;

@@ -39,6 +39,10 @@ BEGIN
             format('Quality assurance "%s" names no body.', NEW.quality_assurance),
             'Give quality_assurance_body, e.g. the agency''s name as registered in DEQAR.');
     END IF;
+    PERFORM microcred._check_nfc('prerequisites', NEW.prerequisites);
+    PERFORM microcred._check_nfc('further information', NEW.further_information);
+    PERFORM microcred._check_nfc('grading scheme', NEW.grading_scheme);
+    PERFORM microcred._check_nfc('body responsible for quality assurance', NEW.quality_assurance_body);
     IF NEW.achievement_type !~ '^([A-Z][A-Za-z]+|ext:[A-Za-z0-9_-]+)$' THEN
         PERFORM microcred._fail('22023', format('achievement type "%s" is not an Open Badges 3.0 achievement type', NEW.achievement_type),
             NULL, 'Use MicroCredential (the default), Course, Certificate, ... or an extension value ''ext:Name''.');
@@ -111,6 +115,8 @@ BEGIN
             'The learner has no email, student id or DID.',
             'Give at least one of email, student_id or holder_did; credentials identify the learner by a salted hash of it.');
     END IF;
+    PERFORM microcred._check_nfc('given name of the learner', NEW.given_name);
+    PERFORM microcred._check_nfc('family name of the learner', NEW.family_name);
     IF NEW.name_in_credential AND coalesce(btrim(NEW.given_name), '') = '' AND coalesce(btrim(NEW.family_name), '') = '' THEN
         PERFORM microcred._fail('23502', 'name of the learner is required when it is to appear in credentials',
             NULL, 'Give given_name and/or family_name, or set name_in_credential to false.');

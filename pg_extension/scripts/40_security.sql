@@ -94,6 +94,7 @@ GRANT SELECT ON microcred.country, microcred.vocabulary
 GRANT EXECUTE ON FUNCTION
     microcred._fail(text, text, text, text),
     microcred._required_text(text, text, text),
+    microcred._check_nfc(text, text),
     microcred._check_eqf_level(integer),
     microcred._check_qf_ehea_cycle(text),
     microcred._check_ects(numeric),

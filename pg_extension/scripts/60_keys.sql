@@ -8,11 +8,17 @@
  */
 
 ALTER TABLE microcred.issuer
-    ADD COLUMN proof_format text NOT NULL DEFAULT 'eddsa-jcs-2022'
+    ADD COLUMN proof_format text NOT NULL DEFAULT 'eddsa-rdfc-2022'
         CONSTRAINT issuer_proof_format_known
         CHECK (proof_format IN ('eddsa-jcs-2022', 'eddsa-rdfc-2022'));
 COMMENT ON COLUMN microcred.issuer.proof_format IS
-    'the Data Integrity cryptosuite microcred.issue() uses for this issuer''s credentials';
+    'the Data Integrity cryptosuite microcred.issue() uses for this issuer''s credentials (eddsa-rdfc-2022: what 1EdTech certifies and wallets verify)';
+ALTER TABLE microcred.credential_type
+    ADD COLUMN proof_format text
+        CONSTRAINT credential_type_proof_format_known
+        CHECK (proof_format IN ('eddsa-jcs-2022', 'eddsa-rdfc-2022'));
+COMMENT ON COLUMN microcred.credential_type.proof_format IS
+    'cryptosuite for credentials of this type; NULL = the issuer''s proof_format';
 
 CREATE TABLE microcred.signing_key (
     id                  uuid PRIMARY KEY,

@@ -387,7 +387,7 @@ BEGIN
     c.evidence := evidence;
     c.idempotency_key := idempotency_key;
     c.status := 'active';
-    c.proof_format := i.proof_format;
+    c.proof_format := coalesce(t.proof_format, i.proof_format);
 
     IF part.credential_type_id IS NULL THEN
         part := ROW(t.id, t.issuer_id, microcred._achievement(t, i), microcred._issuer_profile(i));
@@ -395,7 +395,7 @@ BEGIN
     END IF;
     c.document := microcred._credential_document(c, t, i, l, salt, part.achievement, part.profile,
                                                  k.id, k.sealed_private, i.public_id || '#' || k.fragment,
-                                                 i.proof_format);
+                                                 c.proof_format);
 
     INSERT INTO microcred.issued_credential SELECT c.*
     ON CONFLICT ON CONSTRAINT issued_credential_idempotency_key_unique DO NOTHING;
