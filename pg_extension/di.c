@@ -198,6 +198,9 @@ di_proof_parse(const mcj_value *secured, di_proof_info *info, mcj_error *err)
 	info->verification_method = str_member(proof, "verificationMethod");
 	if (info->verification_method == NULL)
 		return di_fail(err, "proof has no verificationMethod");
+	/* the key lookup takes it as a C string: it must not end early */
+	if (strlen(info->verification_method) != mcj_object_get(proof, "verificationMethod")->u.str.len)
+		return di_fail(err, "proof verificationMethod contains U+0000");
 	info->proof_purpose = str_member(proof, "proofPurpose");
 	if (info->proof_purpose == NULL)
 		return di_fail(err, "proof has no proofPurpose");
@@ -240,6 +243,7 @@ di_verify(mcj_arena *arena, const di_canon *canon, const mcj_value *secured,
 	mcj_value  *options;
 	const mcj_value *pctx;
 	const char *pv;
+	size_t		pvlen;
 	unsigned char *sig;
 	size_t		siglen;
 	unsigned char hash[64];
@@ -251,7 +255,9 @@ di_verify(mcj_arena *arena, const di_canon *canon, const mcj_value *secured,
 	pv = str_member(info.proof, "proofValue");
 	if (pv[0] != 'z')
 		return di_fail(err, "proofValue is not multibase base58btc (it must start with z)");
-	sig = mb_base58btc_decode_a(arena, pv + 1, strlen(pv + 1), &siglen, err);
+	/* decode the whole string: text after a U+0000 must not be ignored */
+	pvlen = mcj_object_get(info.proof, "proofValue")->u.str.len;
+	sig = mb_base58btc_decode_a(arena, pv + 1, pvlen - 1, &siglen, err);
 	if (sig == NULL)
 		return false;
 	if (siglen != 64)

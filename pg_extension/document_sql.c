@@ -210,7 +210,8 @@ PG_FUNCTION_INFO_V1(microcred_credential_document);
  * microcred._credential_document(c issued_credential, t credential_type,
  *     i issuer, l learner, salt text, achievement jsonb, profile jsonb,
  *     key_id uuid DEFAULT NULL, sealed bytea DEFAULT NULL,
- *     verification_method text DEFAULT NULL, cryptosuite text DEFAULT NULL)
+ *     verification_method text DEFAULT NULL, cryptosuite text DEFAULT NULL,
+ *     credential_status jsonb DEFAULT NULL)
  * The OpenBadgeCredential of an issued credential; signed when a key is given.
  */
 Datum
@@ -317,6 +318,9 @@ microcred_credential_document(PG_FUNCTION_ARGS)
 	d = attr(c, "evidence", &isnull);
 	if (!isnull)
 		mcj_object_set(arena, doc, "evidence", mc_from_jsonb(arena, DatumGetJsonbP(d), "evidence"));
+	/* credentialStatus: the BitstringStatusListEntry objects allocated for it */
+	if (PG_NARGS() >= 12 && !PG_ARGISNULL(11))
+		mcj_object_set(arena, doc, "credentialStatus", mc_from_jsonb(arena, PG_GETARG_JSONB_P(11), "credential status"));
 	schema = mcj_object(arena);
 	set_str(arena, schema, "id", "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json");
 	set_str(arena, schema, "type", "JsonSchema");

@@ -357,8 +357,9 @@ static Datum
 result_datum(FunctionCallInfo fcinfo, mcj_arena *arena, const vc_result *r)
 {
 	TupleDesc	tupdesc;
-	Datum		values[7];
-	bool		nulls[7] = {false, false, false, false, false, false, false};
+	Datum		values[8];
+	bool		nulls[8] = {false, false, false, false, false, false, false, false};
+	const mcj_value *status = r->credential ? mcj_object_get(r->credential, "credentialStatus") : NULL;
 	mcj_value  *checks = mcj_array(arena);
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -382,6 +383,10 @@ result_datum(FunctionCallInfo fcinfo, mcj_arena *arena, const vc_result *r)
 	TEXT_OR_NULL(5, r->credential_id);
 #undef TEXT_OR_NULL
 	values[6] = JsonbPGetDatum(mc_to_jsonb(checks));
+	if (status != NULL && r->valid)
+		values[7] = JsonbPGetDatum(mc_to_jsonb(status));
+	else
+		nulls[7] = true;		/* an invalid credential's status is not worth checking */
 	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 }
 

@@ -144,14 +144,30 @@ vc_parse_datetime(const char *s, time_t *out)
 	return true;
 }
 
-/* format seconds since the epoch as an xsd:dateTime in UTC */
+/* years 0001 to 9999 in seconds since the epoch */
+#define VC_MIN_SECONDS	(-62135596800.0)
+#define VC_MAX_SECONDS	253402300799.0
+
+/*
+ * Format a JWT NumericDate as an xsd:dateTime in UTC.  It is any finite
+ * double from the token, so one outside years 1 to 9999 is printed as a
+ * number: converting it to time_t could overflow (undefined behavior) and
+ * gmtime_r could fail.
+ */
 static void
-format_time(time_t t, char out[32])
+format_time(double d, char out[32])
 {
 	struct tm	tm;
+	time_t		t;
 
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (d >= VC_MIN_SECONDS && d <= VC_MAX_SECONDS)
+	{
+		t = (time_t) d;
+		if (gmtime_r(&t, &tm) != NULL &&
+			strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0)
+			return;
+	}
+	snprintf(out, 32, "%.6g (NumericDate)", d);
 }
 
 /* does v (a string or an array) contain the string s? */
@@ -200,8 +216,9 @@ check_structure(vc_result *r, const mcj_value *cred)
 	}
 	issuer = mcj_object_get(cred, "issuer");
 	if (issuer && issuer->type == MCJ_OBJECT)
-		r->issuer = str_member(issuer, "id");
-	else if (issuer && issuer->type == MCJ_STRING)
+		issuer = mcj_object_get(issuer, "id");
+	/* no U+0000: the key lookup and the result take the id as a C string */
+	if (issuer && issuer->type == MCJ_STRING && strlen(issuer->u.str.s) == issuer->u.str.len)
 		r->issuer = issuer->u.str.s;
 	if (r->issuer == NULL || strchr(r->issuer, ':') == NULL)
 	{
@@ -250,7 +267,7 @@ check_dates(vc_result *r, const vc_verifier *v, const mcj_value *cred,
 		vc_add_check(r, "valid_from", VC_FAIL, "not yet valid: valid from %s", from);
 	else if (nbf != NULL && nbf->type == MCJ_NUMBER && nbf->u.num > (double) (v->now + v->leeway_seconds))
 	{
-		format_time((time_t) nbf->u.num, buf);
+		format_time(nbf->u.num, buf);
 		vc_add_check(r, "valid_from", VC_FAIL, "not yet valid: the JWT nbf is %s", buf);
 	}
 	else if (from != NULL)
@@ -264,7 +281,7 @@ check_dates(vc_result *r, const vc_verifier *v, const mcj_value *cred,
 		vc_add_check(r, "valid_until", VC_FAIL, "expired: valid until %s", until);
 	else if (exp != NULL && exp->type == MCJ_NUMBER && exp->u.num <= (double) v->now)
 	{
-		format_time((time_t) exp->u.num, buf);
+		format_time(exp->u.num, buf);
 		vc_add_check(r, "valid_until", VC_FAIL, "expired: the JWT exp is %s", buf);
 	}
 	else if (until != NULL)
@@ -378,6 +395,29 @@ result_init(vc_result *r)
 	r->valid = true;
 }
 
+/*
+ * Data Integrity lets a holder append contexts after the ones the proof
+ * covers (the proof's @context); they are not signed, so say so.
+ */
+static void
+check_appended_contexts(vc_result *r, const mcj_value *cred, const mcj_value *proof)
+{
+	const mcj_value *dctx = mcj_object_get(cred, "@context");
+	const mcj_value *pctx = mcj_object_get(proof, "@context");
+	size_t		nd = (dctx && dctx->type == MCJ_ARRAY) ? dctx->u.arr.n : 1;
+	size_t		np = (pctx && pctx->type == MCJ_ARRAY) ? pctx->u.arr.n : 1;
+
+	if (dctx != NULL && pctx != NULL && nd > np)
+	{
+		const mcj_value *extra = dctx->u.arr.items[np];
+
+		vc_add_check(r, "context", VC_WARN,
+					 "the credential appends %zu context(s) the proof does not cover%s%.120s",
+					 nd - np, extra->type == MCJ_STRING ? ", first " : "",
+					 extra->type == MCJ_STRING ? extra->u.str.s : "");
+	}
+}
+
 /* verify a credential secured with a Data Integrity proof */
 void
 vc_verify_di(mcj_arena *arena, const vc_verifier *v, const mcj_value *cred, vc_result *r)
@@ -405,7 +445,28 @@ vc_verify_di(mcj_arena *arena, const vc_verifier *v, const mcj_value *cred, vc_r
 		vc_add_check(r, "proof", VC_FAIL, "proof created \"%.60s\" is not a date-time", info.created);
 		return;
 	}
+	if (info.created != NULL && created > v->now + v->leeway_seconds)
+	{
+		vc_add_check(r, "proof", VC_FAIL, "the proof was created in the future (%.60s)", info.created);
+		return;
+	}
+	if (info.expires != NULL)
+	{
+		time_t		expires;
+
+		if (!vc_parse_datetime(info.expires, &expires))
+		{
+			vc_add_check(r, "proof", VC_FAIL, "proof expires \"%.60s\" is not a date-time", info.expires);
+			return;
+		}
+		if (expires <= v->now)
+		{
+			vc_add_check(r, "proof", VC_FAIL, "the proof expired at %.60s", info.expires);
+			return;
+		}
+	}
 	vc_add_check(r, "proof", VC_PASS, "DataIntegrityProof with %s", info.cryptosuite);
+	check_appended_contexts(r, cred, info.proof);
 
 	key = resolve_key(arena, v, r, info.verification_method, NULL, &owned);
 	if (key == NULL)
@@ -484,6 +545,31 @@ vc_verify_jwt(mcj_arena *arena, const vc_verifier *v, const char *token, size_t 
 	if (!check_structure(r, cred))
 		return;
 
+	/* strings compared as C strings must not hide anything after a U+0000 */
+	{
+		static const char *const claims[] = {"iss", "jti", "sub", NULL};
+
+		for (int i = 0; claims[i] != NULL; i++)
+		{
+			const mcj_value *c = mcj_object_get(payload, claims[i]);
+
+			if (c && c->type == MCJ_STRING && strlen(c->u.str.s) != c->u.str.len)
+			{
+				vc_add_check(r, "jwt", VC_FAIL, "the %s claim contains U+0000", claims[i]);
+				return;
+			}
+		}
+		for (int i = 0; i < 2; i++)
+		{
+			const mcj_value *h = mcj_object_get(parts.header, i == 0 ? "kid" : "typ");
+
+			if (h && h->type == MCJ_STRING && strlen(h->u.str.s) != h->u.str.len)
+			{
+				vc_add_check(r, "jwt", VC_FAIL, "the JOSE header %s contains U+0000", i == 0 ? "kid" : "typ");
+				return;
+			}
+		}
+	}
 	iss = str_member(payload, "iss");
 	nbf = mcj_object_get(payload, "nbf");
 	exp = mcj_object_get(payload, "exp");
@@ -520,9 +606,15 @@ vc_verify_jwt(mcj_arena *arena, const vc_verifier *v, const char *token, size_t 
 		vc_add_check(r, "jwt", VC_FAIL, "the iss claim must equal the issuer id %.120s", r->issuer);
 		return;
 	}
+	vm = parts.kid;
+	if (vm != NULL && strlen(vm) != mcj_object_get(parts.header, "kid")->u.str.len)
+	{
+		/* the key lookup would see only the part before U+0000 */
+		vc_add_check(r, "jwt", VC_FAIL, "the JOSE header kid contains U+0000");
+		return;
+	}
 	vc_add_check(r, "jwt", VC_PASS, "%s with alg %s", r->format, r->cryptosuite);
 
-	vm = parts.kid;
 	if (vm != NULL && vm[0] == '#')
 	{
 		kid_abs = mcj_alloc(arena, strlen(r->issuer) + strlen(vm) + 1);

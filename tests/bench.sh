@@ -52,12 +52,18 @@ echo "raw Ed25519 sign:   $raw_sign/s"
 echo "raw Ed25519 verify: $raw_verify/s"
 
 echo
-echo "== set-based, one connection, $N credentials per statement"
+echo "== set-based, one connection, $N credentials per statement (document: $(psql -X -At -d bench -c "SELECT pg_column_size(document::text) FROM microcred.issued_credential LIMIT 1") bytes, every EU element)"
+psql -X -q -d bench -c "UPDATE microcred.issuer SET proof_format = 'eddsa-jcs-2022'"
 t=$(timed "SELECT count(microcred.issue('demo-uas/GDPR-NURSE', id, grade => 'Merit')) FROM bench_learner")
 r_issue=$(rate "$N" "$t")
-t=$(timed "SELECT count(*) FILTER (WHERE (microcred.verify(document)).valid) FROM microcred.issued_credential")
+t=$(timed "SELECT count(*) FILTER (WHERE (microcred.verify(document)).valid) FROM microcred.issued_credential WHERE proof_format = 'eddsa-jcs-2022'")
 r_verify=$(rate "$N" "$t")
-t=$(timed "SELECT count(microcred.document(id, 'vc-jwt', 'EdDSA')) FROM microcred.issued_credential")
+psql -X -q -d bench -c "UPDATE microcred.issuer SET proof_format = 'eddsa-rdfc-2022'"
+t=$(timed "SELECT count(microcred.issue('demo-uas/GDPR-NURSE', id, grade => 'Merit')) FROM bench_learner")
+r_rissue=$(rate "$N" "$t")
+t=$(timed "SELECT count(*) FILTER (WHERE (microcred.verify(document)).valid) FROM microcred.issued_credential WHERE proof_format = 'eddsa-rdfc-2022'")
+r_rverify=$(rate "$((N + 1))" "$t")
+t=$(timed "SELECT count(microcred.document(id, 'vc-jwt', 'EdDSA')) FROM microcred.issued_credential WHERE proof_format = 'eddsa-jcs-2022'")
 r_jwt=$(rate "$N" "$t")
 t=$(timed "SELECT count(*) FILTER (WHERE (microcred.verify_jwt(token)).valid) FROM microcred.credential_envelope")
 r_vjwt=$(rate "$N" "$t")
@@ -67,8 +73,26 @@ bad=$(psql -X -At -d bench -c "SELECT count(*) FROM microcred.issued_credential 
 
 printf '%-52s %8s/s  %6s of raw sign   (target 25%%)\n' "issue + store, eddsa-jcs-2022" "$r_issue" "$(pct "$r_issue" "$raw_sign")"
 printf '%-52s %8s/s  %6s of raw verify (target 50%%)\n' "verify, eddsa-jcs-2022" "$r_verify" "$(pct "$r_verify" "$raw_verify")"
+printf '%-52s %8s/s  %6s of raw sign   (target 10%%)\n' "issue + store, eddsa-rdfc-2022" "$r_rissue" "$(pct "$r_rissue" "$raw_sign")"
+printf '%-52s %8s/s  %6s of raw verify (target 20%%)\n' "verify, eddsa-rdfc-2022" "$r_rverify" "$(pct "$r_rverify" "$raw_verify")"
 printf '%-52s %8s/s  %6s of raw sign\n' "sign + store JWT envelope, vc-jwt EdDSA" "$r_jwt" "$(pct "$r_jwt" "$raw_sign")"
 printf '%-52s %8s/s  %6s of raw verify\n' "verify JWT, vc-jwt EdDSA" "$r_vjwt" "$(pct "$r_vjwt" "$raw_verify")"
+
+echo
+R=${BENCH_REVOKE_N:-100000}
+echo "== bulk revocation: $R credentials revoked by one statement"
+psql -X -q -v ON_ERROR_STOP=1 -d bench >/dev/null <<SQL
+UPDATE microcred.issuer SET proof_format = 'eddsa-jcs-2022';
+CREATE TABLE bench_bulk AS
+SELECT microcred.issue('demo-uas/GDPR-NURSE', microcred.add_learner(issuer => 'demo-uas', email => 'bulk' || g || '@bench.example')) AS id
+  FROM generate_series(1, $R) g;
+SQL
+t=$(timed "SELECT microcred.revoke_all(array_agg(id), 'bench') FROM bench_bulk")
+r_revoke=$(rate "$R" "$t")
+left=$(psql -X -At -d bench -c "SELECT count(*) FROM bench_bulk b JOIN microcred.issued_credential c ON c.id = b.id WHERE c.status <> 'revoked'")
+[ "$left" = 0 ] || { echo "bench: $left credentials were not revoked" >&2; exit 1; }
+t2=$(timed "SELECT microcred.status_list_credential(id) FROM microcred.status_list WHERE purpose = 'revocation'")
+printf '%-52s %8s/s  (%ss for %s credentials; re-signing the lists: %ss)\n' "bulk revoke, one statement" "$r_revoke" "$t" "$R" "$t2"
 
 echo
 echo "== one credential per transaction (pgbench, ${SECS}s each)"
@@ -81,11 +105,12 @@ cat >"$tmp/verify.sql" <<'PGB'
 SELECT (microcred.verify(c.document)).valid FROM microcred.issued_credential c
  WHERE c.learner_id = (SELECT id FROM bench_learner WHERE n = :n) LIMIT 1;
 PGB
+psql -X -q -d bench -c "UPDATE microcred.issuer SET proof_format = 'eddsa-jcs-2022'"
 for c in 1 2; do
     ti=$("$PG_BINDIR/pgbench" -n -c $c -j $c -T "$SECS" -D nlearners="$N" -f "$tmp/issue.sql" bench 2>/dev/null |
          sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
     tv=$("$PG_BINDIR/pgbench" -n -c $c -j $c -T "$SECS" -D nlearners="$N" -f "$tmp/verify.sql" bench 2>/dev/null |
          sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
-    printf '%-52s %8.0f/s  %6s of raw sign (one core)\n' "issue, $c connection(s)" "$ti" "$(pct "$ti" "$raw_sign")"
+    printf '%-52s %8.0f/s  %6s of raw sign (one core)\n' "issue eddsa-jcs-2022, $c connection(s)" "$ti" "$(pct "$ti" "$raw_sign")"
     printf '%-52s %8.0f/s  %6s of raw verify (one core)\n' "verify, $c connection(s)" "$tv" "$(pct "$tv" "$raw_verify")"
 done

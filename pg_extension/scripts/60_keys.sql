@@ -126,6 +126,8 @@ BEGIN
                                        public_jwk, did_key, fragment, sealed_private)
     VALUES (new_id, issuer_uuid, algorithm, k.public_key, k.public_key_multibase,
             k.public_jwk, k.did_key, k.fragment, k.sealed_private);
+    PERFORM microcred._audit(issuer_uuid, 'key_create', new_id, NULL,
+                             jsonb_build_object('algorithm', algorithm, 'fragment', k.fragment), actor);
     RETURN new_id;
 END
 $$;
@@ -160,6 +162,7 @@ BEGIN
         PERFORM microcred._fail('55000', 'signing key is already retired', format('Key %s was retired at %s.', key_id, k.retired_at), NULL);
     END IF;
     UPDATE microcred.signing_key SET state = 'retired', retired_at = now() WHERE id = key_id;
+    PERFORM microcred._audit(k.issuer_id, 'key_retire', key_id, NULL, jsonb_build_object('algorithm', k.algorithm), actor);
 END
 $$;
 

@@ -14,10 +14,11 @@ CREATE TYPE microcred.verification AS (
     cryptosuite     text,
     issuer          text,
     credential_id   text,
-    checks          jsonb
+    checks          jsonb,
+    credential_status jsonb
 );
 COMMENT ON TYPE microcred.verification IS
-    'result of verifying a credential: valid (no check failed), trusted (the key is registered for the issuer), and each check with pass/fail/warn/skip and a reason';
+    'result of verifying a credential: valid (no check failed), trusted (the key is registered for the issuer), each check with pass/fail/warn/skip and a reason, and the credential''s credentialStatus entries';
 
 CREATE FUNCTION microcred._sign_di(document jsonb, cryptosuite text, key_id uuid, issuer_id uuid,
                                    sealed bytea, verification_method text, created timestamptz)
@@ -35,26 +36,26 @@ AS 'MODULE_PATHNAME', 'microcred_sign_jwt';
 COMMENT ON FUNCTION microcred._sign_jwt(jsonb, text, uuid, uuid, bytea, text, text) IS
     'internal: a compact JWT (ob-jwt or vc-jwt) of an unsecured document';
 
-CREATE FUNCTION microcred.verify(credential jsonb)
+CREATE FUNCTION microcred._verify_document(credential jsonb)
 RETURNS microcred.verification
 LANGUAGE C STRICT STABLE
 AS 'MODULE_PATHNAME', 'microcred_verify_jsonb';
-COMMENT ON FUNCTION microcred.verify(jsonb) IS
-    'verify a credential secured with a Data Integrity proof (eddsa-jcs-2022, eddsa-rdfc-2022), ours or another issuer''s';
+COMMENT ON FUNCTION microcred._verify_document(jsonb) IS
+    'internal: verify the proof of a credential secured with a Data Integrity proof (status: see microcred.verify)';
 
-CREATE FUNCTION microcred.verify(credential text)
+CREATE FUNCTION microcred._verify_text(credential text)
 RETURNS microcred.verification
 LANGUAGE C STRICT STABLE
 AS 'MODULE_PATHNAME', 'microcred_verify_text';
-COMMENT ON FUNCTION microcred.verify(text) IS
-    'verify a credential given as text: strict I-JSON (duplicate members refused) with a Data Integrity proof, or a compact JWT';
+COMMENT ON FUNCTION microcred._verify_text(text) IS
+    'internal: verify a credential given as strict I-JSON text or as a compact JWT (status: see microcred.verify)';
 
-CREATE FUNCTION microcred.verify_jwt(token text)
+CREATE FUNCTION microcred._verify_token(token text)
 RETURNS microcred.verification
 LANGUAGE C STRICT STABLE
 AS 'MODULE_PATHNAME', 'microcred_verify_jwt';
-COMMENT ON FUNCTION microcred.verify_jwt(text) IS
-    'verify a credential secured as a JWT: Open Badges 3.0 VC-JWT (typ JWT) or W3C VC-JOSE (typ vc+jwt)';
+COMMENT ON FUNCTION microcred._verify_token(text) IS
+    'internal: verify a JWT credential (status: see microcred.verify_jwt)';
 
 CREATE FUNCTION microcred.canonicalize(doc jsonb, algorithm text DEFAULT 'jcs')
 RETURNS text
@@ -223,11 +224,12 @@ CREATE FUNCTION microcred._credential_document(c microcred.issued_credential, t 
                                                achievement jsonb, profile jsonb,
                                                key_id uuid DEFAULT NULL, sealed bytea DEFAULT NULL,
                                                verification_method text DEFAULT NULL,
-                                               cryptosuite text DEFAULT NULL)
+                                               cryptosuite text DEFAULT NULL,
+                                               credential_status jsonb DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'microcred_credential_document';
-COMMENT ON FUNCTION microcred._credential_document(microcred.issued_credential, microcred.credential_type, microcred.issuer, microcred.learner, text, jsonb, jsonb, uuid, bytea, text, text) IS
+COMMENT ON FUNCTION microcred._credential_document(microcred.issued_credential, microcred.credential_type, microcred.issuer, microcred.learner, text, jsonb, jsonb, uuid, bytea, text, text, jsonb) IS
     'internal: the OpenBadgeCredential (VC 2.0 + OB 3.0.3) of an issued credential, signed when a key is given';
 
 -- the Achievement and issuer Profile of each credential type, built once and
@@ -301,7 +303,8 @@ END
 $$;
 
 CREATE FUNCTION microcred._issue(credential_type text, learner uuid, grade text, evidence jsonb,
-                                 issued_at timestamptz, idempotency_key text, actor name)
+                                 issued_at timestamptz, idempotency_key text, actor name,
+                                 awarded_date timestamptz DEFAULT NULL, supersedes uuid DEFAULT NULL)
 RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -317,6 +320,7 @@ DECLARE
     salt    text := replace(gen_random_uuid()::text, '-', '');
     ev      jsonb;
     r       record;
+    status  jsonb;
 BEGIN
     PERFORM microcred._check_actor(t.issuer_id, actor);
     -- one round trip for everything issuing reads: the issuer, the learner, the
@@ -326,7 +330,8 @@ BEGIN
            coalesce((SELECT ic.id FROM microcred.issued_credential ic
                       WHERE ic.issuer_id = t.issuer_id AND ic.idempotency_key = _issue.idempotency_key),
                     (SELECT ic.id FROM microcred.issued_credential ic
-                      WHERE NOT t.allow_repeats AND ic.issuer_id = t.issuer_id AND ic.learner_id = _issue.learner
+                      WHERE NOT t.allow_repeats AND _issue.supersedes IS NULL
+                        AND ic.issuer_id = t.issuer_id AND ic.learner_id = _issue.learner
                         AND ic.credential_type_id = t.id AND ic.status <> 'revoked' AND ic.superseded_by IS NULL
                       LIMIT 1)) AS existing
       INTO r
@@ -380,7 +385,8 @@ BEGIN
     c.credential_type_id := t.id;
     c.learner_id := l.id;
     c.issued_at := coalesce(issued_at, now());
-    c.awarded_date := c.issued_at;
+    c.awarded_date := coalesce(awarded_date, c.issued_at);
+    c.supersedes := supersedes;
     c.valid_from := c.issued_at;
     c.valid_until := c.issued_at + t.validity_period;
     c.grade := grade;
@@ -393,22 +399,27 @@ BEGIN
         part := ROW(t.id, t.issuer_id, microcred._achievement(t, i), microcred._issuer_profile(i));
         INSERT INTO microcred.document_part SELECT part.* ON CONFLICT DO NOTHING;
     END IF;
+    status := jsonb_build_array(microcred._allocate_status(t.issuer_id, i.base_url, c.id, 'revocation'),
+                                microcred._allocate_status(t.issuer_id, i.base_url, c.id, 'suspension'));
     c.document := microcred._credential_document(c, t, i, l, salt, part.achievement, part.profile,
                                                  k.id, k.sealed_private, i.public_id || '#' || k.fragment,
-                                                 c.proof_format);
+                                                 c.proof_format, status);
 
     INSERT INTO microcred.issued_credential SELECT c.*
     ON CONFLICT ON CONSTRAINT issued_credential_idempotency_key_unique DO NOTHING;
     IF NOT FOUND THEN
-        -- a concurrent issue with the same key won; return its credential
+        -- a concurrent issue with the same key won; return its credential, free our indexes
+        DELETE FROM microcred.status_entry e WHERE e.credential_id = c.id;
         SELECT ic.id INTO existing FROM microcred.issued_credential ic
          WHERE ic.issuer_id = t.issuer_id AND ic.idempotency_key = _issue.idempotency_key;
         RETURN existing;
     END IF;
+    PERFORM microcred._audit(t.issuer_id, 'issue', c.id, NULL,
+                             jsonb_build_object('credential_type', t.id, 'learner', l.id, 'supersedes', supersedes), actor);
     RETURN c.id;
 END
 $$;
-COMMENT ON FUNCTION microcred._issue(text, uuid, text, jsonb, timestamptz, text, name) IS 'internal: see microcred.issue';
+COMMENT ON FUNCTION microcred._issue(text, uuid, text, jsonb, timestamptz, text, name, timestamptz, uuid) IS 'internal: see microcred.issue';
 
 CREATE FUNCTION microcred.issue(credential_type text, learner uuid, grade text DEFAULT NULL,
                                 evidence jsonb DEFAULT NULL, issued_at timestamptz DEFAULT now(),
@@ -450,6 +461,10 @@ BEGIN
         PERFORM microcred._fail('42704', format('credential %s does not exist', credential), NULL, NULL);
     END IF;
     PERFORM microcred._check_actor(c.issuer_id, actor);
+    IF c.document IS NULL THEN
+        PERFORM microcred._fail('55000', 'the stored document of this credential was erased',
+            format('Credential %s: its learner''s personal data were erased; the learner''s own copy still verifies.', credential), NULL);
+    END IF;
     IF format IS NULL OR format = c.proof_format OR format = 'data-integrity' THEN
         RETURN c.document::text;
     END IF;
@@ -509,11 +524,11 @@ GRANT EXECUTE ON FUNCTION
 GRANT INSERT ON microcred.trusted_key TO microcred_admin;
 GRANT EXECUTE ON FUNCTION
     microcred.issue(text, uuid, text, jsonb, timestamptz, text),
-    microcred._issue(text, uuid, text, jsonb, timestamptz, text, name),
+    microcred._issue(text, uuid, text, jsonb, timestamptz, text, name, timestamptz, uuid),
     microcred.document(uuid, text, text), microcred._document(uuid, text, text, name)
     TO microcred_admin, microcred_issuer;
 GRANT EXECUTE ON FUNCTION
-    microcred.verify(jsonb), microcred.verify(text), microcred.verify_jwt(text),
+    microcred._verify_document(jsonb), microcred._verify_text(text), microcred._verify_token(text),
     microcred._lookup_key(text, text),
     microcred.canonicalize(jsonb, text), microcred.canonicalize(text, text),
     microcred.public_key_info(bytea), microcred.public_key(text),

@@ -11,20 +11,21 @@
  *	  2. parse the canonical output and canonicalize it again: the result
  *		 must be byte for byte the same (the canonical form is a fixed
  *		 point);
- *	  3. if no graph name is a blank node, canonicalize an isomorphic copy
- *		 (quads in reverse order, blank nodes renamed): the result must be
- *		 the same again.  With blank graph names RDFC-1.0 itself is not
- *		 invariant: Hash Related Blank Node does not record where the
- *		 reference node sits in a quad whose three positions are blank, so
- *		 two nodes that are not interchangeable can get equal Hash N-Degree
- *		 Quads hashes and the input order decides between them.  The
- *		 reference implementation (rdf-canonize 5.0.0) gives the same
- *		 outputs as rdfc.c: for the quads
- *		   _:x <urn:p> _:y _:g1 .
- *		   _:y <urn:p> _:x _:g2 .
- *		   _:s <urn:q> _:g2 .
- *		 swapping the first two lines swaps the graph names in the output.
- *		 This is a property of the algorithm, not a bug to report;
+ *	  3. canonicalize an isomorphic copy (quads in reverse order, blank
+ *		 nodes renamed): the result must be the same again.
+ *	  The comparisons of 2 and 3 are made only when no graph name is a
+ *	  blank node.  With blank graph names RDFC-1.0 itself is neither
+ *	  invariant nor idempotent: Hash Related Blank Node does not record
+ *	  where the reference node sits in a quad whose three positions are
+ *	  blank, so two nodes that are not interchangeable can get equal Hash
+ *	  N-Degree Quads hashes, and then the input order decides between them.
+ *	  The reference implementation (rdf-canonize 5.0.0) gives the same
+ *	  outputs as rdfc.c: for the quads
+ *		  _:x <urn:p> _:y _:g1 .
+ *		  _:y <urn:p> _:x _:g2 .
+ *		  _:s <urn:q> _:g2 .
+ *	  swapping the first two lines swaps the graph names in the output.
+ *	  This is a property of the algorithm, not a bug to report;
  *	  4. inputs of odd length are also canonicalized with SHA-384.
  * An input starting with byte 0xFF (never valid N-Quads) is instead read
  * as a compact graph description, four bytes a quad, which lets the
@@ -104,6 +105,7 @@ check(mcj_arena *arena, const rdf_dataset *ds, const char *alg)
 	rdf_dataset ds3;
 	rdfc_mapping *map;
 	size_t		nmap;
+	bool		comparable = true;	/* see the header comment */
 
 	memset(&opts, 0, sizeof(opts));
 	opts.max_ndegree_calls = FUZZ_WORK;
@@ -124,6 +126,10 @@ check(mcj_arena *arena, const rdf_dataset *ds, const char *alg)
 			fail("issued identifiers out of sequence", map[i].canonical_label);
 	}
 
+	for (size_t i = 0; i < ds->n; i++)
+		if (ds->quads[i].graph.kind == RDF_TERM_BLANK)
+			comparable = false;
+
 	/* fixed point */
 	if (!nquads_parse(arena, out1.data, out1.len, &ds2, &err))
 	{
@@ -135,16 +141,16 @@ check(mcj_arena *arena, const rdf_dataset *ds, const char *alg)
 		if (strcmp(err.message, WORK_ERROR) != 0)
 			fail("canonical output does not canonicalize", err.message);
 	}
-	else if (out2.len != out1.len || memcmp(out1.data, out2.data, out1.len) != 0)
+	else if (comparable &&
+			 (out2.len != out1.len || memcmp(out1.data, out2.data, out1.len) != 0))
 	{
 		fprintf(stderr, "first:\n%s\nsecond:\n%s", out1.data, out2.data);
 		fail("canonical form is not a fixed point", NULL);
 	}
 
-	/* invariance under relabelling and reordering (see the header) */
-	for (size_t i = 0; i < ds->n; i++)
-		if (ds->quads[i].graph.kind == RDF_TERM_BLANK)
-			return;
+	/* invariance under relabelling and reordering */
+	if (!comparable)
+		return;
 	shuffled_copy(arena, ds, &ds3);
 	if (!rdfc_canonicalize(arena, &ds3, &opts, &out3, NULL, NULL, &err))
 	{
@@ -160,12 +166,14 @@ check(mcj_arena *arena, const rdf_dataset *ds, const char *alg)
 
 /*
  * Build N-Quads text from a compact description: byte 1 gives the number
- * of blank nodes, then each group of four bytes (s, p, o, g) is a quad.
+ * of blank nodes (low four bits) and whether graph names may be blank
+ * (high bit), then each group of four bytes (s, p, o, g) is a quad.
  */
 static void
 describe_graph(mcj_buf *buf, const uint8_t *data, size_t size)
 {
-	int			nb = (size > 1) ? (data[1] % 16) + 1 : 1;
+	int			nb = (size > 1) ? (data[1] & 0x0F) + 1 : 1;
+	bool		blank_graphs = (size > 1) && (data[1] & 0x80);
 
 	for (size_t i = 2; i + 4 <= size; i += 4)
 	{
@@ -189,7 +197,7 @@ describe_graph(mcj_buf *buf, const uint8_t *data, size_t size)
 		mcj_buf_appends(buf, line);
 		if (g % 4 == 1)
 			mcj_buf_appends(buf, "<urn:g> ");
-		else if (g % 4 >= 2)
+		else if (g % 4 >= 2 && blank_graphs)
 		{
 			snprintf(line, sizeof(line), "_:n%d ", (g / 4) % nb);
 			mcj_buf_appends(buf, line);

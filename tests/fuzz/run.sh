@@ -7,7 +7,7 @@
 set -eu
 cd "$(dirname "$0")/../.."
 secs=${FUZZ_SECONDS:-60}
-core="pg_extension/mcjson.c pg_extension/multibase.c pg_extension/mccrypto.c pg_extension/jws.c
+core="pg_extension/mcjson.c pg_extension/multibase.c pg_extension/mccrypto.c pg_extension/jws.c pg_extension/statuslist.c
       pg_extension/di.c pg_extension/vc.c"
 for f in pg_extension/rdf.c pg_extension/nquads.c pg_extension/rdfc.c pg_extension/jsonld.c; do
     [ -f "$f" ] && core="$core $f"

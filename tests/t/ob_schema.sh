@@ -1,8 +1,10 @@
 #!/bin/bash
 # Issued credentials validate against the 1EdTech Open Badges 3.0 JSON Schema
-# (tests/data/ob-v3p0).  That schema predates VC 2.0: it requires the VC 1.1
-# "issuanceDate", which VC 2.0 / OB 3.0.3 replaced by "validFrom".  The test
-# applies exactly that substitution to the schema and nothing else.
+# (tests/data/ob-v3p0).  That schema predates VC 2.0 in two places, and the
+# test adapts exactly those: it requires the VC 1.1 "issuanceDate", which VC
+# 2.0 / OB 3.0.3 replaced by "validFrom"; and its CredentialStatus is a single
+# object with only id and type, which cannot hold a W3C Bitstring Status List
+# entry, so credentialStatus is checked against that spec instead.
 # Runs against the cluster of tests/run_tests.sh (PGHOST, PGPORT, PGUSER).
 set -eu
 cd "$(dirname "$0")/../.."
@@ -35,6 +37,13 @@ def ok(cond, desc, diag=None):
 v = jsonschema.Draft4Validator(schema)
 ok(len(docs) == 2, "two credentials were issued")
 for i, d in enumerate(docs):
+    status = d.pop("credentialStatus", None)
+    ok(isinstance(status, list) and len(status) == 2 and
+       sorted(e["statusPurpose"] for e in status) == ["revocation", "suspension"] and
+       all(e["type"] == "BitstringStatusListEntry" and e["statusListIndex"].isdigit() and
+           0 <= int(e["statusListIndex"]) < 131072 and e["id"] == e["statusListCredential"] + "#" + e["statusListIndex"]
+           for e in status),
+       "credential %d has a revocation and a suspension BitstringStatusListEntry" % (i + 1), json.dumps(status))
     errs = sorted(v.iter_errors(d), key=lambda e: list(e.path))
     ok(not errs, "credential %d validates against the OB 3.0 schema" % (i + 1),
        "\n".join("%s: %s" % ("/".join(map(str, e.path)), e.message) for e in errs[:5]))

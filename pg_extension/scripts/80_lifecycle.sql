@@ -1,0 +1,623 @@
+/*
+ * microcred install script, part 8: the credential lifecycle.
+ *
+ *   audit chain      every issue, revoke, suspend, reinstate, supersede, key
+ *                    event and erasure, hash-chained per issuer
+ *   status lists     W3C Bitstring Status List v1.0, one list per issuer and
+ *                    purpose at a time, random indexes, published signed
+ *   operations       revoke, suspend, reinstate, supersede (one and many)
+ *   erasure          a learner's personal data removed, credentials kept valid
+ *   expiry           credentials nearing validUntil
+ */
+
+-- audit chain ---------------------------------------------------------------------
+
+CREATE TABLE microcred.audit_log (
+    issuer_id   uuid NOT NULL REFERENCES microcred.issuer (id),
+    seq         bigint NOT NULL,
+    at          timestamptz NOT NULL,
+    actor       name NOT NULL,
+    action      text NOT NULL CONSTRAINT audit_log_action CHECK (action IN (
+                    'issue', 'revoke', 'suspend', 'reinstate', 'supersede',
+                    'key_create', 'key_retire', 'erase')),
+    subject     uuid,
+    reason      text,
+    details     jsonb NOT NULL DEFAULT '{}',
+    prev_hash   bytea NOT NULL,
+    hash        bytea NOT NULL,
+    PRIMARY KEY (issuer_id, seq)
+);
+COMMENT ON TABLE microcred.audit_log IS
+    'append-only log of every lifecycle event, per issuer a hash chain: hash = SHA-256(prev_hash || the row''s fields); check it with microcred.audit_verify()';
+
+CREATE TABLE microcred.audit_head (
+    issuer_id   uuid PRIMARY KEY REFERENCES microcred.issuer (id),
+    seq         bigint NOT NULL,
+    hash        bytea NOT NULL
+);
+COMMENT ON TABLE microcred.audit_head IS
+    'the last link of each issuer''s audit chain; appending locks it, so links are made one at a time';
+
+-- the hash of one audit row: SHA-256 over the previous hash and every field
+CREATE FUNCTION microcred._audit_hash(issuer_id uuid, seq bigint, at timestamptz, actor name, action text,
+                                      subject uuid, reason text, details jsonb, prev_hash bytea)
+RETURNS bytea
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT sha256(prev_hash || convert_to(concat_ws(E'\x1f', issuer_id::text, seq::text,
+        to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), actor::text, action,
+        coalesce(subject::text, ''), coalesce(reason, ''), microcred.canonicalize(details, 'jcs')), 'UTF8'))
+$$;
+COMMENT ON FUNCTION microcred._audit_hash(uuid, bigint, timestamptz, name, text, uuid, text, jsonb, bytea) IS
+    'internal: the chained hash of one audit row';
+
+-- append one event to the issuer's chain (caller is SECURITY DEFINER)
+CREATE FUNCTION microcred._audit(issuer uuid, action text, subject uuid, reason text, details jsonb, actor name)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s       bigint;
+    prev    bytea;
+    t       timestamptz := clock_timestamp();
+    h       bytea;
+BEGIN
+    INSERT INTO microcred.audit_head (issuer_id, seq, hash) VALUES (issuer, 0, '\x'::bytea || sha256(''::bytea))
+    ON CONFLICT DO NOTHING;
+    UPDATE microcred.audit_head a SET seq = a.seq + 1 WHERE a.issuer_id = issuer RETURNING a.seq, a.hash INTO s, prev;
+    h := microcred._audit_hash(issuer, s, t, actor, action, subject, reason, coalesce(details, '{}'), prev);
+    INSERT INTO microcred.audit_log (issuer_id, seq, at, actor, action, subject, reason, details, prev_hash, hash)
+    VALUES (issuer, s, t, actor, action, subject, reason, coalesce(details, '{}'), prev, h);
+    UPDATE microcred.audit_head a SET hash = h WHERE a.issuer_id = issuer;
+END
+$$;
+COMMENT ON FUNCTION microcred._audit(uuid, text, uuid, text, jsonb, name) IS 'internal: append an event to the audit chain';
+
+CREATE FUNCTION microcred._audit_append_only()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM microcred._fail('55000', 'the audit log is append-only',
+        format('%s on microcred.audit_log is refused.', TG_OP),
+        'Audit rows are never changed or removed; microcred.audit_verify() detects any attempt.');
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON microcred.audit_log
+    FOR EACH ROW EXECUTE FUNCTION microcred._audit_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON microcred.audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION microcred._audit_append_only();
+
+-- walk an issuer's chain; the first broken link, if any
+CREATE FUNCTION microcred.audit_verify(issuer text,
+    OUT ok boolean, OUT links bigint, OUT first_bad_seq bigint, OUT problem text)
+RETURNS record
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    issuer_uuid uuid := microcred._resolve_issuer(issuer);
+    r           microcred.audit_log;
+    expect_seq  bigint := 1;
+    prev        bytea := '\x'::bytea || sha256(''::bytea);
+    head        microcred.audit_head;
+BEGIN
+    ok := true;
+    links := 0;
+    FOR r IN SELECT * FROM microcred.audit_log a WHERE a.issuer_id = issuer_uuid ORDER BY a.seq LOOP
+        IF r.seq <> expect_seq THEN
+            ok := false; first_bad_seq := expect_seq;
+            problem := format('link %s is missing (the next link is %s): a row was deleted or renumbered', expect_seq, r.seq);
+            RETURN;
+        END IF;
+        IF r.prev_hash <> prev THEN
+            ok := false; first_bad_seq := r.seq;
+            problem := format('link %s does not carry the hash of link %s: a row was inserted, removed or changed before it', r.seq, r.seq - 1);
+            RETURN;
+        END IF;
+        IF microcred._audit_hash(r.issuer_id, r.seq, r.at, r.actor, r.action, r.subject, r.reason, r.details, r.prev_hash) <> r.hash THEN
+            ok := false; first_bad_seq := r.seq;
+            problem := format('link %s was changed after it was written (its hash does not match its content)', r.seq);
+            RETURN;
+        END IF;
+        prev := r.hash;
+        expect_seq := r.seq + 1;
+        links := links + 1;
+    END LOOP;
+    SELECT * INTO head FROM microcred.audit_head h WHERE h.issuer_id = issuer_uuid;
+    IF head.issuer_id IS NOT NULL AND (head.seq <> links OR head.hash <> prev) THEN
+        ok := false; first_bad_seq := links + 1;
+        problem := format('the chain ends at link %s but %s links were written: rows were removed from its end', links, head.seq);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION microcred.audit_verify(text) IS
+    'walk an issuer''s audit chain and report the first broken link (a changed, deleted or inserted row)';
+
+-- status lists ------------------------------------------------------------------
+
+CREATE TABLE microcred.status_list (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    issuer_id       uuid NOT NULL REFERENCES microcred.issuer (id),
+    purpose         text NOT NULL CONSTRAINT status_list_purpose CHECK (purpose IN ('revocation', 'suspension')),
+    url             text NOT NULL UNIQUE,
+    size            integer NOT NULL DEFAULT 131072
+                    CONSTRAINT status_list_size CHECK (size >= 131072 AND size % 8 = 0),
+    allocated       integer NOT NULL DEFAULT 0,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    published       jsonb,
+    published_bits  bytea,
+    published_at    timestamptz,
+    UNIQUE (issuer_id, id)
+);
+CREATE INDEX status_list_open ON microcred.status_list (issuer_id, purpose, created_at DESC);
+COMMENT ON TABLE microcred.status_list IS
+    'Bitstring Status Lists (W3C): one open list per issuer and purpose; a new one starts when 90% of its entries are taken';
+COMMENT ON COLUMN microcred.status_list.published IS
+    'the last signed BitstringStatusListCredential; served again until a bit changes';
+
+CREATE TABLE microcred.status_entry (
+    issuer_id       uuid NOT NULL,
+    list_id         uuid NOT NULL,
+    idx             integer NOT NULL CHECK (idx >= 0),
+    credential_id   uuid NOT NULL REFERENCES microcred.issued_credential (id) DEFERRABLE INITIALLY DEFERRED,
+    purpose         text NOT NULL,
+    set             boolean NOT NULL DEFAULT false,
+    changed_at      timestamptz,
+    PRIMARY KEY (list_id, idx),
+    UNIQUE (credential_id, purpose),
+    FOREIGN KEY (issuer_id, list_id) REFERENCES microcred.status_list (issuer_id, id)
+);
+CREATE INDEX status_entry_set ON microcred.status_entry (list_id, idx) WHERE set;
+COMMENT ON TABLE microcred.status_entry IS
+    'the status list index of each credential per purpose, and whether its bit is set (revoked / suspended)';
+
+-- the public URL of a status list credential
+CREATE FUNCTION microcred._status_list_url(list_id uuid, base_url text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT coalesce(base_url || '/status/' || list_id, 'urn:uuid:' || list_id) $$;
+
+-- a random free index in the issuer's open list of this purpose; a new list when it is 90% full
+CREATE FUNCTION microcred._allocate_status(issuer uuid, base_url text, credential uuid, purpose text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l       microcred.status_list;
+    i       integer;
+    tries   integer := 0;
+    url     text;
+BEGIN
+    LOOP
+        SELECT * INTO l FROM microcred.status_list sl
+         WHERE sl.issuer_id = issuer AND sl.purpose = _allocate_status.purpose
+         ORDER BY sl.created_at DESC LIMIT 1;
+        IF l.id IS NULL OR l.allocated >= l.size * 0.9 THEN
+            l.id := gen_random_uuid();
+            INSERT INTO microcred.status_list (id, issuer_id, purpose, url)
+            VALUES (l.id, issuer, purpose, microcred._status_list_url(l.id, base_url)) RETURNING * INTO l;
+        END IF;
+        -- the row lock on the list counts entries one transaction at a time
+        UPDATE microcred.status_list sl SET allocated = sl.allocated + 1 WHERE sl.id = l.id
+        RETURNING sl.allocated INTO i;
+        IF i > l.size * 0.9 THEN
+            CONTINUE;           -- filled up meanwhile: start the next one
+        END IF;
+        LOOP
+            i := floor(random() * l.size)::integer;
+            INSERT INTO microcred.status_entry (issuer_id, list_id, idx, credential_id, purpose)
+            VALUES (issuer, l.id, i, credential, purpose) ON CONFLICT DO NOTHING;
+            EXIT WHEN FOUND;
+            tries := tries + 1;
+            IF tries > 1000 THEN
+                PERFORM microcred._fail('54000', 'no free status list index found', NULL,
+                    'This should not happen below 90% occupancy; check microcred.status_list.');
+            END IF;
+        END LOOP;
+        url := l.url;
+        RETURN jsonb_build_object('id', url || '#' || i, 'type', 'BitstringStatusListEntry',
+                                  'statusPurpose', purpose, 'statusListIndex', i::text,
+                                  'statusListCredential', url);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION microcred._allocate_status(uuid, text, uuid, text) IS
+    'internal: allocate a random unused status list index for a credential';
+
+CREATE FUNCTION microcred._status_encode(size integer, set_indexes integer[])
+RETURNS text
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'microcred_status_encode';
+COMMENT ON FUNCTION microcred._status_encode(integer, integer[]) IS
+    'internal: the encodedList (multibase base64url of the GZIP-compressed bitstring) with these bits set';
+
+CREATE FUNCTION microcred._status_check(entry jsonb, list_credential jsonb, OUT is_set boolean, OUT problem text)
+RETURNS record
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'microcred_status_check';
+COMMENT ON FUNCTION microcred._status_check(jsonb, jsonb) IS
+    'internal: the bit of a BitstringStatusListEntry in a status list credential, or the problem that prevents reading it';
+
+-- the signed status list credential of a list, re-signed only when a bit changed
+CREATE FUNCTION microcred.status_list_credential(list uuid)
+RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l       microcred.status_list;
+    i       microcred.issuer;
+    k       microcred.signing_key;
+    bits    integer[];
+    bitkey  bytea;
+    url     text;
+    doc     jsonb;
+BEGIN
+    SELECT * INTO l FROM microcred.status_list WHERE id = list;
+    IF l.id IS NULL THEN
+        PERFORM microcred._fail('42704', format('status list %s does not exist', list), NULL,
+            'List them with: SELECT id, purpose FROM microcred.status_list;');
+    END IF;
+    SELECT array_agg(e.idx ORDER BY e.idx) INTO bits FROM microcred.status_entry e WHERE e.list_id = l.id AND e.set;
+    bitkey := sha256(convert_to(coalesce(array_to_string(bits, ','), ''), 'UTF8'));
+    IF l.published IS NOT NULL AND l.published_bits = bitkey THEN
+        RETURN l.published;
+    END IF;
+    SELECT * INTO i FROM microcred.issuer WHERE id = l.issuer_id;
+    SELECT * INTO k FROM microcred.signing_key sk
+     WHERE sk.issuer_id = l.issuer_id AND sk.algorithm = 'Ed25519' AND sk.state = 'active';
+    IF k.id IS NULL THEN
+        PERFORM microcred._fail('55000', format('issuer "%s" has no active Ed25519 signing key to sign its status list', i.handle), NULL,
+            format('Create one with: SELECT microcred.generate_key(%L);', i.handle));
+    END IF;
+    url := l.url;
+    doc := jsonb_build_object(
+        '@context', jsonb_build_array('https://www.w3.org/ns/credentials/v2'),
+        'id', url,
+        'type', jsonb_build_array('VerifiableCredential', 'BitstringStatusListCredential'),
+        'issuer', i.public_id,
+        'validFrom', microcred._datetime(now()),
+        'credentialSubject', jsonb_build_object(
+            'id', url || '#list',
+            'type', 'BitstringStatusList',
+            'statusPurpose', l.purpose,
+            'encodedList', microcred._status_encode(l.size, coalesce(bits, '{}'))));
+    doc := microcred._sign_di(doc, i.proof_format, k.id, k.issuer_id, k.sealed_private,
+                              i.public_id || '#' || k.fragment, now());
+    UPDATE microcred.status_list SET published = doc, published_bits = bitkey, published_at = now() WHERE id = l.id;
+    RETURN doc;
+END
+$$;
+COMMENT ON FUNCTION microcred.status_list_credential(uuid) IS
+    'the signed BitstringStatusListCredential of a status list (cached; re-signed only when a bit changed)';
+
+-- operations ------------------------------------------------------------------------
+
+-- set or clear the status bits of many credentials, with the status and the audit
+CREATE FUNCTION microcred._set_status(credentials uuid[], op text, reason text, actor name)
+RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n_given     integer := cardinality(credentials);
+    missing     uuid;
+    bad         record;
+    n           integer;
+    status_purpose text := CASE op WHEN 'revoke' THEN 'revocation' ELSE 'suspension' END;
+BEGIN
+    IF reason IS NULL OR btrim(reason) = '' THEN
+        PERFORM microcred._fail('23502', format('a reason is required to %s a credential', op), NULL,
+            'Say why, e.g. ''academic misconduct'' or ''issued in error''; it goes into the audit log.');
+    END IF;
+    SELECT u INTO missing FROM unnest(credentials) u
+     WHERE NOT EXISTS (SELECT FROM microcred.issued_credential c WHERE c.id = u) LIMIT 1;
+    IF missing IS NOT NULL THEN
+        PERFORM microcred._fail('42704', format('credential %s does not exist', missing), NULL,
+            'Check the id: SELECT id FROM microcred.issued_credentials_report WHERE ...;');
+    END IF;
+    -- the caller must act for every issuer involved
+    PERFORM microcred._check_actor(x.issuer_id, actor)
+       FROM (SELECT DISTINCT c.issuer_id FROM microcred.issued_credential c WHERE c.id = ANY (credentials)) x;
+    -- what each operation accepts
+    SELECT c.id, c.status INTO bad FROM microcred.issued_credential c
+     WHERE c.id = ANY (credentials)
+       AND CASE op WHEN 'revoke' THEN c.status = 'revoked'
+                   WHEN 'suspend' THEN c.status <> 'active'
+                   WHEN 'reinstate' THEN c.status <> 'suspended' END
+     LIMIT 1;
+    IF bad.id IS NOT NULL THEN
+        PERFORM microcred._fail('55000',
+            CASE op WHEN 'revoke' THEN 'credential is already revoked'
+                    WHEN 'suspend' THEN format('credential cannot be suspended: it is %s', bad.status)
+                    ELSE format('credential cannot be reinstated: it is %s, not suspended', bad.status) END,
+            format('Credential %s.', bad.id)
+            || CASE op WHEN 'reinstate' THEN ' Only a suspended credential can be reinstated; revocation is final.' ELSE '' END,
+            CASE op WHEN 'suspend' THEN 'Only an active credential can be suspended.'
+                    WHEN 'revoke' THEN 'Revocation is final and happens once.' END);
+    END IF;
+
+    UPDATE microcred.status_entry e SET set = (op <> 'reinstate'), changed_at = now()
+     WHERE e.credential_id = ANY (credentials) AND e.purpose = status_purpose;
+    UPDATE microcred.issued_credential c
+       SET status = CASE op WHEN 'revoke' THEN 'revoked' WHEN 'suspend' THEN 'suspended' ELSE 'active' END::microcred.credential_status,
+           status_reason = reason, status_changed_at = now()
+     WHERE c.id = ANY (credentials);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    PERFORM microcred._audit(c.issuer_id, op, c.id, reason, '{}', actor)
+       FROM microcred.issued_credential c WHERE c.id = ANY (credentials) ORDER BY c.issuer_id, c.id;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION microcred._set_status(uuid[], text, text, name) IS 'internal: see revoke, suspend, reinstate';
+
+CREATE FUNCTION microcred.revoke(credential uuid, reason text) RETURNS void LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._set_status(ARRAY[credential], 'revoke', reason, current_user) $$;
+CREATE FUNCTION microcred.revoke_all(credentials uuid[], reason text) RETURNS integer LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._set_status(credentials, 'revoke', reason, current_user) $$;
+CREATE FUNCTION microcred.suspend(credential uuid, reason text) RETURNS void LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._set_status(ARRAY[credential], 'suspend', reason, current_user) $$;
+CREATE FUNCTION microcred.suspend_all(credentials uuid[], reason text) RETURNS integer LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._set_status(credentials, 'suspend', reason, current_user) $$;
+CREATE FUNCTION microcred.reinstate(credential uuid, reason text) RETURNS void LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._set_status(ARRAY[credential], 'reinstate', reason, current_user) $$;
+CREATE FUNCTION microcred.reinstate_all(credentials uuid[], reason text) RETURNS integer LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._set_status(credentials, 'reinstate', reason, current_user) $$;
+COMMENT ON FUNCTION microcred.revoke(uuid, text) IS 'revoke a credential (final): its revocation bit is set, verification fails';
+COMMENT ON FUNCTION microcred.revoke_all(uuid[], text) IS 'revoke many credentials in one statement; returns how many';
+COMMENT ON FUNCTION microcred.suspend(uuid, text) IS 'suspend an active credential: its suspension bit is set until reinstated';
+COMMENT ON FUNCTION microcred.suspend_all(uuid[], text) IS 'suspend many credentials in one statement; returns how many';
+COMMENT ON FUNCTION microcred.reinstate(uuid, text) IS 'reinstate a suspended credential';
+COMMENT ON FUNCTION microcred.reinstate_all(uuid[], text) IS 'reinstate many suspended credentials in one statement; returns how many';
+
+-- corrections: a new credential (same awardedDate, corrected values), the old one revoked and linked
+CREATE FUNCTION microcred._supersede(credential uuid, grade text, evidence jsonb, reason text, actor name)
+RETURNS uuid
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    old     microcred.issued_credential;
+    new_id  uuid;
+BEGIN
+    SELECT * INTO old FROM microcred.issued_credential c WHERE c.id = credential FOR UPDATE;
+    IF old.id IS NULL THEN
+        PERFORM microcred._fail('42704', format('credential %s does not exist', credential), NULL, NULL);
+    END IF;
+    PERFORM microcred._check_actor(old.issuer_id, actor);
+    IF old.status = 'revoked' THEN
+        PERFORM microcred._fail('55000', 'a revoked credential cannot be superseded',
+            format('Credential %s is revoked', credential)
+            || CASE WHEN old.superseded_by IS NOT NULL THEN format('; it was superseded by %s.', old.superseded_by) ELSE '.' END,
+            'Supersede the credential that replaced it, or issue a new one.');
+    END IF;
+    new_id := microcred._issue(old.credential_type_id::text, old.learner_id, coalesce(grade, old.grade),
+                               coalesce(evidence, old.evidence), now(), NULL, actor,
+                               awarded_date => old.awarded_date, supersedes => old.id);
+    UPDATE microcred.issued_credential c SET superseded_by = new_id WHERE c.id = old.id;
+    PERFORM microcred._set_status(ARRAY[old.id], 'revoke', 'superseded', actor);
+    PERFORM microcred._audit(old.issuer_id, 'supersede', old.id, coalesce(reason, 'corrected'),
+                             jsonb_build_object('superseded_by', new_id), actor);
+    RETURN new_id;
+END
+$$;
+CREATE FUNCTION microcred.supersede(credential uuid, grade text DEFAULT NULL, evidence jsonb DEFAULT NULL,
+                                    reason text DEFAULT 'corrected')
+RETURNS uuid LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._supersede(credential, grade, evidence, reason, current_user) $$;
+COMMENT ON FUNCTION microcred.supersede(uuid, text, jsonb, text) IS
+    'issue a corrected credential (new id, same awardedDate, current learner data, the given grade/evidence or the old ones) and revoke the old one as superseded; returns the new id';
+
+-- erasure -------------------------------------------------------------------------
+
+CREATE FUNCTION microcred._erase_learner(learner uuid, reason text, actor name)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l       microcred.learner;
+BEGIN
+    SELECT * INTO l FROM microcred.learner lr WHERE lr.id = learner FOR UPDATE;
+    IF l.id IS NULL THEN
+        PERFORM microcred._fail('42704', format('learner %s does not exist', learner), NULL, NULL);
+    END IF;
+    PERFORM microcred._check_actor(l.issuer_id, actor);
+    IF l.erased_at IS NOT NULL THEN
+        PERFORM microcred._fail('55000', 'learner was already erased', format('Learner %s was erased at %s.', learner, l.erased_at), NULL);
+    END IF;
+    UPDATE microcred.learner lr SET given_name = NULL, family_name = NULL, email = NULL, student_id = NULL,
+           date_of_birth = NULL, holder_did = NULL, name_in_credential = false, erased_at = now()
+     WHERE lr.id = l.id;
+    DELETE FROM microcred.learner_identifier li WHERE li.learner_id = l.id;
+    -- stored documents that name the learner go; their ids and status bits stay
+    UPDATE microcred.issued_credential c SET document = NULL
+     WHERE c.learner_id = l.id AND c.document IS NOT NULL
+       AND jsonb_path_exists(c.document, '$.credentialSubject.identifier[*] ? (@.hashed == false)');
+    DELETE FROM microcred.credential_envelope e
+     WHERE e.credential_id IN (SELECT c.id FROM microcred.issued_credential c WHERE c.learner_id = l.id);
+    PERFORM microcred._audit(l.issuer_id, 'erase', l.id, coalesce(reason, 'erasure requested'), '{}', actor);
+END
+$$;
+CREATE FUNCTION microcred.erase_learner(learner uuid, reason text DEFAULT 'erasure requested')
+RETURNS void LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._erase_learner(learner, reason, current_user) $$;
+COMMENT ON FUNCTION microcred.erase_learner(uuid, text) IS
+    'erase a learner''s personal data (GDPR art. 17): the row becomes a tombstone, stored documents that show the name are dropped, credentials and their status bits stay valid';
+
+-- expiry --------------------------------------------------------------------------
+
+CREATE VIEW microcred.expiring_credentials AS
+SELECT c.id, i.handle AS issuer, t.code AS credential_code, t.title, c.learner_id, c.valid_until,
+       (c.valid_until::date - current_date) AS days_left
+  FROM microcred.issued_credential c
+  JOIN microcred.credential_type t ON t.id = c.credential_type_id
+  JOIN microcred.issuer i ON i.id = c.issuer_id
+ WHERE c.status = 'active' AND c.superseded_by IS NULL AND c.valid_until > now();
+COMMENT ON VIEW microcred.expiring_credentials IS
+    'active credentials that have a validUntil still ahead, with the days left (filter: WHERE days_left <= 30)';
+
+-- verification with status ----------------------------------------------------------
+
+-- add the status checks of a credential's credentialStatus entries to a verification
+CREATE FUNCTION microcred._with_status(v microcred.verification, status_lists jsonb[])
+RETURNS microcred.verification
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    entry   jsonb;
+    list_url     text;
+    entry_idx     integer;
+    purpose text;
+    own     record;
+    list    jsonb;
+    lv      microcred.verification;
+    chk     record;
+    checks  jsonb := '[]';
+    failed  boolean := false;
+BEGIN
+    IF v.credential_status IS NULL THEN
+        v.checks := v.checks || jsonb_build_object('check', 'status', 'result', 'skip',
+                                                   'reason', 'the credential has no credentialStatus');
+        RETURN v;
+    END IF;
+    FOR entry IN SELECT e FROM jsonb_array_elements(CASE jsonb_typeof(v.credential_status)
+                               WHEN 'array' THEN v.credential_status ELSE jsonb_build_array(v.credential_status) END) e
+    LOOP
+        IF entry ->> 'type' IS DISTINCT FROM 'BitstringStatusListEntry' THEN
+            checks := checks || jsonb_build_object('check', 'status', 'result', 'warn',
+                'reason', format('status method %s is not supported', coalesce(entry ->> 'type', '(none)')));
+            CONTINUE;
+        END IF;
+        list_url := entry ->> 'statusListCredential';
+        purpose := entry ->> 'statusPurpose';
+        SELECT sl.id, sl.purpose, sl.size INTO own FROM microcred.status_list sl WHERE sl.url = list_url;
+        IF own.id IS NOT NULL THEN
+            IF coalesce(entry ->> 'statusListIndex', '') !~ '^[0-9]{1,9}$' OR (entry ->> 'statusListIndex')::integer >= own.size THEN
+                checks := checks || jsonb_build_object('check', 'status', 'result', 'fail',
+                    'reason', format('status list index %s is out of range for %s (%s entries)', entry ->> 'statusListIndex', list_url, own.size));
+                failed := true;
+                CONTINUE;
+            END IF;
+            entry_idx := (entry ->> 'statusListIndex')::integer;
+            SELECT e.set, e.purpose INTO chk FROM microcred.status_entry e WHERE e.list_id = own.id AND e.idx = entry_idx;
+            IF chk IS NULL OR chk.purpose IS DISTINCT FROM purpose OR own.purpose IS DISTINCT FROM purpose THEN
+                checks := checks || jsonb_build_object('check', 'status', 'result', 'fail',
+                    'reason', format('%s entry %s of %s was not issued by this list', purpose, entry_idx, list_url));
+                failed := true;
+            ELSIF chk.set THEN
+                checks := checks || jsonb_build_object('check', 'status', 'result', 'fail',
+                    'reason', format('%s: bit %s of %s is set', CASE purpose WHEN 'revocation' THEN 'revoked' ELSE 'suspended' END, entry_idx, list_url));
+                failed := true;
+            ELSE
+                checks := checks || jsonb_build_object('check', 'status', 'result', 'pass',
+                    'reason', format('not %s (bit %s of %s)', CASE purpose WHEN 'revocation' THEN 'revoked' ELSE 'suspended' END, entry_idx, list_url));
+            END IF;
+            CONTINUE;
+        END IF;
+        -- a foreign list: only from what the caller passed, verified like any credential
+        SELECT s INTO list FROM unnest(coalesce(status_lists, '{}')) s WHERE s ->> 'id' = list_url LIMIT 1;
+        IF list IS NULL THEN
+            checks := checks || jsonb_build_object('check', 'status', 'result', 'warn',
+                'reason', format('%s status list %s was not given; pass it in status_lists to check it', purpose, list_url));
+            CONTINUE;
+        END IF;
+        lv := microcred._verify_document(list);
+        IF NOT lv.valid THEN
+            checks := checks || jsonb_build_object('check', 'status', 'result', 'fail',
+                'reason', format('the status list credential %s does not verify: %s', list_url,
+                                 (SELECT string_agg(c ->> 'reason', '; ') FROM jsonb_array_elements(lv.checks) c WHERE c ->> 'result' = 'fail')));
+            failed := true;
+            CONTINUE;
+        END IF;
+        IF lv.issuer IS DISTINCT FROM v.issuer THEN
+            checks := checks || jsonb_build_object('check', 'status', 'result', 'fail',
+                'reason', format('the status list %s was issued by %s, not by the credential''s issuer', list_url, lv.issuer));
+            failed := true;
+            CONTINUE;
+        END IF;
+        SELECT * INTO chk FROM microcred._status_check(entry, list);
+        IF chk.problem IS NOT NULL THEN
+            checks := checks || jsonb_build_object('check', 'status', 'result', 'fail', 'reason', chk.problem);
+            failed := true;
+        ELSIF chk.is_set THEN
+            checks := checks || jsonb_build_object('check', 'status', 'result', 'fail',
+                'reason', format('%s: bit %s of %s is set', CASE purpose WHEN 'revocation' THEN 'revoked' ELSE 'suspended' END,
+                                 entry ->> 'statusListIndex', list_url));
+            failed := true;
+        ELSE
+            checks := checks || jsonb_build_object('check', 'status', 'result', 'pass',
+                'reason', format('not %s (bit %s of %s)', CASE purpose WHEN 'revocation' THEN 'revoked' ELSE 'suspended' END,
+                                 entry ->> 'statusListIndex', list_url));
+        END IF;
+    END LOOP;
+    v.checks := v.checks || checks;
+    IF failed THEN
+        v.valid := false;
+        v.trusted := false;
+    END IF;
+    RETURN v;
+END
+$$;
+COMMENT ON FUNCTION microcred._with_status(microcred.verification, jsonb[]) IS
+    'internal: check the credentialStatus entries of a verified credential against our lists or the given ones';
+
+CREATE FUNCTION microcred.verify(credential jsonb, status_lists jsonb[] DEFAULT NULL)
+RETURNS microcred.verification
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._with_status(microcred._verify_document(credential), status_lists) $$;
+COMMENT ON FUNCTION microcred.verify(jsonb, jsonb[]) IS
+    'verify a credential secured with a Data Integrity proof (eddsa-rdfc-2022, eddsa-jcs-2022), ours or another issuer''s, including its status: our own lists directly, another issuer''s from the status list credentials given';
+
+CREATE FUNCTION microcred.verify(credential text, status_lists jsonb[] DEFAULT NULL)
+RETURNS microcred.verification
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._with_status(microcred._verify_text(credential), status_lists) $$;
+COMMENT ON FUNCTION microcred.verify(text, jsonb[]) IS
+    'verify a credential given as text: strict I-JSON (duplicate members refused) with a Data Integrity proof, or a compact JWT; status as for verify(jsonb)';
+
+CREATE FUNCTION microcred.verify_jwt(token text, status_lists jsonb[] DEFAULT NULL)
+RETURNS microcred.verification
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._with_status(microcred._verify_token(token), status_lists) $$;
+COMMENT ON FUNCTION microcred.verify_jwt(text, jsonb[]) IS
+    'verify a credential secured as a JWT: Open Badges 3.0 VC-JWT (typ JWT) or W3C VC-JOSE (typ vc+jwt); status as for verify(jsonb)';
+
+-- grants for this part
+REVOKE ALL ON ALL TABLES IN SCHEMA microcred FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA microcred FROM PUBLIC;
+GRANT SELECT ON microcred.audit_log TO microcred_admin;
+GRANT SELECT ON microcred.expiring_credentials TO microcred_admin, microcred_issuer, microcred_reader;
+GRANT EXECUTE ON FUNCTION
+    microcred.revoke(uuid, text), microcred.revoke_all(uuid[], text),
+    microcred.suspend(uuid, text), microcred.suspend_all(uuid[], text),
+    microcred.reinstate(uuid, text), microcred.reinstate_all(uuid[], text),
+    microcred._set_status(uuid[], text, text, name),
+    microcred.supersede(uuid, text, jsonb, text), microcred._supersede(uuid, text, jsonb, text, name),
+    microcred.erase_learner(uuid, text), microcred._erase_learner(uuid, text, name)
+    TO microcred_admin, microcred_issuer;
+GRANT EXECUTE ON FUNCTION microcred.audit_verify(text) TO microcred_admin;
+GRANT EXECUTE ON FUNCTION
+    microcred.verify(jsonb, jsonb[]), microcred.verify(text, jsonb[]), microcred.verify_jwt(text, jsonb[]),
+    microcred._with_status(microcred.verification, jsonb[]), microcred.status_list_credential(uuid),
+    microcred._status_check(jsonb, jsonb)
+    TO microcred_admin, microcred_issuer, microcred_verifier;

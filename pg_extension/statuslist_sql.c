@@ -1,0 +1,100 @@
+/*-------------------------------------------------------------------------
+ *
+ * statuslist_sql.c
+ *	  SQL-callable Bitstring Status List functions (core: statuslist.c):
+ *	  microcred._status_encode() builds the encodedList of a list from the
+ *	  indexes whose bit is set; microcred._status_check() reads the bit of a
+ *	  BitstringStatusListEntry in a status list credential.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+
+#include "mc_sql.h"
+#include "statuslist.h"
+
+PG_FUNCTION_INFO_V1(microcred_status_encode);
+
+/* microcred._status_encode(size integer, set_indexes integer[]) RETURNS text */
+Datum
+microcred_status_encode(PG_FUNCTION_ARGS)
+{
+	int32		size = PG_GETARG_INT32(0);
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	unsigned char *bits;
+	mcj_arena  *arena;
+	mcj_error	err;
+	char	   *encoded;
+
+	if (size < 131072 || size % 8 != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("status list size must be a multiple of 8 and at least 131072, not %d", size)));
+	deconstruct_array(arr, INT4OID, 4, true, TYPALIGN_INT, &elems, &nulls, &n);
+	bits = palloc0(size / 8);
+	for (int i = 0; i < n; i++)
+	{
+		int32		idx = DatumGetInt32(elems[i]);
+
+		if (nulls[i] || idx < 0 || idx >= size)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("status list index %d is out of range (the list has %d entries)", nulls[i] ? -1 : idx, size)));
+		if (!sl_set(bits, (size_t) size, (uint64_t) idx, true, &err))
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", err.message)));
+	}
+	arena = mc_arena();
+	encoded = sl_encode(arena, bits, (size_t) size, &err);
+	if (encoded == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("cannot encode the status list: %s", err.message)));
+	PG_RETURN_TEXT_P(cstring_to_text(encoded));
+}
+
+PG_FUNCTION_INFO_V1(microcred_status_check);
+
+/*
+ * microcred._status_check(entry jsonb, list_credential jsonb,
+ *                         OUT is_set boolean, OUT problem text)
+ * Problems (a wrong purpose, an index out of range, an encodedList that is
+ * not GZIP or too short) are returned, not raised: they are verification
+ * results.
+ */
+Datum
+microcred_status_check(PG_FUNCTION_ARGS)
+{
+	mcj_arena  *arena = mc_arena();
+	mcj_value  *entry = mc_from_jsonb(arena, PG_GETARG_JSONB_P(0), "status entry");
+	mcj_value  *list = mc_from_jsonb(arena, PG_GETARG_JSONB_P(1), "status list credential");
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	bool		is_set = false;
+	mcj_error	err;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	if (sl_check_status(arena, entry, list, NULL, &is_set, &err))
+	{
+		values[0] = BoolGetDatum(is_set);
+		nulls[1] = true;
+	}
+	else
+	{
+		nulls[0] = true;
+		values[1] = CStringGetTextDatum(err.message);
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
