@@ -98,3 +98,64 @@ microcred_status_check(PG_FUNCTION_ARGS)
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
+
+/* one Feistel round: 32 bits of SHA-256(key || round || half) */
+static uint32
+feistel_round(const unsigned char *key, size_t keylen, int round, uint32 half)
+{
+	unsigned char buf[64 + 8];
+	unsigned char h[MCC_SHA256_LEN];
+	size_t		n = Min(keylen, (size_t) 64);
+
+	memcpy(buf, key, n);
+	buf[n] = (unsigned char) round;
+	buf[n + 1] = (unsigned char) (half >> 24);
+	buf[n + 2] = (unsigned char) (half >> 16);
+	buf[n + 3] = (unsigned char) (half >> 8);
+	buf[n + 4] = (unsigned char) half;
+	mcc_sha256(buf, n + 5, h);
+	return ((uint32) h[0] << 24) | ((uint32) h[1] << 16) | ((uint32) h[2] << 8) | h[3];
+}
+
+PG_FUNCTION_INFO_V1(microcred_status_permute);
+
+/*
+ * microcred._status_permute(key bytea, size integer, n bigint) RETURNS integer
+ * The n-th index of a list in a keyed pseudo-random order: a 4-round Feistel
+ * network over the smallest even number of bits that covers size, with cycle
+ * walking, so distinct n < size give distinct indexes in [0, size) and the
+ * order reveals nothing about the order of issue.
+ */
+Datum
+microcred_status_permute(PG_FUNCTION_ARGS)
+{
+	bytea	   *key = PG_GETARG_BYTEA_PP(0);
+	int32		size = PG_GETARG_INT32(1);
+	int64		n = PG_GETARG_INT64(2);
+	int			bits = 2;
+	uint32		half_mask;
+	uint64		x = (uint64) n;
+
+	if (size <= 0 || n < 0 || n >= size)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("status list position %lld is out of range (the list has %d entries)", (long long) n, size)));
+	while ((1ULL << bits) < (uint64) size)
+		bits += 2;
+	half_mask = (uint32) ((1ULL << (bits / 2)) - 1);
+	do
+	{
+		uint32		l = (uint32) (x >> (bits / 2)) & half_mask;
+		uint32		r = (uint32) x & half_mask;
+
+		for (int round = 0; round < 4; round++)
+		{
+			uint32		t = r;
+
+			r = l ^ (feistel_round((const unsigned char *) VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key), round, r) & half_mask);
+			l = t;
+		}
+		x = ((uint64) l << (bits / 2)) | r;
+	} while (x >= (uint64) size);	/* cycle walking keeps the result in range */
+	PG_RETURN_INT32((int32) x);
+}

@@ -147,12 +147,17 @@ SELECT issuer_id, 9, at, actor, 'revoke', subject, 'forged', details, hash, hash
   FROM microcred.audit_log WHERE issuer_id = (SELECT id FROM microcred.issuer WHERE handle = 'th-beispiel') AND seq = 8;
 SELECT ok, first_bad_seq, problem FROM microcred.audit_verify('th-beispiel');
 ROLLBACK;
+-- removing links from the end is seen against an anchor kept outside the database
+SELECT seq AS anchor_seq, hash AS anchor_hash FROM microcred.audit_anchor('th-beispiel') \gset
+SELECT ok FROM microcred.audit_verify('th-beispiel', :anchor_seq, :'anchor_hash');
 BEGIN;
 ALTER TABLE microcred.audit_log DISABLE TRIGGER audit_log_append_only;
 DELETE FROM microcred.audit_log WHERE issuer_id = (SELECT id FROM microcred.issuer WHERE handle = 'th-beispiel')
-   AND seq = (SELECT max(seq) FROM microcred.audit_log a WHERE a.issuer_id = (SELECT id FROM microcred.issuer WHERE handle = 'th-beispiel'));
-SELECT ok, problem LIKE 'the chain ends at link %' AS tail_removed FROM microcred.audit_verify('th-beispiel');
+   AND seq >= :anchor_seq - 1;
+SELECT ok, problem LIKE 'the chain ends at link %, before the anchor''s link %' AS tail_removed
+  FROM microcred.audit_verify('th-beispiel', :anchor_seq, :'anchor_hash');
 ROLLBACK;
+SELECT ok, problem FROM microcred.audit_verify('th-beispiel', :anchor_seq, 'deadbeef');
 SELECT ok FROM microcred.audit_verify('th-beispiel');
 
 -- erasure: no personal data left anywhere; credentials and their status stay valid

@@ -408,7 +408,8 @@ BEGIN
     INSERT INTO microcred.issued_credential SELECT c.*
     ON CONFLICT ON CONSTRAINT issued_credential_idempotency_key_unique DO NOTHING;
     IF NOT FOUND THEN
-        -- a concurrent issue with the same key won; return its credential, free our indexes
+        -- a concurrent issue with the same key won; return its credential (our two
+        -- positions stay unused: an index is never handed out twice)
         DELETE FROM microcred.status_entry e WHERE e.credential_id = c.id;
         SELECT ic.id INTO existing FROM microcred.issued_credential ic
          WHERE ic.issuer_id = t.issuer_id AND ic.idempotency_key = _issue.idempotency_key;

@@ -29,14 +29,7 @@ CREATE TABLE microcred.audit_log (
 );
 COMMENT ON TABLE microcred.audit_log IS
     'append-only log of every lifecycle event, per issuer a hash chain: hash = SHA-256(prev_hash || the row''s fields); check it with microcred.audit_verify()';
-
-CREATE TABLE microcred.audit_head (
-    issuer_id   uuid PRIMARY KEY REFERENCES microcred.issuer (id),
-    seq         bigint NOT NULL,
-    hash        bytea NOT NULL
-);
-COMMENT ON TABLE microcred.audit_head IS
-    'the last link of each issuer''s audit chain; appending locks it, so links are made one at a time';
+COMMENT ON COLUMN microcred.audit_log.prev_hash IS 'the hash of the previous link of the same issuer (SHA-256 of the empty string for the first)';
 
 -- the hash of one audit row: SHA-256 over the previous hash and every field
 CREATE FUNCTION microcred._audit_hash(issuer_id uuid, seq bigint, at timestamptz, actor name, action text,
@@ -52,7 +45,10 @@ $$;
 COMMENT ON FUNCTION microcred._audit_hash(uuid, bigint, timestamptz, name, text, uuid, text, jsonb, bytea) IS
     'internal: the chained hash of one audit row';
 
--- append one event to the issuer's chain (caller is SECURITY DEFINER)
+-- append one event to the issuer's chain (caller is SECURITY DEFINER).  A
+-- transaction-scoped advisory lock per issuer makes appends one at a time;
+-- no row is updated, so a transaction issuing 100,000 credentials builds no
+-- version chain.  (Runs at READ COMMITTED: the last link is read after the lock.)
 CREATE FUNCTION microcred._audit(issuer uuid, action text, subject uuid, reason text, details jsonb, actor name)
 RETURNS void
 LANGUAGE plpgsql
@@ -62,18 +58,31 @@ DECLARE
     s       bigint;
     prev    bytea;
     t       timestamptz := clock_timestamp();
-    h       bytea;
 BEGIN
-    INSERT INTO microcred.audit_head (issuer_id, seq, hash) VALUES (issuer, 0, '\x'::bytea || sha256(''::bytea))
-    ON CONFLICT DO NOTHING;
-    UPDATE microcred.audit_head a SET seq = a.seq + 1 WHERE a.issuer_id = issuer RETURNING a.seq, a.hash INTO s, prev;
-    h := microcred._audit_hash(issuer, s, t, actor, action, subject, reason, coalesce(details, '{}'), prev);
+    PERFORM pg_advisory_xact_lock(hashtext('microcred.audit'), hashtext(issuer::text));
+    SELECT a.seq, a.hash INTO s, prev FROM microcred.audit_log a
+     WHERE a.issuer_id = issuer ORDER BY a.seq DESC LIMIT 1;
+    s := coalesce(s, 0) + 1;
+    prev := coalesce(prev, sha256(''::bytea));
     INSERT INTO microcred.audit_log (issuer_id, seq, at, actor, action, subject, reason, details, prev_hash, hash)
-    VALUES (issuer, s, t, actor, action, subject, reason, coalesce(details, '{}'), prev, h);
-    UPDATE microcred.audit_head a SET hash = h WHERE a.issuer_id = issuer;
+    VALUES (issuer, s, t, actor, action, subject, reason, coalesce(details, '{}'), prev,
+            microcred._audit_hash(issuer, s, t, actor, action, subject, reason, coalesce(details, '{}'), prev));
 END
 $$;
 COMMENT ON FUNCTION microcred._audit(uuid, text, uuid, text, jsonb, name) IS 'internal: append an event to the audit chain';
+
+-- the last link of an issuer's chain: keep it outside the database (a log, a
+-- ticket, another system) to detect later removal of links from the end
+CREATE FUNCTION microcred.audit_anchor(issuer text, OUT seq bigint, OUT hash text)
+RETURNS record
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT a.seq, encode(a.hash, 'hex') FROM microcred.audit_log a
+     WHERE a.issuer_id = microcred._resolve_issuer(issuer) ORDER BY a.seq DESC LIMIT 1
+$$;
+COMMENT ON FUNCTION microcred.audit_anchor(text) IS
+    'the last link (seq, hash) of an issuer''s audit chain, to keep outside the database; audit_verify(issuer, seq, hash) then also detects links removed from the end';
 
 CREATE FUNCTION microcred._audit_append_only()
 RETURNS trigger
@@ -93,7 +102,7 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON microcred.audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION microcred._audit_append_only();
 
 -- walk an issuer's chain; the first broken link, if any
-CREATE FUNCTION microcred.audit_verify(issuer text,
+CREATE FUNCTION microcred.audit_verify(issuer text, anchor_seq bigint DEFAULT NULL, anchor_hash text DEFAULT NULL,
     OUT ok boolean, OUT links bigint, OUT first_bad_seq bigint, OUT problem text)
 RETURNS record
 LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -103,8 +112,8 @@ DECLARE
     issuer_uuid uuid := microcred._resolve_issuer(issuer);
     r           microcred.audit_log;
     expect_seq  bigint := 1;
-    prev        bytea := '\x'::bytea || sha256(''::bytea);
-    head        microcred.audit_head;
+    prev        bytea := sha256(''::bytea);
+    anchored    boolean := false;
 BEGIN
     ok := true;
     links := 0;
@@ -124,19 +133,26 @@ BEGIN
             problem := format('link %s was changed after it was written (its hash does not match its content)', r.seq);
             RETURN;
         END IF;
+        IF r.seq = anchor_seq THEN
+            IF encode(r.hash, 'hex') <> lower(anchor_hash) THEN
+                ok := false; first_bad_seq := r.seq;
+                problem := format('link %s does not match the anchor kept outside the database', r.seq);
+                RETURN;
+            END IF;
+            anchored := true;
+        END IF;
         prev := r.hash;
         expect_seq := r.seq + 1;
         links := links + 1;
     END LOOP;
-    SELECT * INTO head FROM microcred.audit_head h WHERE h.issuer_id = issuer_uuid;
-    IF head.issuer_id IS NOT NULL AND (head.seq <> links OR head.hash <> prev) THEN
+    IF anchor_seq IS NOT NULL AND NOT anchored THEN
         ok := false; first_bad_seq := links + 1;
-        problem := format('the chain ends at link %s but %s links were written: rows were removed from its end', links, head.seq);
+        problem := format('the chain ends at link %s, before the anchor''s link %s: links were removed from its end', links, anchor_seq);
     END IF;
 END
 $$;
-COMMENT ON FUNCTION microcred.audit_verify(text) IS
-    'walk an issuer''s audit chain and report the first broken link (a changed, deleted or inserted row)';
+COMMENT ON FUNCTION microcred.audit_verify(text, bigint, text) IS
+    'walk an issuer''s audit chain and report the first broken link (a changed, deleted or inserted row); with an anchor from audit_anchor(), also links removed from the end';
 
 -- status lists ------------------------------------------------------------------
 
@@ -147,16 +163,22 @@ CREATE TABLE microcred.status_list (
     url             text NOT NULL UNIQUE,
     size            integer NOT NULL DEFAULT 131072
                     CONSTRAINT status_list_size CHECK (size >= 131072 AND size % 8 = 0),
-    allocated       integer NOT NULL DEFAULT 0,
+    sequence        regclass NOT NULL,
+    permutation_key bytea NOT NULL,
+    closed          boolean NOT NULL DEFAULT false,
     created_at      timestamptz NOT NULL DEFAULT now(),
     published       jsonb,
     published_bits  bytea,
     published_at    timestamptz,
     UNIQUE (issuer_id, id)
 );
-CREATE INDEX status_list_open ON microcred.status_list (issuer_id, purpose, created_at DESC);
+CREATE UNIQUE INDEX status_list_open ON microcred.status_list (issuer_id, purpose) WHERE NOT closed;
 COMMENT ON TABLE microcred.status_list IS
     'Bitstring Status Lists (W3C): one open list per issuer and purpose; a new one starts when 90% of its entries are taken';
+COMMENT ON COLUMN microcred.status_list.sequence IS
+    'hands out positions 1, 2, 3, ... without locking or updating this row; the permutation turns them into indexes';
+COMMENT ON COLUMN microcred.status_list.permutation_key IS
+    'key of the pseudo-random permutation from position to index, so the index says nothing about the order of issue';
 COMMENT ON COLUMN microcred.status_list.published IS
     'the last signed BitstringStatusListCredential; served again until a bit changes';
 
@@ -183,7 +205,36 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT coalesce(base_url || '/status/' || list_id, 'urn:uuid:' || list_id) $$;
 
--- a random free index in the issuer's open list of this purpose; a new list when it is 90% full
+CREATE FUNCTION microcred._status_permute(key bytea, size integer, n bigint)
+RETURNS integer
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'microcred_status_permute';
+COMMENT ON FUNCTION microcred._status_permute(bytea, integer, bigint) IS
+    'internal: the index of position n of a status list (keyed Feistel permutation of [0, size))';
+
+-- a new open list (and its position sequence) for an issuer and purpose
+CREATE FUNCTION microcred._new_status_list(issuer uuid, base_url text, purpose text)
+RETURNS microcred.status_list
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l       microcred.status_list;
+    seqname text;
+BEGIN
+    l.id := gen_random_uuid();
+    seqname := 'status_list_' || replace(l.id::text, '-', '') || '_seq';
+    EXECUTE format('CREATE SEQUENCE microcred.%I MINVALUE 1 NO CYCLE', seqname);
+    INSERT INTO microcred.status_list (id, issuer_id, purpose, url, sequence, permutation_key)
+    VALUES (l.id, issuer, purpose, microcred._status_list_url(l.id, base_url),
+            format('microcred.%I', seqname)::regclass,
+            sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8')))
+    RETURNING * INTO l;
+    RETURN l;
+END
+$$;
+
+-- an unused index in the issuer's open list of this purpose; a new list when 90% are taken
 CREATE FUNCTION microcred._allocate_status(issuer uuid, base_url text, credential uuid, purpose text)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -191,45 +242,34 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     l       microcred.status_list;
+    n       bigint;
     i       integer;
-    tries   integer := 0;
-    url     text;
 BEGIN
     LOOP
         SELECT * INTO l FROM microcred.status_list sl
-         WHERE sl.issuer_id = issuer AND sl.purpose = _allocate_status.purpose
-         ORDER BY sl.created_at DESC LIMIT 1;
-        IF l.id IS NULL OR l.allocated >= l.size * 0.9 THEN
-            l.id := gen_random_uuid();
-            INSERT INTO microcred.status_list (id, issuer_id, purpose, url)
-            VALUES (l.id, issuer, purpose, microcred._status_list_url(l.id, base_url)) RETURNING * INTO l;
+         WHERE sl.issuer_id = issuer AND sl.purpose = _allocate_status.purpose AND NOT sl.closed;
+        IF l.id IS NULL THEN
+            -- two transactions may race to open the first list: the unique index lets one win
+            BEGIN
+                l := microcred._new_status_list(issuer, base_url, purpose);
+            EXCEPTION WHEN unique_violation THEN
+                CONTINUE;
+            END;
         END IF;
-        -- the row lock on the list counts entries one transaction at a time
-        UPDATE microcred.status_list sl SET allocated = sl.allocated + 1 WHERE sl.id = l.id
-        RETURNING sl.allocated INTO i;
-        IF i > l.size * 0.9 THEN
-            CONTINUE;           -- filled up meanwhile: start the next one
-        END IF;
-        LOOP
-            i := floor(random() * l.size)::integer;
-            INSERT INTO microcred.status_entry (issuer_id, list_id, idx, credential_id, purpose)
-            VALUES (issuer, l.id, i, credential, purpose) ON CONFLICT DO NOTHING;
-            EXIT WHEN FOUND;
-            tries := tries + 1;
-            IF tries > 1000 THEN
-                PERFORM microcred._fail('54000', 'no free status list index found', NULL,
-                    'This should not happen below 90% occupancy; check microcred.status_list.');
-            END IF;
-        END LOOP;
-        url := l.url;
-        RETURN jsonb_build_object('id', url || '#' || i, 'type', 'BitstringStatusListEntry',
-                                  'statusPurpose', purpose, 'statusListIndex', i::text,
-                                  'statusListCredential', url);
+        n := nextval(l.sequence);
+        EXIT WHEN n <= l.size * 0.9;
+        UPDATE microcred.status_list sl SET closed = true WHERE sl.id = l.id AND NOT sl.closed;
     END LOOP;
+    i := microcred._status_permute(l.permutation_key, l.size, n - 1);
+    INSERT INTO microcred.status_entry (issuer_id, list_id, idx, credential_id, purpose)
+    VALUES (issuer, l.id, i, credential, purpose);
+    RETURN jsonb_build_object('id', l.url || '#' || i, 'type', 'BitstringStatusListEntry',
+                              'statusPurpose', purpose, 'statusListIndex', i::text,
+                              'statusListCredential', l.url);
 END
 $$;
 COMMENT ON FUNCTION microcred._allocate_status(uuid, text, uuid, text) IS
-    'internal: allocate a random unused status list index for a credential';
+    'internal: allocate an unused, unpredictable status list index for a credential';
 
 CREATE FUNCTION microcred._status_encode(size integer, set_indexes integer[])
 RETURNS text
@@ -615,7 +655,7 @@ GRANT EXECUTE ON FUNCTION
     microcred.supersede(uuid, text, jsonb, text), microcred._supersede(uuid, text, jsonb, text, name),
     microcred.erase_learner(uuid, text), microcred._erase_learner(uuid, text, name)
     TO microcred_admin, microcred_issuer;
-GRANT EXECUTE ON FUNCTION microcred.audit_verify(text) TO microcred_admin;
+GRANT EXECUTE ON FUNCTION microcred.audit_verify(text, bigint, text), microcred.audit_anchor(text) TO microcred_admin;
 GRANT EXECUTE ON FUNCTION
     microcred.verify(jsonb, jsonb[]), microcred.verify(text, jsonb[]), microcred.verify_jwt(text, jsonb[]),
     microcred._with_status(microcred.verification, jsonb[]), microcred.status_list_credential(uuid),
