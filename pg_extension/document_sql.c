@@ -295,7 +295,9 @@ microcred_credential_document(PG_FUNCTION_ARGS)
 	if (identifiers->u.arr.n > 0)
 		mcj_object_set(arena, subject, "identifier", identifiers);
 	mcj_object_set(arena, subject, "achievement", parts->achievement);
-	d = attr(t, "ects", &isnull);
+	d = attr(c, "credits_earned", &isnull);
+	if (isnull)
+		d = attr(t, "ects", &isnull);
 	if (!isnull)
 		mcj_object_set(arena, subject, "creditsEarned",
 					   mcj_number(arena, DatumGetFloat8(DirectFunctionCall1(numeric_float8, d))));

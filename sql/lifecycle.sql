@@ -117,6 +117,8 @@ SELECT problem FROM microcred._status_check(:'fdoc'::jsonb -> 'credentialStatus'
 SELECT problem FROM microcred._status_check(jsonb_set(:'fdoc'::jsonb -> 'credentialStatus' -> 0, '{statusListIndex}', '"200000"'), :'frlist'::jsonb);
 SELECT problem FROM microcred._status_check(:'fdoc'::jsonb -> 'credentialStatus' -> 1, :'frlist'::jsonb);
 SELECT problem FROM microcred._status_check(jsonb_set(:'fdoc'::jsonb -> 'credentialStatus' -> 0, '{statusListIndex}', '"-1"'), :'frlist'::jsonb);
+-- (u-exemple's lists are its own again)
+UPDATE microcred.status_list SET url = replace(url, '#moved-away', '') WHERE url LIKE '%#moved-away';
 
 -- the audit chain: every event, chained; nobody edits it; tampering is detected
 SELECT action, count(*) FROM microcred.audit_log GROUP BY action ORDER BY action;

@@ -304,7 +304,8 @@ $$;
 
 CREATE FUNCTION microcred._issue(credential_type text, learner uuid, grade text, evidence jsonb,
                                  issued_at timestamptz, idempotency_key text, actor name,
-                                 awarded_date timestamptz DEFAULT NULL, supersedes uuid DEFAULT NULL)
+                                 awarded_date timestamptz DEFAULT NULL, supersedes uuid DEFAULT NULL,
+                                 credits_earned numeric DEFAULT NULL)
 RETURNS uuid
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -387,6 +388,7 @@ BEGIN
     c.issued_at := coalesce(issued_at, now());
     c.awarded_date := coalesce(awarded_date, c.issued_at);
     c.supersedes := supersedes;
+    c.credits_earned := microcred._check_ects(credits_earned);
     c.valid_from := c.issued_at;
     c.valid_until := c.issued_at + t.validity_period;
     c.grade := grade;
@@ -420,7 +422,7 @@ BEGIN
     RETURN c.id;
 END
 $$;
-COMMENT ON FUNCTION microcred._issue(text, uuid, text, jsonb, timestamptz, text, name, timestamptz, uuid) IS 'internal: see microcred.issue';
+COMMENT ON FUNCTION microcred._issue(text, uuid, text, jsonb, timestamptz, text, name, timestamptz, uuid, numeric) IS 'internal: see microcred.issue';
 
 CREATE FUNCTION microcred.issue(credential_type text, learner uuid, grade text DEFAULT NULL,
                                 evidence jsonb DEFAULT NULL, issued_at timestamptz DEFAULT now(),
@@ -525,7 +527,7 @@ GRANT EXECUTE ON FUNCTION
 GRANT INSERT ON microcred.trusted_key TO microcred_admin;
 GRANT EXECUTE ON FUNCTION
     microcred.issue(text, uuid, text, jsonb, timestamptz, text),
-    microcred._issue(text, uuid, text, jsonb, timestamptz, text, name, timestamptz, uuid),
+    microcred._issue(text, uuid, text, jsonb, timestamptz, text, name, timestamptz, uuid, numeric),
     microcred.document(uuid, text, text), microcred._document(uuid, text, text, name)
     TO microcred_admin, microcred_issuer;
 GRANT EXECUTE ON FUNCTION
