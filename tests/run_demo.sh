@@ -48,7 +48,7 @@ psql -X -d microcred -c "SELECT code, title, ects, eqf_level, qf_ehea_cycle, ass
 echo "== its learners"
 psql -X -d microcred -c "SELECT id, given_name, family_name, email, student_id FROM microcred.learner"
 
-echo "== the demo credential, as issued (Open Badges 3.0, eddsa-jcs-2022)"
+echo "== the demo credential, as issued (Open Badges 3.0, eddsa-rdfc-2022)"
 psql -X -At -d microcred -c "SELECT jsonb_pretty(document) FROM microcred.issued_credential WHERE idempotency_key = 'demo:GDPR-NURSE:D2026-0042'"
 echo
 echo "== and its verification"
