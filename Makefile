@@ -96,6 +96,7 @@ deps:
 test:
 	tests/deps.sh
 	$(MAKE) all unit
+	$(MAKE) -C lti_bridge tests
 	$(MAKE) install
 	tests/run_tests.sh $(REGRESS)
 

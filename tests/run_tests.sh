@@ -4,7 +4,8 @@
 #
 #   1. pg_regress suites (sql/ + expected/) against a fresh cluster
 #   2. unit tests and conformance drivers (tests/bin/*, TAP output)
-#   3. shell tests (tests/t/*.sh, TAP output), which get the cluster too
+#   3. the bridge: its unit tests, corpus replays and the daemon test
+#   4. shell tests (tests/t/*.sh, TAP output), which get the cluster too
 #
 # The cluster lives in a temporary directory and is stopped on every exit.
 set -u
@@ -97,7 +98,22 @@ if ls tests/bin/* >/dev/null 2>&1; then
     done
 fi
 
-# 3. shell tests against the running cluster
+# 3. the bridge: unit tests, fuzz corpus replays, and the daemon against the cluster
+if ls lti_bridge/test_* >/dev/null 2>&1; then
+    echo "== bridge tests"
+    for prog in lti_bridge/test_* lti_bridge/replay_*; do
+        [ -x "$prog" ] || continue
+        name=bridge_$(basename "$prog")
+        "$prog" >"$tmp/$name.out" 2>&1
+        count_tap "$name" "$tmp/$name.out" $?
+    done
+    if [ -f tests/bridge/test_daemon.sh ]; then
+        bash tests/bridge/test_daemon.sh >"$tmp/bridge_daemon.out" 2>&1
+        count_tap bridge_daemon "$tmp/bridge_daemon.out" $?
+    fi
+fi
+
+# 4. shell tests against the running cluster
 if ls tests/t/*.sh >/dev/null 2>&1; then
     echo "== shell tests"
     for t in tests/t/*.sh; do

@@ -618,10 +618,10 @@ $$;
 COMMENT ON FUNCTION microcred._with_status(microcred.verification, jsonb[]) IS
     'internal: check the credentialStatus entries of a verified credential against our lists or the given ones';
 
+-- (the wrappers have no SET clause, so they are inlined; their bodies are schema-qualified)
 CREATE FUNCTION microcred.verify(credential jsonb, status_lists jsonb[] DEFAULT NULL)
 RETURNS microcred.verification
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$ SELECT microcred._with_status(microcred._verify_document(credential), status_lists) $$;
 COMMENT ON FUNCTION microcred.verify(jsonb, jsonb[]) IS
     'verify a credential secured with a Data Integrity proof (eddsa-rdfc-2022, eddsa-jcs-2022), ours or another issuer''s, including its status: our own lists directly, another issuer''s from the status list credentials given';
@@ -629,7 +629,6 @@ COMMENT ON FUNCTION microcred.verify(jsonb, jsonb[]) IS
 CREATE FUNCTION microcred.verify(credential text, status_lists jsonb[] DEFAULT NULL)
 RETURNS microcred.verification
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$ SELECT microcred._with_status(microcred._verify_text(credential), status_lists) $$;
 COMMENT ON FUNCTION microcred.verify(text, jsonb[]) IS
     'verify a credential given as text: strict I-JSON (duplicate members refused) with a Data Integrity proof, or a compact JWT; status as for verify(jsonb)';
@@ -637,7 +636,6 @@ COMMENT ON FUNCTION microcred.verify(text, jsonb[]) IS
 CREATE FUNCTION microcred.verify_jwt(token text, status_lists jsonb[] DEFAULT NULL)
 RETURNS microcred.verification
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$ SELECT microcred._with_status(microcred._verify_token(token), status_lists) $$;
 COMMENT ON FUNCTION microcred.verify_jwt(text, jsonb[]) IS
     'verify a credential secured as a JWT: Open Badges 3.0 VC-JWT (typ JWT) or W3C VC-JOSE (typ vc+jwt); status as for verify(jsonb)';

@@ -417,7 +417,7 @@ $$;
 
 CREATE FUNCTION microcred._stack_check(p microcred.pathway, learner uuid)
 RETURNS microcred.stack_result
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -616,18 +616,19 @@ BEGIN
     PERFORM microcred._check_actor(p.issuer_id, actor);
     -- only learners who hold something a component can use, and not yet the target
     RETURN QUERY
-    SELECT c.learner, (c.r).ects_total
-      FROM (SELECT x.learner, microcred._stack_check(p, x.learner) AS r
-              FROM (SELECT DISTINCT ic.learner_id AS learner FROM microcred.issued_credential ic
-                     WHERE ic.issuer_id = p.issuer_id AND ic.status = 'active'
-                       AND ic.credential_type_id IN (SELECT n.credential_type_id FROM microcred.pathway_node n
-                                                      WHERE n.pathway_id = p.id AND n.credential_type_id IS NOT NULL)
-                    UNION
-                    SELECT r.learner_id FROM microcred.recognition r WHERE r.issuer_id = p.issuer_id) x
-             WHERE NOT EXISTS (SELECT FROM microcred.issued_credential t
-                                WHERE t.issuer_id = p.issuer_id AND t.learner_id = x.learner
-                                  AND t.credential_type_id = p.target_type_id AND t.status <> 'revoked')) c
-     WHERE (c.r).satisfied;
+    SELECT x.learner, r.ects_total
+      FROM (SELECT DISTINCT ic.learner_id AS learner FROM microcred.issued_credential ic
+             WHERE ic.issuer_id = p.issuer_id AND ic.status = 'active'
+               AND ic.credential_type_id IN (SELECT n.credential_type_id FROM microcred.pathway_node n
+                                              WHERE n.pathway_id = p.id AND n.credential_type_id IS NOT NULL)
+            UNION
+            SELECT rc.learner_id FROM microcred.recognition rc WHERE rc.issuer_id = p.issuer_id) x
+      -- LATERAL: one check per learner (a composite in the select list would be evaluated per field)
+      CROSS JOIN LATERAL microcred._stack_check(p, x.learner) r
+     WHERE NOT EXISTS (SELECT FROM microcred.issued_credential t
+                        WHERE t.issuer_id = p.issuer_id AND t.learner_id = x.learner
+                          AND t.credential_type_id = p.target_type_id AND t.status <> 'revoked')
+       AND r.satisfied;
 END
 $$;
 CREATE FUNCTION microcred.stack_eligible(pathway text)
@@ -715,20 +716,19 @@ CREATE TRIGGER stack_auto_award AFTER INSERT ON microcred.issued_credential
 
 -- reporting: progress of every learner who holds something towards a pathway
 CREATE VIEW microcred.pathway_progress AS
-SELECT x.pathway_id, x.pathway, x.learner_id, (x.r).satisfied,
-       round(100.0 * jsonb_array_length(jsonb_path_query_array((x.r).components, '$[*] ? (@.met == true)'))
-             / greatest(jsonb_array_length((x.r).components), 1)) AS percent,
-       jsonb_path_query_array((x.r).components, '$[*] ? (@.met == false).component') AS missing,
-       (x.r).ects_total
-  FROM (SELECT p.id AS pathway_id, i.handle || '/' || p.code AS pathway, l.learner_id,
-               microcred._stack_check(p, l.learner_id) AS r
-          FROM microcred.pathway p JOIN microcred.issuer i ON i.id = p.issuer_id
-          JOIN LATERAL (SELECT DISTINCT c.learner_id FROM microcred.issued_credential c
-                         WHERE c.issuer_id = p.issuer_id AND c.status = 'active'
-                           AND c.credential_type_id IN (SELECT n.credential_type_id FROM microcred.pathway_node n
-                                                         WHERE n.pathway_id = p.id)
-                        UNION
-                        SELECT r.learner_id FROM microcred.recognition r WHERE r.issuer_id = p.issuer_id) l ON true) x;
+SELECT p.id AS pathway_id, i.handle || '/' || p.code AS pathway, l.learner_id, r.satisfied,
+       round(100.0 * jsonb_array_length(jsonb_path_query_array(r.components, '$[*] ? (@.met == true)'))
+             / greatest(jsonb_array_length(r.components), 1)) AS percent,
+       jsonb_path_query_array(r.components, '$[*] ? (@.met == false).component') AS missing,
+       r.ects_total
+  FROM microcred.pathway p JOIN microcred.issuer i ON i.id = p.issuer_id
+  JOIN LATERAL (SELECT DISTINCT c.learner_id FROM microcred.issued_credential c
+                 WHERE c.issuer_id = p.issuer_id AND c.status = 'active'
+                   AND c.credential_type_id IN (SELECT n.credential_type_id FROM microcred.pathway_node n
+                                                 WHERE n.pathway_id = p.id)
+                UNION
+                SELECT rc.learner_id FROM microcred.recognition rc WHERE rc.issuer_id = p.issuer_id) l ON true
+  CROSS JOIN LATERAL microcred._stack_check(p, l.learner_id) r;
 COMMENT ON VIEW microcred.pathway_progress IS
     'progress of each learner towards each pathway: satisfied, percent of components met, the missing ones, ECTS counted (learner by id only)';
 
@@ -744,6 +744,8 @@ REVOKE ALL ON ALL TABLES IN SCHEMA microcred FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA microcred FROM PUBLIC;
 GRANT SELECT ON microcred.pathway, microcred.pathway_node TO microcred_admin, microcred_issuer, microcred_reader;
 GRANT SELECT ON microcred.pathway_progress TO microcred_admin, microcred_reader;
+-- the progress view calls the check itself; readers see every learner's progress (by id only) anyway
+GRANT EXECUTE ON FUNCTION microcred._stack_check(microcred.pathway, uuid) TO microcred_admin, microcred_reader;
 GRANT SELECT, INSERT, UPDATE, DELETE ON microcred.pathway, microcred.pathway_node TO microcred_admin;
 GRANT SELECT, INSERT ON microcred.recognition TO microcred_admin, microcred_issuer;
 GRANT EXECUTE ON FUNCTION

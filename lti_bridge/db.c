@@ -1,0 +1,261 @@
+/*-------------------------------------------------------------------------
+ *
+ * db.c
+ *	  A small pool of libpq connections.
+ *
+ * A fixed array of slots behind a mutex and a condition variable.  A
+ * worker takes a free slot (waiting at most the timeout), connects it if
+ * it has no healthy connection made with the current connection string,
+ * runs its query without the lock, and gives the slot back.  Queries are
+ * sent asynchronously and waited for with poll(), so a stuck server costs
+ * at most the timeout (the query is then cancelled and the connection
+ * dropped).  Server messages are not logged verbatim: they may hold a
+ * connection string or data.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "db.h"
+#include "log.h"
+#include "metrics.h"
+
+typedef struct db_slot
+{
+	PGconn	   *conn;
+	char	   *conninfo;		/* what conn was made with */
+	int			busy;
+} db_slot;
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_free = PTHREAD_COND_INITIALIZER;
+static db_slot *slots;
+static int	n_slots;
+
+/* create the pool */
+int
+db_pool_init(int size)
+{
+	pthread_mutex_lock(&pool_lock);
+	slots = calloc((size_t) size, sizeof(db_slot));
+	n_slots = slots ? size : 0;
+	pthread_mutex_unlock(&pool_lock);
+	return slots ? 0 : -1;
+}
+
+/* close every connection */
+void
+db_pool_shutdown(void)
+{
+	pthread_mutex_lock(&pool_lock);
+	for (int i = 0; i < n_slots; i++)
+	{
+		if (slots[i].conn)
+			PQfinish(slots[i].conn);
+		free(slots[i].conninfo);
+	}
+	free(slots);
+	slots = NULL;
+	n_slots = 0;
+	pthread_mutex_unlock(&pool_lock);
+}
+
+/* milliseconds of a monotonic clock */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* take a free slot, waiting until deadline; NULL if none */
+static db_slot *
+slot_take(long long deadline_ms)
+{
+	db_slot    *s = NULL;
+
+	pthread_mutex_lock(&pool_lock);
+	for (;;)
+	{
+		for (int i = 0; i < n_slots; i++)
+			if (!slots[i].busy)
+			{
+				s = &slots[i];
+				s->busy = 1;
+				break;
+			}
+		if (s != NULL || n_slots == 0)
+			break;
+		{
+			long long	left = deadline_ms - now_ms();
+			struct timespec until;
+
+			if (left <= 0)
+				break;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += left / 1000;
+			until.tv_nsec += (left % 1000) * 1000000;
+			if (until.tv_nsec >= 1000000000)
+			{
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&pool_free, &pool_lock, &until);
+		}
+	}
+	pthread_mutex_unlock(&pool_lock);
+	return s;
+}
+
+/* give a slot back */
+static void
+slot_give(db_slot *s)
+{
+	pthread_mutex_lock(&pool_lock);
+	s->busy = 0;
+	pthread_cond_signal(&pool_free);
+	pthread_mutex_unlock(&pool_lock);
+}
+
+/* drop a slot's connection */
+static void
+slot_reset(db_slot *s)
+{
+	if (s->conn)
+		PQfinish(s->conn);
+	s->conn = NULL;
+	free(s->conninfo);
+	s->conninfo = NULL;
+}
+
+/* make sure the slot holds a good connection made with conninfo */
+static int
+slot_connect(db_slot *s, const char *conninfo, int timeout_ms, char *why, size_t whylen)
+{
+	char		ct[16];
+	const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+	const char *vals[] = {ct, "microcred-bridge", conninfo, NULL};
+
+	if (s->conn != NULL && s->conninfo != NULL && strcmp(s->conninfo, conninfo) == 0 &&
+		PQstatus(s->conn) == CONNECTION_OK)
+		return 0;
+	slot_reset(s);
+	/* libpq counts connect_timeout in whole seconds, at least 2 */
+	snprintf(ct, sizeof(ct), "%d", timeout_ms / 1000 < 2 ? 2 : timeout_ms / 1000);
+	/* keywords before dbname: the operator's connection string overrides them */
+	s->conn = PQconnectdbParams(keys, vals, 1);
+	if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK)
+	{
+		/* libpq's first line: host, port and role, never the password */
+		snprintf(why, whylen, "%s", s->conn ? PQerrorMessage(s->conn) : "out of memory");
+		why[strcspn(why, "\n")] = '\0';
+		slot_reset(s);
+		return -1;
+	}
+	s->conninfo = strdup(conninfo);
+	if (s->conninfo == NULL)
+	{
+		snprintf(why, whylen, "out of memory");
+		slot_reset(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* run a query with a deadline; 0 ok, -1 failed, -2 timed out */
+static int
+run_query(PGconn *conn, const char *sql, long long deadline_ms)
+{
+	PGresult   *res;
+	int			ok = 1;
+
+	if (!PQsendQuery(conn, sql))
+		return -1;
+	for (;;)
+	{
+		struct pollfd pfd;
+		long long	left;
+
+		if (!PQconsumeInput(conn))
+			return -1;
+		if (!PQisBusy(conn))
+			break;
+		left = deadline_ms - now_ms();
+		if (left <= 0)
+		{
+			PGcancel   *cancel = PQgetCancel(conn);
+			char		buf[64];
+
+			if (cancel)
+			{
+				PQcancel(cancel, buf, sizeof(buf));
+				PQfreeCancel(cancel);
+			}
+			return -2;
+		}
+		pfd.fd = PQsocket(conn);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, (int) left) < 0 && errno != EINTR)
+			return -1;
+	}
+	while ((res = PQgetResult(conn)) != NULL)
+	{
+		if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
+			ok = 0;
+		PQclear(res);
+	}
+	return ok ? 0 : -1;
+}
+
+/* check the database */
+int
+db_health(const char *conninfo, int timeout_ms, char *reason, size_t len)
+{
+	long long	deadline = now_ms() + timeout_ms;
+	db_slot    *s;
+	int			rc;
+	char		detail[256];
+
+	if (conninfo == NULL || conninfo[0] == '\0')
+	{
+		snprintf(reason, len, "db_not_configured");
+		return -1;
+	}
+	s = slot_take(deadline);
+	if (s == NULL)
+	{
+		metrics_db_error("pool");
+		snprintf(reason, len, "pool_busy");
+		return -1;
+	}
+	if (slot_connect(s, conninfo, timeout_ms, detail, sizeof(detail)) != 0)
+	{
+		metrics_db_error("connect");
+		log_kv(LOG_LVL_WARNING, "database connection failed", "detail", detail, NULL);
+		slot_give(s);
+		snprintf(reason, len, "connect_failed");
+		return -1;
+	}
+	rc = run_query(s->conn, "SELECT 1", deadline);
+	if (rc != 0)
+	{
+		metrics_db_error(rc == -2 ? "timeout" : "query");
+		slot_reset(s);
+		slot_give(s);
+		snprintf(reason, len, rc == -2 ? "timeout" : "query_failed");
+		return -1;
+	}
+	slot_give(s);
+	return 0;
+}

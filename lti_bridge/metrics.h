@@ -1,0 +1,33 @@
+/*-------------------------------------------------------------------------
+ *
+ * metrics.h
+ *	  Thread-safe counters of microcred-bridge, exported in the Prometheus
+ *	  text format by GET /metrics.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MC_METRICS_H
+#define MC_METRICS_H
+
+#include <stddef.h>
+
+/* reset every counter and record the start time */
+extern void metrics_init(void);
+
+/* one finished request: route name (a fixed label) and HTTP status */
+extern void metrics_request(const char *route, unsigned int status, double seconds);
+
+/* one refused launch, by reason code (an idtoken reason or another fixed code) */
+extern void metrics_launch_failure(const char *reason);
+
+/* one database error, by kind ("connect", "query", "timeout", "pool") */
+extern void metrics_db_error(const char *kind);
+
+/* in-flight gauge */
+extern void metrics_inflight_add(int delta);
+extern long metrics_inflight(void);
+
+/* the exposition text; malloc'd, the caller frees */
+extern char *metrics_render(size_t *len);
+
+#endif							/* MC_METRICS_H */

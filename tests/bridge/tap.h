@@ -1,0 +1,59 @@
+/*-------------------------------------------------------------------------
+ *
+ * tap.h
+ *	  A minimal TAP producer for the bridge's C tests: ok N - name,
+ *	  not ok N - name, the plan 1..N at the end, exit status 1 on failure.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MC_TAP_H
+#define MC_TAP_H
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static int	tap_n;
+static int	tap_failed;
+
+/* report one test */
+static inline int
+tap_ok(int cond, const char *fmt,...)
+{
+	va_list		ap;
+
+	tap_n++;
+	if (!cond)
+		tap_failed++;
+	printf("%sok %d - ", cond ? "" : "not ", tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	return cond;
+}
+
+/* a diagnostic line */
+static inline void
+tap_diag(const char *fmt,...)
+{
+	va_list		ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+/* print the plan and return the exit status */
+static inline int
+tap_done(void)
+{
+	printf("1..%d\n", tap_n);
+	if (tap_failed)
+		printf("# %d of %d failed\n", tap_failed, tap_n);
+	return tap_failed ? 1 : 0;
+}
+
+#endif							/* MC_TAP_H */
