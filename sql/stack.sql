@@ -58,6 +58,16 @@ SELECT microcred.define_pathway('th-beispiel', 'GRADED', 'With good grades', 'DS
     within_months => 1) IS NOT NULL;
 SELECT satisfied, explanation FROM microcred.stack_check(:'ann', 'th-beispiel/GRADED');
 
+-- any_of, and the time window before the award
+SELECT microcred.define_pathway('th-beispiel', 'ANY', 'Either course', 'DS-CERT',
+    '{"any_of": [{"credential_type": "ML"}, {"credential_type": "STATS", "min_eqf": 6}]}',
+    within_months_of_issue => 1200) IS NOT NULL;
+SELECT satisfied, explanation FROM microcred.stack_check(:'ben', 'th-beispiel/ANY');
+UPDATE microcred.pathway SET within_months_of_issue = 1 WHERE code = 'ANY';
+SELECT satisfied, (regexp_match(explanation, 'Components earned within .*'))[1] AS window_line FROM microcred.stack_check(:'ben', 'th-beispiel/ANY');
+SELECT microcred.add_learner(issuer => 'th-beispiel', email => 'nobody@example.org') AS nobody \gset
+SELECT satisfied, explanation FROM microcred.stack_check(:'nobody', 'th-beispiel/ANY');
+
 -- rules that cannot be: n out of range, a cycle, unknown components, malformed rules
 SELECT microcred.define_pathway('th-beispiel', 'BAD1', 'x', 'DS-CERT',
     '{"n_of": 5, "of": [{"credential_type": "PY"}, {"credential_type": "ML"}, {"credential_type": "STATS"}]}');
