@@ -30,6 +30,22 @@ SELECT microcred.canonicalize('{}'::jsonb, 'c14n');
 -- this suite covers eddsa-jcs-2022 (the default, eddsa-rdfc-2022, has sql/rdfc.sql)
 UPDATE microcred.issuer SET proof_format = 'eddsa-jcs-2022' WHERE handle = 'th-beispiel';
 
+-- without a key-encryption key no key can be made: a clear error that says how to make one
+SELECT microcred.version() IS NOT NULL AS loaded;
+ALTER SYSTEM SET microcred.kek_file = '';
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.3);
+SELECT microcred.generate_key('th-beispiel');
+-- a KEK file with the wrong content is refused too
+COPY (SELECT repeat('ab', 16)) TO '/tmp/microcred_regress_bad.kek';
+ALTER SYSTEM SET microcred.kek_file = '/tmp/microcred_regress_bad.kek';
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.3);
+SELECT microcred.generate_key('th-beispiel');
+ALTER SYSTEM RESET microcred.kek_file;
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.3);
+
 -- keys: none yet, then Ed25519 (default), P-256 and RSA
 SELECT microcred.add_learner(issuer => 'th-beispiel', email => 'Grace.Hopper@example.org', given_name => 'Grace',
     family_name => 'Hopper', student_id => 'S-1906', name_in_credential => true) AS grace \gset
