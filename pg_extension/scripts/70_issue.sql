@@ -324,28 +324,32 @@ DECLARE
     status  jsonb;
 BEGIN
     PERFORM microcred._check_actor(t.issuer_id, actor);
-    -- one round trip for everything issuing reads: the issuer, the learner, the
-    -- active key, the cached document parts, and a credential that already exists
-    -- for this idempotency key (or for this learner and type, unless repeats are allowed)
-    SELECT iss AS i_row, lr AS l_row, sk AS k_row, dp AS part_row,
-           coalesce((SELECT ic.id FROM microcred.issued_credential ic
-                      WHERE ic.issuer_id = t.issuer_id AND ic.idempotency_key = _issue.idempotency_key),
-                    (SELECT ic.id FROM microcred.issued_credential ic
-                      WHERE NOT t.allow_repeats AND _issue.supersedes IS NULL
-                        AND ic.issuer_id = t.issuer_id AND ic.learner_id = _issue.learner
-                        AND ic.credential_type_id = t.id AND ic.status <> 'revoked' AND ic.superseded_by IS NULL
-                      LIMIT 1)) AS existing
+    -- one round trip for the rows issuing reads: the issuer, the learner, the
+    -- active key and the cached document parts (simple equality joins, so the
+    -- plan is generic and cached rather than made again for every credential)
+    SELECT iss AS i_row, lr AS l_row, sk AS k_row, dp AS part_row
       INTO r
       FROM microcred.issuer iss
       LEFT JOIN microcred.learner lr ON lr.id = _issue.learner AND lr.issuer_id = iss.id
       LEFT JOIN microcred.signing_key sk ON sk.issuer_id = iss.id AND sk.algorithm = 'Ed25519' AND sk.state = 'active'
       LEFT JOIN microcred.document_part dp ON dp.credential_type_id = t.id
      WHERE iss.id = t.issuer_id;
+    -- a credential that already exists for this idempotency key, or for this
+    -- learner and type unless repeats are allowed
+    IF idempotency_key IS NOT NULL THEN
+        SELECT ic.id INTO existing FROM microcred.issued_credential ic
+         WHERE ic.issuer_id = t.issuer_id AND ic.idempotency_key = _issue.idempotency_key;
+    END IF;
+    IF existing IS NULL AND NOT t.allow_repeats AND supersedes IS NULL THEN
+        SELECT ic.id INTO existing FROM microcred.issued_credential ic
+         WHERE ic.issuer_id = t.issuer_id AND ic.learner_id = _issue.learner
+           AND ic.credential_type_id = t.id AND ic.status <> 'revoked' AND ic.superseded_by IS NULL
+         LIMIT 1;
+    END IF;
     i := r.i_row;
     l := r.l_row;
     k := r.k_row;
     part := r.part_row;
-    existing := r.existing;
     IF l.id IS NULL THEN
         PERFORM microcred._fail('42704', format('learner %s does not exist for issuer "%s"', learner, i.handle), NULL,
             'Register the learner first with microcred.add_learner(issuer => ...).');
