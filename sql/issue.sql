@@ -63,6 +63,16 @@ SELECT count(*) AS columns_with_private FROM information_schema.columns
 SET ROLE mc_admin;
 SELECT sealed_private FROM microcred.signing_key;
 RESET ROLE;
+-- public keys between formats: Multikey, did:key and JWK give the same SPKI
+SELECT algorithm, public_key_multibase, did_key, public_jwk ->> 'x' AS jwk_x, fragment = public_key_multibase AS fragment_is_multikey
+  FROM microcred.public_key_info(microcred.public_key('z6MkjZRZv3aez3r18pB1RBFJR1kwUVJ5jHt92JmQwXbd5hwi'));
+SELECT microcred.public_key('did:key:z6MkjZRZv3aez3r18pB1RBFJR1kwUVJ5jHt92JmQwXbd5hwi')
+       = microcred.public_key('z6MkjZRZv3aez3r18pB1RBFJR1kwUVJ5jHt92JmQwXbd5hwi') AS did_key_same,
+       microcred.public_key((microcred.public_key_info(microcred.public_key('z6MkjZRZv3aez3r18pB1RBFJR1kwUVJ5jHt92JmQwXbd5hwi'))).public_jwk::text)
+       = microcred.public_key('z6MkjZRZv3aez3r18pB1RBFJR1kwUVJ5jHt92JmQwXbd5hwi') AS jwk_same;
+SELECT microcred.public_key('z6MkjZRZv3aez3r18pB1RBFJR1kwUVJ5jHt92JmQwXbd5hwX');
+SELECT microcred.public_key('{"kty": "OKP", "crv": "Ed25519", "x": "AAAA"}');
+
 -- the controller document lists every valid key
 SELECT jsonb_array_length(d -> 'verificationMethod') AS methods,
        d -> 'verificationMethod' -> 0 ->> 'type' AS first_type,
@@ -98,6 +108,31 @@ SELECT document -> 'evidence' AS evidence FROM microcred.issued_credential WHERE
 SELECT p ->> 'type' AS type, p ->> 'cryptosuite' AS suite, p ->> 'proofPurpose' AS purpose,
        p ->> 'proofValue' ~ '^z[1-9A-HJ-NP-Za-km-z]{80,90}$' AS proof_value_ok
   FROM (SELECT document -> 'proof' AS p FROM microcred.issued_credential WHERE id = :'cred') x;
+
+-- the document builder on its own (unsigned): the same document without proof and with another salt
+SELECT microcred._credential_document(c, t, i, l, 'another-salt', p.achievement, p.profile) - 'credentialSubject'
+       = (c.document - 'proof' - 'credentialSubject' - 'credentialStatus') AS same_but_subject,
+       microcred._credential_document(c, t, i, l, 'another-salt', p.achievement, p.profile) ? 'proof' AS has_proof
+  FROM microcred.issued_credential c JOIN microcred.credential_type t ON t.id = c.credential_type_id
+  JOIN microcred.issuer i ON i.id = c.issuer_id JOIN microcred.learner l ON l.id = c.learner_id
+  JOIN microcred.document_part p ON p.credential_type_id = t.id
+ WHERE c.id = :'cred';
+-- the signing functions on their own: any credential of the issuer, its active keys
+SELECT jsonb_build_object('@context', jsonb_build_array('https://www.w3.org/ns/credentials/v2'),
+           'type', jsonb_build_array('VerifiableCredential'), 'issuer', i.public_id,
+           'validFrom', '2026-01-01T00:00:00Z', 'credentialSubject', jsonb_build_object('id', 'did:example:x')) AS plain
+  FROM microcred.issuer i WHERE i.handle = 'th-beispiel' \gset
+SELECT s.suite, v.valid, v.trusted, v.cryptosuite
+  FROM (VALUES ('eddsa-jcs-2022'), ('eddsa-rdfc-2022')) AS s(suite),
+       microcred.signing_key k JOIN microcred.issuer i ON i.id = k.issuer_id,
+       LATERAL microcred.verify(microcred._sign_di(:'plain'::jsonb, s.suite, k.id, k.issuer_id, k.sealed_private,
+                                                   i.public_id || '#' || k.fragment, now())) v
+ WHERE i.handle = 'th-beispiel' AND k.algorithm = 'Ed25519' AND k.state = 'active' ORDER BY 1;
+SELECT v.valid, v.trusted, v.format, v.cryptosuite
+  FROM microcred.signing_key k JOIN microcred.issuer i ON i.id = k.issuer_id,
+       LATERAL microcred.verify(microcred._sign_jwt(:'plain'::jsonb, 'vc-jwt', k.id, k.issuer_id, k.sealed_private, 'ES256',
+                                                    i.public_id || '#' || k.fragment)) v
+ WHERE i.handle = 'th-beispiel' AND k.algorithm = 'P-256' AND k.state = 'active';
 
 -- it verifies, and is trusted (the key is the issuer's own)
 SELECT valid, trusted, format, cryptosuite, pg_temp.results(v)
