@@ -172,14 +172,22 @@ slot_connect(db_slot *s, const char *conninfo, int timeout_ms, char *why, size_t
 	return 0;
 }
 
-/* run a query with a deadline; 0 ok, -1 failed, -2 timed out */
+/*
+ * Run a query (with nparams text parameters) with a deadline; 0 ok, -1
+ * failed, -2 timed out.  With out, the last result is handed back (the
+ * caller PQclears it); otherwise results are dropped.
+ */
 static int
-run_query(PGconn *conn, const char *sql, long long deadline_ms)
+run_query_params(PGconn *conn, const char *sql, int nparams, const char *const *values,
+				 long long deadline_ms, PGresult **out)
 {
 	PGresult   *res;
 	int			ok = 1;
 
-	if (!PQsendQuery(conn, sql))
+	if (out)
+		*out = NULL;
+	if (!(nparams > 0 ? PQsendQueryParams(conn, sql, nparams, NULL, values, NULL, NULL, 0)
+		  : PQsendQuery(conn, sql)))
 		return -1;
 	for (;;)
 	{
@@ -213,9 +221,27 @@ run_query(PGconn *conn, const char *sql, long long deadline_ms)
 	{
 		if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
 			ok = 0;
-		PQclear(res);
+		if (out && ok)
+		{
+			if (*out)
+				PQclear(*out);
+			*out = res;
+		}
+		else
+			PQclear(res);
+	}
+	if (!ok && out && *out)
+	{
+		PQclear(*out);
+		*out = NULL;
 	}
 	return ok ? 0 : -1;
+}
+
+static int
+run_query(PGconn *conn, const char *sql, long long deadline_ms)
+{
+	return run_query_params(conn, sql, 0, NULL, deadline_ms, NULL);
 }
 
 /* check the database */
@@ -258,4 +284,88 @@ db_health(const char *conninfo, int timeout_ms, char *reason, size_t len)
 	}
 	slot_give(s);
 	return 0;
+}
+
+/* a public resource from microcred.public_resource() */
+int
+db_public_resource(const char *conninfo, int timeout_ms, const char *kind, const char *id,
+				   int want_jwt, db_resource *out, char *reason, size_t len)
+{
+	long long	deadline = now_ms() + timeout_ms;
+	const char *values[3] = {kind, id, want_jwt ? "true" : "false"};
+	db_slot    *s;
+	PGresult   *res = NULL;
+	int			rc;
+	char		detail[256];
+
+	memset(out, 0, sizeof(*out));
+	if (conninfo == NULL || conninfo[0] == '\0')
+	{
+		snprintf(reason, len, "db_not_configured");
+		return -1;
+	}
+	s = slot_take(deadline);
+	if (s == NULL)
+	{
+		metrics_db_error("pool");
+		snprintf(reason, len, "pool_busy");
+		return -1;
+	}
+	if (slot_connect(s, conninfo, timeout_ms, detail, sizeof(detail)) != 0)
+	{
+		metrics_db_error("connect");
+		log_kv(LOG_LVL_WARNING, "database connection failed", "detail", detail, NULL);
+		slot_give(s);
+		snprintf(reason, len, "connect_failed");
+		return -1;
+	}
+	rc = run_query_params(s->conn,
+						  "SELECT http_status, content_type, body, "
+						  "extract(epoch FROM last_modified)::bigint, max_age "
+						  "FROM microcred.public_resource($1, $2, $3::boolean)",
+						  3, values, deadline, &res);
+	if (rc != 0 || res == NULL || PQntuples(res) != 1 || PQnfields(res) != 5)
+	{
+		/* the error text may hold the id: log only its SQLSTATE */
+		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+		metrics_db_error(rc == -2 ? "timeout" : "query");
+		if (rc == -1)
+			log_kv(LOG_LVL_WARNING, "public resource query failed", "sqlstate",
+				   state ? state : "none", NULL);
+		if (res)
+			PQclear(res);
+		slot_reset(s);
+		slot_give(s);
+		snprintf(reason, len, rc == -2 ? "timeout" : "query_failed");
+		return -1;
+	}
+	out->status = atoi(PQgetvalue(res, 0, 0));
+	out->content_type = strdup(PQgetvalue(res, 0, 1));
+	out->body_len = (size_t) PQgetlength(res, 0, 2);
+	out->body = malloc(out->body_len + 1);
+	out->last_modified = PQgetisnull(res, 0, 3) ? 0 : atoll(PQgetvalue(res, 0, 3));
+	out->max_age = atoi(PQgetvalue(res, 0, 4));
+	if (out->content_type == NULL || out->body == NULL)
+	{
+		PQclear(res);
+		slot_give(s);
+		db_resource_free(out);
+		snprintf(reason, len, "out_of_memory");
+		return -1;
+	}
+	memcpy(out->body, PQgetvalue(res, 0, 2), out->body_len);
+	out->body[out->body_len] = '\0';
+	PQclear(res);
+	slot_give(s);
+	return 0;
+}
+
+void
+db_resource_free(db_resource *r)
+{
+	free(r->content_type);
+	free(r->body);
+	r->content_type = NULL;
+	r->body = NULL;
 }

@@ -23,4 +23,25 @@ extern void db_pool_shutdown(void);
  */
 extern int	db_health(const char *conninfo, int timeout_ms, char *reason, size_t len);
 
+/* a public resource as microcred.public_resource() answers it */
+typedef struct db_resource
+{
+	int			status;			/* HTTP status */
+	char	   *content_type;
+	char	   *body;			/* malloc'd, NUL-terminated */
+	size_t		body_len;
+	long long	last_modified;	/* Unix seconds, 0 when unknown */
+	int			max_age;		/* seconds */
+} db_resource;
+
+/*
+ * Fetch a public resource: kind "credential", "issuer" or "status" and its
+ * id.  0 with out filled (free it with db_resource_free); -1 with a reason
+ * code as for db_health, or "out_of_memory".
+ */
+extern int	db_public_resource(const char *conninfo, int timeout_ms, const char *kind,
+							   const char *id, int want_jwt, db_resource *out,
+							   char *reason, size_t len);
+extern void db_resource_free(db_resource *r);
+
 #endif							/* MC_DB_H */

@@ -51,11 +51,15 @@ typedef struct http_request
 	size_t		discarded;
 	int			too_large;
 	unsigned int status;
+	char		id[128];		/* the last path segment of a prefix route */
+	int			max_age;		/* > 0: a public, cacheable answer */
+	long long	last_modified;	/* Unix seconds, 0: none */
+	int			vary_accept;
 } http_request;
 
 typedef struct route
 {
-	const char *path;
+	const char *path;			/* ending in '/': a prefix, one more segment */
 	const char *method;			/* GET also answers HEAD */
 	const char *label;
 	unsigned int (*handler) (struct MHD_Connection *conn, http_request *req);
@@ -66,10 +70,16 @@ static atomic_int draining;
 
 static unsigned int handle_healthz(struct MHD_Connection *conn, http_request *req);
 static unsigned int handle_metrics(struct MHD_Connection *conn, http_request *req);
+static unsigned int handle_credential(struct MHD_Connection *conn, http_request *req);
+static unsigned int handle_issuer(struct MHD_Connection *conn, http_request *req);
+static unsigned int handle_status(struct MHD_Connection *conn, http_request *req);
 
 static const route routes[] = {
 	{"/healthz", "GET", "healthz", handle_healthz},
 	{"/metrics", "GET", "metrics", handle_metrics},
+	{"/credentials/", "GET", "credential", handle_credential},
+	{"/issuers/", "GET", "issuer", handle_issuer},
+	{"/status/", "GET", "status_list", handle_status},
 };
 
 /* seconds elapsed since start */
@@ -94,7 +104,29 @@ respond(struct MHD_Connection *conn, http_request *req, unsigned int status,
 	if (resp == NULL)
 		return 0;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (req->max_age > 0 && (status == MHD_HTTP_OK || status == MHD_HTTP_GONE))
+	{
+		char		cc[48];
+
+		snprintf(cc, sizeof(cc), "public, max-age=%d", req->max_age);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cc);
+		/* public documents: verifiers may fetch them from any web page */
+		MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+	}
+	else
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (req->last_modified > 0)
+	{
+		char		date[64];
+		time_t		t = (time_t) req->last_modified;
+		struct tm	tm;
+
+		if (gmtime_r(&t, &tm) != NULL &&
+			strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0)
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, date);
+	}
+	if (req->vary_accept)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Request-Id", req->request_id);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
@@ -158,15 +190,133 @@ handle_metrics(struct MHD_Connection *conn, http_request *req)
 				   text, len, MHD_RESPMEM_MUST_FREE);
 }
 
-/* the route of a URL (query string ignored), or NULL */
+/*
+ * Does the request's Accept header prefer a JWT to JSON?  Only when it
+ * names application/vc+jwt or application/jwt and neither JSON form.
+ */
+static int
+wants_jwt(struct MHD_Connection *conn)
+{
+	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+
+	if (accept == NULL)
+		return 0;
+	if (strstr(accept, "application/vc+jwt") == NULL && strstr(accept, "application/jwt") == NULL)
+		return 0;
+	if (strstr(accept, "application/json") != NULL)
+		return 0;
+	/* application/vc on its own, not as the prefix of application/vc+jwt */
+	for (const char *p = strstr(accept, "application/vc"); p; p = strstr(p + 1, "application/vc"))
+		if (p[14] != '+')
+			return 0;
+	return 1;
+}
+
+/* a public resource from the database: 200, 404, 406 or 410, or 503 */
+static unsigned int
+serve_public(struct MHD_Connection *conn, http_request *req, const char *kind, int want_jwt)
+{
+	db_resource r;
+	char		reason[64];
+
+	if (db_public_resource(req->cfg->db_conninfo, req->cfg->db_timeout_ms, kind, req->id,
+						   want_jwt, &r, reason, sizeof(reason)) != 0)
+	{
+		if (strcmp(reason, "db_not_configured") == 0)
+			req->reason = "db_not_configured";
+		else if (strcmp(reason, "pool_busy") == 0)
+			req->reason = "pool_busy";
+		else if (strcmp(reason, "connect_failed") == 0)
+			req->reason = "connect_failed";
+		else if (strcmp(reason, "timeout") == 0)
+			req->reason = "timeout";
+		else
+			req->reason = "query_failed";
+		return respond_text(conn, req, MHD_HTTP_SERVICE_UNAVAILABLE, "temporarily unavailable\n");
+	}
+	if (r.status == MHD_HTTP_OK || r.status == MHD_HTTP_GONE)
+	{
+		req->max_age = r.max_age;
+		req->last_modified = r.last_modified;
+	}
+	if (r.status != MHD_HTTP_OK)
+	{
+		unsigned int st = (unsigned int) r.status;
+		char		text[320];
+
+		req->reason = st == MHD_HTTP_NOT_FOUND ? "unknown_id" : st == MHD_HTTP_GONE ? "erased"
+			: st == MHD_HTTP_NOT_ACCEPTABLE ? "no_jwt" : "other";
+		snprintf(text, sizeof(text), "%s\n", r.body);
+		db_resource_free(&r);
+		return respond_text(conn, req, st, text);
+	}
+	{
+		unsigned int st;
+
+		st = respond(conn, req, MHD_HTTP_OK, r.content_type, r.body, r.body_len,
+					 MHD_RESPMEM_MUST_COPY);
+		db_resource_free(&r);
+		return st;
+	}
+}
+
+/* GET /credentials/{uuid}: the signed document (JSON, or its vc-jwt by Accept) */
+static unsigned int
+handle_credential(struct MHD_Connection *conn, http_request *req)
+{
+	req->vary_accept = 1;
+	return serve_public(conn, req, "credential", wants_jwt(conn));
+}
+
+/* GET /issuers/{handle}: the OB 3.0 Profile with the issuer's keys */
+static unsigned int
+handle_issuer(struct MHD_Connection *conn, http_request *req)
+{
+	return serve_public(conn, req, "issuer", 0);
+}
+
+/* GET /status/{uuid}: the signed BitstringStatusListCredential */
+static unsigned int
+handle_status(struct MHD_Connection *conn, http_request *req)
+{
+	return serve_public(conn, req, "status", 0);
+}
+
+/*
+ * The route of a URL (query string ignored), or NULL.  A prefix route
+ * matches one more non-empty segment of at most 127 characters from
+ * [A-Za-z0-9._-] (ids are uuids and handles), copied to id when given.
+ */
 static const route *
-find_route(const char *url)
+find_route(const char *url, char *id, size_t idlen)
 {
 	size_t		n = strcspn(url, "?");
 
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-		if (strlen(routes[i].path) == n && strncmp(routes[i].path, url, n) == 0)
+	{
+		size_t		plen = strlen(routes[i].path);
+
+		if (routes[i].path[plen - 1] == '/')
+		{
+			size_t		rest = n - plen;
+
+			if (n <= plen || strncmp(routes[i].path, url, plen) != 0 || rest >= 128 ||
+				(id != NULL && rest >= idlen))
+				continue;
+			for (size_t j = plen; j < n; j++)
+				if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-",
+						   url[j]) == NULL || url[j] == '\0')
+					return NULL;
+			if (id)
+			{
+				memcpy(id, url + plen, rest);
+				id[rest] = '\0';
+			}
 			return &routes[i];
+		}
+		if (plen == n && strncmp(routes[i].path, url, n) == 0)
+			return &routes[i];
+	}
 	return NULL;
 }
 
@@ -174,7 +324,7 @@ find_route(const char *url)
 static unsigned int
 dispatch(struct MHD_Connection *conn, http_request *req, const char *url)
 {
-	const route *r = find_route(url);
+	const route *r = find_route(url, req->id, sizeof(req->id));
 
 	if (r == NULL)
 		return respond_text(conn, req, MHD_HTTP_NOT_FOUND, "not found\n");
@@ -233,7 +383,7 @@ request_begin(struct MHD_Connection *conn, const char *url, const char *method,
 	clock_gettime(CLOCK_MONOTONIC, &req->start);
 	req->cfg = config_acquire();
 	{
-		const route *r = find_route(url);
+		const route *r = find_route(url, NULL, 0);
 
 		req->route = r ? r->label : "not_found";
 	}

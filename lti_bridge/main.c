@@ -85,7 +85,10 @@ usage(FILE *out)
 			"  SIGTERM, SIGINT stop accepting, finish in-flight requests, exit 0;\n"
 			"                  a second one exits at once with status 1\n"
 			"\n"
-			"Routes: GET /healthz (database check), GET /metrics (Prometheus text format)\n"
+			"Routes: GET /healthz (database check), GET /metrics (Prometheus text format),\n"
+			"        GET /credentials/{id} (the signed document; its vc-jwt with\n"
+			"        Accept: application/vc+jwt), GET /issuers/{handle} (OB 3.0 Profile\n"
+			"        with the keys), GET /status/{list} (status list credential)\n"
 			"Logs: one line per event on stderr, ts=... level=... msg=... key=value\n");
 }
 

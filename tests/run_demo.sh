@@ -1,7 +1,9 @@
 #!/bin/bash
 # tests/run_demo.sh: `make run`.  A local PostgreSQL cluster under .run/ (kept
 # between runs, git-ignored) with the microcred extension and the demo data;
-# prints how to connect, then stays up until Ctrl-C and stops the cluster.
+# starts microcred-bridge on 127.0.0.1:8080 (the demo issuer's base URL),
+# fetches the demo credential and its status list through it and verifies
+# them, prints how to connect, then stays up until Ctrl-C and stops both.
 # MICROCRED_RUN_ONCE=1 stops right after the demo (for scripted checks).
 set -eu
 cd "$(dirname "$0")/.."
@@ -21,8 +23,14 @@ if [ ! -f "$dir/data/PG_VERSION" ]; then
 fi
 cluster_stop "$dir"      # a cluster left running by an earlier, killed run
 cluster_start "$dir"
+bridge_pid=
 stop() {
     echo
+    if [ -n "$bridge_pid" ]; then
+        echo "== stopping the bridge"
+        kill -TERM "$bridge_pid" 2>/dev/null || true
+        wait "$bridge_pid" 2>/dev/null || true
+    fi
     echo "== stopping the cluster"
     cluster_stop "$dir"
 }
@@ -55,6 +63,55 @@ echo "== and its verification"
 psql -X -d microcred -c "SELECT v.valid, v.trusted, v.format, v.cryptosuite, c->>'check' AS check, c->>'result' AS result, c->>'reason' AS reason
   FROM microcred.issued_credential ic, microcred.verify(ic.document) v, jsonb_array_elements(v.checks) c
  WHERE ic.idempotency_key = 'demo:GDPR-NURSE:D2026-0042'"
+
+# the bridge, as a login role that may only read public resources
+bridge_port=8080
+psql -X -q -d microcred -c "DO \$\$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'microcred_bridge_demo') THEN
+        CREATE ROLE microcred_bridge_demo LOGIN IN ROLE microcred_bridge;
+    END IF; END \$\$" >/dev/null ||
+    echo "warning: no role microcred_bridge: $dir holds an older microcred; remove $dir to start afresh" >&2
+cat >"$dir/bridge.conf" <<EOC
+# microcred-bridge for make run (see docs/BRIDGE.md)
+listen_address = 127.0.0.1
+listen_port = $bridge_port
+public_base_url = http://127.0.0.1:$bridge_port
+db_conninfo = "host=$dir port=$CLUSTER_PORT user=microcred_bridge_demo dbname=microcred"
+threads = 2
+EOC
+echo
+echo "== starting microcred-bridge on http://127.0.0.1:$bridge_port (log: $dir/bridge.log)"
+lti_bridge/microcred-bridge -c "$dir/bridge.conf" 2>>"$dir/bridge.log" &
+bridge_pid=$!
+up=0
+for _ in $(seq 50); do
+    kill -0 "$bridge_pid" 2>/dev/null || break
+    if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$bridge_port/healthz"; then up=1; break; fi
+    sleep 0.1
+done
+if [ "$up" = 1 ]; then
+    cid=$(psql -X -At -d microcred -c "SELECT id FROM microcred.issued_credential WHERE idempotency_key = 'demo:GDPR-NURSE:D2026-0042'")
+    doc=$(curl -s --max-time 10 "http://127.0.0.1:$bridge_port/credentials/$cid")
+    list_url=$(psql -X -At -d microcred -c "SELECT document->'credentialStatus'->0->>'statusListCredential' FROM microcred.issued_credential WHERE id = '$cid'")
+    list=$(curl -s --max-time 10 "$list_url")
+    echo "== fetched through the bridge and verified"
+    printf '%s\n' "SELECT 'credential ' || :'u' AS fetched, (microcred.verify(:'doc'::jsonb)).valid AS valid
+                    UNION ALL SELECT 'status list ' || :'l', (microcred.verify(:'list'::jsonb)).valid;" |
+        psql -X -d microcred -v doc="$doc" -v list="$list" \
+            -v u="http://127.0.0.1:$bridge_port/credentials/$cid" -v l="$list_url" ||
+        echo "warning: the documents fetched through the bridge did not parse; see $dir/bridge.log" >&2
+    echo "The bridge serves (no login):"
+    echo "    http://127.0.0.1:$bridge_port/credentials/$cid"
+    echo "    http://127.0.0.1:$bridge_port/issuers/demo-uas"
+    echo "    $list_url"
+    echo "    http://127.0.0.1:$bridge_port/healthz   http://127.0.0.1:$bridge_port/metrics"
+    echo
+else
+    echo "microcred-bridge did not start (is port $bridge_port in use?); its log:" >&2
+    tail -5 "$dir/bridge.log" >&2 || true
+    bridge_pid=
+    echo
+fi
 
 echo "microcred is running. Connect with:"
 echo

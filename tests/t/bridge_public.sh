@@ -1,0 +1,174 @@
+#!/bin/bash
+# The bridge's public endpoints against the test cluster, on 127.0.0.1 only:
+# GET /credentials/{id} (JSON, or the vc-jwt by Accept), /issuers/{handle}
+# (OB 3.0 Profile with the keys, so the proof's verificationMethod
+# resolves), /status/{list} (a status list credential that verifies and
+# follows revocation), 404 / 405 / 406 / 410, caching headers, and that the
+# bridge's database role may do nothing but call public_resource().
+# Every wait is bounded; the trap stops the daemon and drops the database.
+set -u
+cd "$(dirname "$0")/../.."
+BIN=lti_bridge/microcred-bridge
+db=mc_public
+role=mc_bridge_test
+TMP=$(mktemp -d "${TEST_TMP:-/tmp}/mcpublic.XXXXXX")
+DPID=
+cleanup() {
+    [ -n "$DPID" ] && kill -KILL "$DPID" 2>/dev/null
+    wait 2>/dev/null
+    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "DROP ROLE IF EXISTS $role" 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+n=0
+fails=0
+ok() {  # ok GOT WANT NAME
+    n=$((n + 1))
+    if [ "$1" = "$2" ]; then echo "ok $n - $3"
+    else echo "not ok $n - $3 (got '$1', want '$2')"; fails=$((fails + 1)); fi
+}
+# q [-v name=value]... -c SQL: the SQL goes on stdin, where psql interpolates :'name'
+q() {
+    local args=() sql=
+    while [ $# -gt 0 ]; do
+        if [ "$1" = -c ]; then sql=$2; shift 2; else args+=("$1"); shift; fi
+    done
+    printf '%s\n' "$sql" | psql -X -At -v ON_ERROR_STOP=1 -d $db "${args[@]}"
+}
+
+if [ ! -x "$BIN" ] || [ -z "${PGHOST:-}" ]; then
+    echo "1..0 # SKIP needs lti_bridge/microcred-bridge and a cluster (PGHOST)"
+    exit 0
+fi
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "DROP ROLE IF EXISTS $role" \
+    -c "CREATE DATABASE $db" -c "CREATE ROLE $role LOGIN" >/dev/null 2>&1
+psql -X -q -v ON_ERROR_STOP=1 -d $db -f tests/demo.sql >/dev/null || { echo "Bail out! demo.sql"; exit 1; }
+q -c "GRANT microcred_bridge TO $role" >/dev/null
+
+# the bridge connects as a role that holds only microcred_bridge
+for ((try = 0; try < 10; try++)); do
+    PORT=$((20000 + RANDOM % 40000))
+    cat >"$TMP/bridge.conf" <<EOC
+listen_address = 127.0.0.1
+listen_port = $PORT
+db_conninfo = "host=$PGHOST port=${PGPORT:-5432} user=$role dbname=$db"
+threads = 2
+EOC
+    "$BIN" -c "$TMP/bridge.conf" 2>>"$TMP/bridge.log" &
+    DPID=$!
+    for ((i = 0; i < 50; i++)); do
+        kill -0 "$DPID" 2>/dev/null || break
+        curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/metrics" && break 2
+        sleep 0.1
+    done
+    kill -KILL "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null; DPID=
+done
+[ -n "$DPID" ] || { echo "Bail out! the bridge did not start"; cat "$TMP/bridge.log"; exit 1; }
+URL=http://127.0.0.1:$PORT
+
+get() {  # get PATH [curl args]: body in $TMP/body, headers in $TMP/head, prints the status
+    local p=$1; shift
+    curl -s --max-time 10 -D "$TMP/head" -o "$TMP/body" -w '%{http_code}' "$@" "$URL$p"
+}
+header() { grep -i "^$1:" "$TMP/head" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
+
+CID=$(q -c "SELECT id FROM microcred.issued_credential LIMIT 1")
+
+# --- a credential ---------------------------------------------------------
+ok "$(get /credentials/$CID)" 200 "GET /credentials/{id} answers 200"
+ok "$(header Content-Type)" "application/vc" "the document is served as application/vc"
+ok "$(header Cache-Control)" "public, max-age=86400" "a signed document is cacheable for a day"
+ok "$(header Vary)" "Accept" "the answer varies by Accept"
+ok "$(header Access-Control-Allow-Origin)" "*" "any web page may fetch it"
+ok "$(q -c "SELECT to_char(issued_at AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS \"GMT\"') FROM microcred.issued_credential WHERE id = '$CID'")" \
+   "$(header Last-Modified)" "Last-Modified is the time of issue"
+cp "$TMP/body" "$TMP/credential.json"
+ok "$(q -v doc="$(cat "$TMP/credential.json")" -c "SELECT :'doc'::jsonb = document FROM microcred.issued_credential WHERE id = '$CID'")" t \
+   "the body is the stored signed document"
+ok "$(q -v doc="$(cat "$TMP/credential.json")" -c "SELECT (microcred.verify(:'doc'::jsonb)).valid")" t \
+   "the served document verifies"
+ok "$(q -v doc="$(cat "$TMP/credential.json")" -c "SELECT :'doc'::jsonb->>'id'")" "http://127.0.0.1:8080/credentials/$CID" \
+   "its id is its public URL"
+
+# the JWT form, by Accept
+ok "$(get /credentials/$CID -H 'Accept: application/vc+jwt')" 406 "Accept: application/vc+jwt before a vc-jwt was made answers 406"
+ok "$(header Cache-Control)" "no-store" "a 406 is not cached"
+TOKEN=$(q -c "SELECT microcred.document('$CID', 'vc-jwt')")
+ok "$(get /credentials/$CID -H 'Accept: application/vc+jwt')" 200 "once made, Accept: application/vc+jwt answers 200"
+ok "$(header Content-Type)" "application/vc+jwt" "served as application/vc+jwt"
+ok "$(cat "$TMP/body")" "$TOKEN" "the body is the stored vc-jwt"
+ok "$(q -c "SELECT (microcred.verify_jwt('$(cat "$TMP/body")')).valid")" t "the served vc-jwt verifies"
+get /credentials/$CID -H 'Accept: application/vc+jwt, application/json' >/dev/null
+ok "$(header Content-Type)" "application/vc" "Accept naming JSON too gets the JSON document"
+get /credentials/$CID -H 'Accept: application/vc, application/vc+jwt' >/dev/null
+ok "$(header Content-Type)" "application/vc" "Accept naming application/vc too gets the JSON document"
+
+# ids that are not there
+ok "$(get /credentials/$(q -c 'SELECT gen_random_uuid()'))" 404 "an unknown credential id answers 404"
+ok "$(header Cache-Control)" "no-store" "a 404 is not cached"
+ok "$(get /credentials/not-a-uuid)" 404 "a malformed credential id answers 404"
+ok "$(get /credentials/)" 404 "/credentials/ without an id answers 404"
+ok "$(get /credentials/$CID/x)" 404 "a deeper path answers 404"
+ok "$(get "/credentials/%2e%2e%2fmetrics")" 404 "an encoded path answers 404"
+ok "$(get /credentials/$(printf 'a%.0s' {1..200}))" 404 "an overlong id answers 404"
+ok "$(get /credentials/$CID -X POST)" 405 "POST answers 405"
+ok "$(get /credentials/$CID -I)" 200 "HEAD answers 200"
+
+# --- the issuer -------------------------------------------------------------
+ok "$(get /issuers/demo-uas)" 200 "GET /issuers/{handle} answers 200"
+cp "$TMP/body" "$TMP/issuer.json"
+ok "$(header Cache-Control)" "public, max-age=300" "the profile is cacheable for five minutes"
+ok "$(q -v p="$(cat "$TMP/issuer.json")" -c "SELECT (:'p'::jsonb->'type') @> '[\"Profile\"]' AND :'p'::jsonb->>'name' = 'Demo University of Applied Sciences' AND :'p'::jsonb->'address'->>'addressCountryCode' = 'IE'")" t \
+   "it is an OB 3.0 Profile with name and country"
+ok "$(q -v p="$(cat "$TMP/issuer.json")" -v c="$(cat "$TMP/credential.json")" -c "
+    SELECT (:'p'::jsonb->'assertionMethod') ? (:'c'::jsonb->'proof'->>'verificationMethod')
+       AND EXISTS (SELECT FROM jsonb_array_elements(:'p'::jsonb->'verificationMethod') vm
+                    WHERE vm->>'id' = :'c'::jsonb->'proof'->>'verificationMethod'
+                      AND vm->>'publicKeyMultibase' = (SELECT public_key_multibase FROM microcred.issuer_keys WHERE algorithm = 'Ed25519'))")" t \
+   "the credential's verificationMethod resolves in the profile to the issuer's public key"
+ok "$(q -v p="$(cat "$TMP/issuer.json")" -c "SELECT :'p'::jsonb->>'id' = (SELECT public_id FROM microcred.issuer WHERE handle = 'demo-uas')")" t \
+   "the profile's id is the issuer's public id"
+ok "$(grep -c -i 'private\|sealed' "$TMP/issuer.json")" 0 "the profile holds no private key material"
+ok "$(get /issuers/nobody)" 404 "an unknown issuer answers 404"
+
+# --- status lists -------------------------------------------------------------
+LIST_URL=$(q -v c="$(cat "$TMP/credential.json")" -c "SELECT :'c'::jsonb->'credentialStatus'->0->>'statusListCredential'")
+LIST_PATH=${LIST_URL#http://127.0.0.1:8080}
+ok "$(get "$LIST_PATH")" 200 "GET /status/{list} at the credential's statusListCredential answers 200"
+cp "$TMP/body" "$TMP/list1.json"
+ok "$(header Cache-Control)" "public, max-age=60" "a status list is cacheable for one minute only"
+ok "$(q -v l="$(cat "$TMP/list1.json")" -c "SELECT (microcred.verify(:'l'::jsonb)).valid AND :'l'::jsonb->>'id' = '$LIST_URL'")" t \
+   "the status list credential verifies and carries its own URL"
+ok "$(q -v l="$(cat "$TMP/list1.json")" -v c="$(cat "$TMP/credential.json")" -c "SELECT is_set FROM microcred._status_check(:'c'::jsonb->'credentialStatus'->0, :'l'::jsonb)")" f \
+   "before revocation the credential's bit is clear"
+q -c "SELECT microcred.revoke('$CID', 'test: issued in error')" >/dev/null
+get "$LIST_PATH" >/dev/null
+cp "$TMP/body" "$TMP/list2.json"
+ok "$(q -v l="$(cat "$TMP/list2.json")" -v c="$(cat "$TMP/credential.json")" -c "SELECT is_set FROM microcred._status_check(:'c'::jsonb->'credentialStatus'->0, :'l'::jsonb) WHERE (microcred.verify(:'l'::jsonb)).valid")" t \
+   "after revoke the served list, re-signed, has the bit set"
+ok "$(get /credentials/$CID)" 200 "a revoked credential's document is still served (its status says revoked)"
+ok "$(get /status/$(q -c 'SELECT gen_random_uuid()'))" 404 "an unknown status list answers 404"
+ok "$(get /status/x)" 404 "a malformed status list id answers 404"
+
+# --- erasure: 410 -------------------------------------------------------------
+q -c "SELECT microcred.erase_learner((SELECT learner_id FROM microcred.issued_credential WHERE id = '$CID'), 'test: learner request')" >/dev/null
+ok "$(get /credentials/$CID)" 410 "a credential whose document was erased answers 410"
+ok "$(header Cache-Control)" "public, max-age=60" "a 410 is cacheable briefly"
+
+# --- the role, the logs, the metrics -----------------------------------------
+ok "$(psql -X -At -d $db -U $role -c 'SELECT count(*) FROM microcred.issued_credential' 2>&1 | grep -c 'permission denied')" 1 \
+   "the bridge's role cannot read the credential table"
+ok "$(psql -X -At -d $db -U $role -c "SELECT microcred.revoke('$CID', 'x')" 2>&1 | grep -c 'permission denied')" 1 \
+   "the bridge's role cannot revoke"
+ok "$(grep -c "$CID" "$TMP/bridge.log")" 0 "request logs do not carry credential ids"
+ok "$(grep -c 'route=credential status=200' "$TMP/bridge.log")" 6 "each credential request is logged once under its route label"
+curl -s --max-time 5 "$URL/metrics" >"$TMP/metrics"
+ok "$(grep -c 'route="status_list",status="200"' "$TMP/metrics")" 1 "/metrics counts status list requests by route and status"
+ok "$(grep -c 'route="credential",status="410"' "$TMP/metrics")" 1 "/metrics counts the 410"
+
+kill -TERM "$DPID"
+for ((i = 0; i < 100; i++)); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
+ok "$(kill -0 "$DPID" 2>/dev/null && echo running || echo stopped)" stopped "the bridge stops on SIGTERM"
+DPID=
+echo "1..$n"
+[ "$fails" -eq 0 ]
