@@ -12,7 +12,8 @@ SECS=${BENCH_SECONDS:-5}
 tmp=$(mktemp -d /tmp/microcred-bench.XXXXXX)
 chmod 755 "$tmp"
 CLUSTER_PORT=54339
-trap 'cluster_stop "$tmp/pg"; rm -rf "$tmp"' EXIT
+bpid=
+trap '[ -n "$bpid" ] && kill -KILL "$bpid" 2>/dev/null; cluster_stop "$tmp/pg"; rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
 cc -O2 -std=c11 -D_GNU_SOURCE -o "$tmp/ed25519_rate" tests/bench/ed25519_rate.c -lcrypto
@@ -127,3 +128,57 @@ for c in 1 2; do
     printf '%-52s %8.0f/s  %6s of raw sign (one core)\n' "issue eddsa-jcs-2022, $c connection(s)" "$ti" "$(pct "$ti" "$raw_sign")"
     printf '%-52s %8.0f/s  %6s of raw verify (one core)\n' "verify, $c connection(s)" "$tv" "$(pct "$tv" "$raw_verify")"
 done
+
+echo
+echo "== microcred-bridge public endpoints (wrk on loopback, ${SECS}s each, 2 threads, 16 connections)"
+if ! command -v wrk >/dev/null 2>&1; then
+    echo "wrk is not installed (apt-get install wrk): skipped"
+    exit 0
+fi
+psql -X -q -d bench -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'bench_bridge') THEN
+    CREATE ROLE bench_bridge LOGIN IN ROLE microcred_bridge; END IF; END \$\$"
+bport=0
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+    bport=$((20000 + RANDOM % 40000))
+    cat >"$tmp/bridge.conf" <<EOC
+listen_address = 127.0.0.1
+listen_port = $bport
+db_conninfo = "host=$PGHOST port=$PGPORT user=bench_bridge dbname=bench"
+threads = 4
+log_level = warning
+EOC
+    lti_bridge/microcred-bridge -c "$tmp/bridge.conf" 2>>"$tmp/bridge.log" &
+    bpid=$!
+    up=0
+    for _ in $(seq 50); do
+        kill -0 "$bpid" 2>/dev/null || break
+        if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$bport/metrics"; then up=1; break; fi
+        sleep 0.1
+    done
+    [ "$up" = 1 ] && break
+    kill -KILL "$bpid" 2>/dev/null || true
+    wait "$bpid" 2>/dev/null || true
+done
+[ "$up" = 1 ] || { echo "bench: the bridge did not start" >&2; cat "$tmp/bridge.log" >&2; exit 1; }
+cid=$(psql -X -At -d bench -c "SELECT id FROM microcred.issued_credential WHERE document IS NOT NULL LIMIT 1")
+lid=$(psql -X -At -d bench -c "SELECT id FROM microcred.status_list WHERE purpose = 'revocation' LIMIT 1")
+wrk_rate() {  # requests/s of GET $1; non-2xx answers fail the bench
+    local out
+    out=$(wrk -t2 -c16 -d"${SECS}s" "$1")
+    if printf '%s\n' "$out" | grep -q 'Non-2xx'; then
+        echo "bench: non-2xx answers from $1" >&2
+        printf '%s\n' "$out" >&2
+        exit 1
+    fi
+    printf '%s\n' "$out" | sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p'
+}
+g_metrics=$(wrk_rate "http://127.0.0.1:$bport/metrics")
+g_doc=$(wrk_rate "http://127.0.0.1:$bport/credentials/$cid")
+g_list=$(wrk_rate "http://127.0.0.1:$bport/status/$lid")
+printf '%-52s %8.0f/s  (no database: the HTTP baseline)\n' "GET /metrics" "$g_metrics"
+printf '%-52s %8.0f/s  %6s of the baseline (target 10000/s)\n' "GET /credentials/{id}, 5.6 KB document" "$g_doc" "$(pct "$g_doc" "$g_metrics")"
+printf '%-52s %8.0f/s  %6s of the baseline\n' "GET /status/{list}, cached signed list" "$g_list" "$(pct "$g_list" "$g_metrics")"
+printf '%-52s %8s kB  (target under 30 MB)\n' "bridge peak RSS (VmHWM)" "$(awk '/^VmHWM/ {print $2}' /proc/$bpid/status)"
+kill -TERM "$bpid"
+wait "$bpid" 2>/dev/null || true
+bpid=
