@@ -321,7 +321,7 @@ db_public_resource(const char *conninfo, int timeout_ms, const char *kind, const
 	}
 	rc = run_query_params(s->conn,
 						  "SELECT http_status, content_type, body, "
-						  "extract(epoch FROM last_modified)::bigint, max_age "
+						  "floor(extract(epoch FROM last_modified))::bigint, max_age "
 						  "FROM microcred.public_resource($1, $2, $3::boolean)",
 						  3, values, deadline, &res);
 	if (rc != 0 || res == NULL || PQntuples(res) != 1 || PQnfields(res) != 5)

@@ -171,7 +171,8 @@ CREATE TABLE microcred.status_list (
     closed          boolean NOT NULL DEFAULT false,
     created_at      timestamptz NOT NULL DEFAULT now(),
     published       jsonb,
-    published_bits  bytea,
+    bits_version    bigint NOT NULL DEFAULT 0,   -- bumped whenever a bit of the list changes
+    published_version bigint,                    -- bits_version the published credential shows
     published_at    timestamptz,
     UNIQUE (issuer_id, id)
 );
@@ -299,7 +300,7 @@ DECLARE
     i       microcred.issuer;
     k       microcred.signing_key;
     bits    integer[];
-    bitkey  bytea;
+    version bigint;
     url     text;
     doc     jsonb;
 BEGIN
@@ -308,11 +309,13 @@ BEGIN
         PERFORM microcred._fail('42704', format('status list %s does not exist', list), NULL,
             'List them with: SELECT id, purpose FROM microcred.status_list;');
     END IF;
-    SELECT array_agg(e.idx ORDER BY e.idx) INTO bits FROM microcred.status_entry e WHERE e.list_id = l.id AND e.set;
-    bitkey := sha256(convert_to(coalesce(array_to_string(bits, ','), ''), 'UTF8'));
-    IF l.published IS NOT NULL AND l.published_bits = bitkey THEN
+    -- current: nothing changed since it was signed (one row read, however many bits are set)
+    IF l.published IS NOT NULL AND l.published_version = l.bits_version THEN
         RETURN l.published;
     END IF;
+    -- the version read with the bits: a change committed after this statement bumps it again
+    SELECT sl.bits_version INTO version FROM microcred.status_list sl WHERE sl.id = l.id;
+    SELECT array_agg(e.idx ORDER BY e.idx) INTO bits FROM microcred.status_entry e WHERE e.list_id = l.id AND e.set;
     SELECT * INTO i FROM microcred.issuer WHERE id = l.issuer_id;
     SELECT * INTO k FROM microcred.signing_key sk
      WHERE sk.issuer_id = l.issuer_id AND sk.algorithm = 'Ed25519' AND sk.state = 'active';
@@ -334,7 +337,7 @@ BEGIN
             'encodedList', microcred._status_encode(l.size, coalesce(bits, '{}'))));
     doc := microcred._sign_di(doc, i.proof_format, k.id, k.issuer_id, k.sealed_private,
                               i.public_id || '#' || k.fragment, now());
-    UPDATE microcred.status_list SET published = doc, published_bits = bitkey, published_at = now() WHERE id = l.id;
+    UPDATE microcred.status_list SET published = doc, published_version = version, published_at = now() WHERE id = l.id;
     RETURN doc;
 END
 $$;
@@ -387,8 +390,14 @@ BEGIN
                     WHEN 'revoke' THEN 'Revocation is final and happens once.' END);
     END IF;
 
-    UPDATE microcred.status_entry e SET set = (op <> 'reinstate'), changed_at = now()
-     WHERE e.credential_id = ANY (credentials) AND e.purpose = status_purpose;
+    -- the bits, and the version of each list they are in (the published list
+    -- credential is re-signed when its version is behind)
+    WITH changed AS (
+        UPDATE microcred.status_entry e SET set = (op <> 'reinstate'), changed_at = now()
+         WHERE e.credential_id = ANY (credentials) AND e.purpose = status_purpose
+        RETURNING e.list_id)
+    UPDATE microcred.status_list l SET bits_version = l.bits_version + 1
+     WHERE l.id IN (SELECT DISTINCT list_id FROM changed);
     UPDATE microcred.issued_credential c
        SET status = CASE op WHEN 'revoke' THEN 'revoked' WHEN 'suspend' THEN 'suspended' ELSE 'active' END::microcred.credential_status,
            status_reason = reason, status_changed_at = now()

@@ -141,11 +141,15 @@ ok "$(q -v l="$(cat "$TMP/list1.json")" -c "SELECT (microcred.verify(:'l'::jsonb
    "the status list credential verifies and carries its own URL"
 ok "$(q -v l="$(cat "$TMP/list1.json")" -v c="$(cat "$TMP/credential.json")" -c "SELECT is_set FROM microcred._status_check(:'c'::jsonb->'credentialStatus'->0, :'l'::jsonb)")" f \
    "before revocation the credential's bit is clear"
+get "$LIST_PATH" >/dev/null
+ok "$(cmp -s "$TMP/body" "$TMP/list1.json" && echo same || echo differs)" same \
+   "an unchanged list is served as signed before (not re-signed per request)"
 q -c "SELECT microcred.revoke('$CID', 'test: issued in error')" >/dev/null
 get "$LIST_PATH" >/dev/null
 cp "$TMP/body" "$TMP/list2.json"
 ok "$(q -v l="$(cat "$TMP/list2.json")" -v c="$(cat "$TMP/credential.json")" -c "SELECT is_set FROM microcred._status_check(:'c'::jsonb->'credentialStatus'->0, :'l'::jsonb) WHERE (microcred.verify(:'l'::jsonb)).valid")" t \
    "after revoke the served list, re-signed, has the bit set"
+ok "$(cmp -s "$TMP/list2.json" "$TMP/list1.json" && echo same || echo differs)" differs "the revocation changed the served list"
 ok "$(get /credentials/$CID)" 200 "a revoked credential's document is still served (its status says revoked)"
 ok "$(get /status/$(q -c 'SELECT gen_random_uuid()'))" 404 "an unknown status list answers 404"
 ok "$(get /status/x)" 404 "a malformed status list id answers 404"
