@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <openssl/evp.h>
 
 #include "db.h"
 #include "http.h"
@@ -55,6 +56,7 @@ typedef struct http_request
 	int			max_age;		/* > 0: a public, cacheable answer */
 	long long	last_modified;	/* Unix seconds, 0: none */
 	int			vary_accept;
+	char		etag[40];		/* "<32 hex>" of a public answer, or empty */
 } http_request;
 
 typedef struct route
@@ -73,6 +75,7 @@ static unsigned int handle_metrics(struct MHD_Connection *conn, http_request *re
 static unsigned int handle_credential(struct MHD_Connection *conn, http_request *req);
 static unsigned int handle_issuer(struct MHD_Connection *conn, http_request *req);
 static unsigned int handle_status(struct MHD_Connection *conn, http_request *req);
+static unsigned int handle_achievement(struct MHD_Connection *conn, http_request *req);
 
 static const route routes[] = {
 	{"/healthz", "GET", "healthz", handle_healthz},
@@ -80,6 +83,7 @@ static const route routes[] = {
 	{"/credentials/", "GET", "credential", handle_credential},
 	{"/issuers/", "GET", "issuer", handle_issuer},
 	{"/status/", "GET", "status_list", handle_status},
+	{"/achievements/", "GET", "achievement", handle_achievement},
 };
 
 /* seconds elapsed since start */
@@ -104,7 +108,8 @@ respond(struct MHD_Connection *conn, http_request *req, unsigned int status,
 	if (resp == NULL)
 		return 0;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-	if (req->max_age > 0 && (status == MHD_HTTP_OK || status == MHD_HTTP_GONE))
+	if (req->max_age > 0 && (status == MHD_HTTP_OK || status == MHD_HTTP_GONE ||
+							 status == MHD_HTTP_NOT_MODIFIED))
 	{
 		char		cc[48];
 
@@ -127,6 +132,8 @@ respond(struct MHD_Connection *conn, http_request *req, unsigned int status,
 	}
 	if (req->vary_accept)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept");
+	if (req->etag[0] != '\0')
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, req->etag);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Request-Id", req->request_id);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
@@ -212,7 +219,57 @@ wants_jwt(struct MHD_Connection *conn)
 	return 1;
 }
 
-/* a public resource from the database: 200, 404, 406 or 410, or 503 */
+/* a strong entity tag: the first 128 bits of the body's SHA-256, quoted */
+static void
+make_etag(const char *body, size_t len, char *out, size_t outlen)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	size_t		o = 0;
+
+	out[0] = '\0';
+	if (outlen < 35 || EVP_Digest(body, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen < 16)
+		return;
+	out[o++] = '"';
+	for (int i = 0; i < 16; i++)
+		o += (size_t) snprintf(out + o, outlen - o, "%02x", md[i]);
+	out[o++] = '"';
+	out[o] = '\0';
+}
+
+/*
+ * Does an If-None-Match header match the entity tag?  "*" or any listed tag,
+ * compared weakly (a W/ prefix ignored), as RFC 9110 13.1.2 asks.
+ */
+static int
+etag_matches(const char *header, const char *etag)
+{
+	size_t		elen = strlen(etag);
+	const char *p = header;
+
+	while (*p)
+	{
+		size_t		n;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		if (*p == '*')
+			return 1;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		n = strcspn(p, ",");
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == elen && strncmp(p, etag, n) == 0)
+			return 1;
+		p += strcspn(p, ",");
+	}
+	return 0;
+}
+
+/* a public resource from the database: 200, 304, 404, 406 or 410, or 503 */
 static unsigned int
 serve_public(struct MHD_Connection *conn, http_request *req, const char *kind, int want_jwt)
 {
@@ -252,7 +309,16 @@ serve_public(struct MHD_Connection *conn, http_request *req, const char *kind, i
 	}
 	{
 		unsigned int st;
+		const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+													  MHD_HTTP_HEADER_IF_NONE_MATCH);
 
+		make_etag(r.body, r.body_len, req->etag, sizeof(req->etag));
+		if (inm != NULL && req->etag[0] != '\0' && etag_matches(inm, req->etag))
+		{
+			db_resource_free(&r);
+			return respond(conn, req, MHD_HTTP_NOT_MODIFIED, "text/plain; charset=utf-8", "", 0,
+						   MHD_RESPMEM_PERSISTENT);
+		}
 		st = respond(conn, req, MHD_HTTP_OK, r.content_type, r.body, r.body_len,
 					 MHD_RESPMEM_MUST_COPY);
 		db_resource_free(&r);
@@ -273,6 +339,13 @@ static unsigned int
 handle_issuer(struct MHD_Connection *conn, http_request *req)
 {
 	return serve_public(conn, req, "issuer", 0);
+}
+
+/* GET /achievements/{uuid}: the Achievement credentials of a type carry */
+static unsigned int
+handle_achievement(struct MHD_Connection *conn, http_request *req)
+{
+	return serve_public(conn, req, "achievement", 0);
 }
 
 /* GET /status/{uuid}: the signed BitstringStatusListCredential */

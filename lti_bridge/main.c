@@ -88,7 +88,8 @@ usage(FILE *out)
 			"Routes: GET /healthz (database check), GET /metrics (Prometheus text format),\n"
 			"        GET /credentials/{id} (the signed document; its vc-jwt with\n"
 			"        Accept: application/vc+jwt), GET /issuers/{handle} (OB 3.0 Profile\n"
-			"        with the keys), GET /status/{list} (status list credential)\n"
+			"        with the keys), GET /achievements/{id} (an Achievement),\n"
+			"        GET /status/{list} (status list credential); ETag, If-None-Match\n"
 			"Logs: one line per event on stderr, ts=... level=... msg=... key=value\n");
 }
 

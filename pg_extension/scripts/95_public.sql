@@ -16,8 +16,8 @@ $$;
 
 /*
  * One public resource as an HTTP answer: kind is 'credential' (id: the
- * credential's uuid), 'issuer' (id: the issuer's handle) or 'status' (id: the
- * status list's uuid).  Unknown or malformed ids answer 404, never an error,
+ * credential's uuid), 'issuer' (id: the issuer's handle), 'achievement' (id:
+ * the credential type's uuid) or 'status' (id: the status list's uuid).  Unknown or malformed ids answer 404, never an error,
  * so a probe learns nothing more than "not here".  A credential whose stored
  * document was erased (erase_learner) answers 410.  want_jwt asks for the
  * credential's stored vc-jwt envelope: 406 when none was made.
@@ -33,6 +33,7 @@ DECLARE
     uuid_re constant text := '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
     c       record;
     i       microcred.issuer;
+    t       microcred.credential_type;
     tok     text;
 BEGIN
     http_status := 404;
@@ -78,20 +79,33 @@ BEGIN
         IF NOT FOUND THEN
             RETURN;
         END IF;
-        -- the OB 3.0 Profile and the controller document in one, so that
-        -- <public id>#<key fragment> resolves to a verification method
-        body := (microcred.controller_document(i.id::text)
+        -- the OB 3.0 Profile (as credentials carry it) and the controller
+        -- document in one, so <public id>#<key fragment> resolves to a key
+        body := (microcred._issuer_profile(i)
+                 || microcred.controller_document(i.id::text)
                  || jsonb_build_object(
                         '@context', jsonb_build_array('https://www.w3.org/ns/did/v1',
                                                       'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json',
                                                       'https://w3id.org/security/multikey/v1',
                                                       'https://w3id.org/security/jwk/v1'),
-                        'type', jsonb_build_array('Profile'),
-                        'name', i.legal_name)
-                 || jsonb_strip_nulls(jsonb_build_object('url', i.url, 'email', i.email, 'phone', i.phone,
-                        'address', jsonb_strip_nulls(jsonb_build_object(
-                            'type', jsonb_build_array('Address'),
-                            'addressCountryCode', i.country, 'addressRegion', i.region)))))::text;
+                        'type', jsonb_build_array('Profile')))::text;
+        http_status := 200;
+        content_type := 'application/json';
+        max_age := 300;
+    ELSIF kind = 'achievement' THEN
+        -- the Achievement credentials of a type carry (its id is this URL)
+        IF public_resource.id !~ uuid_re THEN
+            RETURN;
+        END IF;
+        SELECT * INTO t FROM microcred.credential_type ct WHERE ct.id = public_resource.id::uuid;
+        IF NOT FOUND THEN
+            RETURN;
+        END IF;
+        SELECT * INTO i FROM microcred.issuer iss WHERE iss.id = t.issuer_id;
+        body := (jsonb_build_object('@context', jsonb_build_array(
+                     'https://www.w3.org/ns/credentials/v2',
+                     'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json'))
+                 || microcred._achievement(t, i))::text;
         http_status := 200;
         content_type := 'application/json';
         max_age := 300;
@@ -110,12 +124,12 @@ BEGIN
         max_age := 60;
     ELSE
         PERFORM microcred._fail('22023', format('kind "%s" is not a public resource', kind), NULL,
-            'Use one of: credential, issuer, status.');
+            'Use one of: credential, issuer, achievement, status.');
     END IF;
 END
 $$;
 COMMENT ON FUNCTION microcred.public_resource(text, text, boolean) IS
-    'a public resource (credential, issuer profile with keys, status list) as an HTTP status, content type, body and caching hints; what the bridge serves without login';
+    'a public resource (credential, issuer profile with keys, achievement, status list) as an HTTP status, content type, body and caching hints; what the bridge serves without login';
 
 REVOKE ALL ON FUNCTION microcred.public_resource(text, text, boolean) FROM PUBLIC;
 GRANT USAGE ON SCHEMA microcred TO microcred_bridge;

@@ -68,6 +68,7 @@ URL=http://127.0.0.1:$PORT
 
 get() {  # get PATH [curl args]: body in $TMP/body, headers in $TMP/head, prints the status
     local p=$1; shift
+    rm -f "$TMP/body"; : >"$TMP/body"
     curl -s --max-time 10 -D "$TMP/head" -o "$TMP/body" -w '%{http_code}' "$@" "$URL$p"
 }
 header() { grep -i "^$1:" "$TMP/head" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
@@ -89,6 +90,15 @@ ok "$(q -v doc="$(cat "$TMP/credential.json")" -c "SELECT (microcred.verify(:'do
    "the served document verifies"
 ok "$(q -v doc="$(cat "$TMP/credential.json")" -c "SELECT :'doc'::jsonb->>'id'")" "http://127.0.0.1:8080/credentials/$CID" \
    "its id is its public URL"
+
+# conditional requests
+ETAG=$(header ETag)
+ok "$(printf '%s' "$ETAG" | grep -cE '^"[0-9a-f]{32}"$')" 1 "a 200 carries a strong ETag"
+ok "$(get /credentials/$CID -H "If-None-Match: $ETAG")" 304 "If-None-Match with that ETag answers 304"
+ok "$(wc -c <"$TMP/body" | tr -d ' ')|$(header ETag)|$(header Cache-Control)" "0|$ETAG|public, max-age=86400" \
+   "the 304 has no body and repeats ETag and Cache-Control"
+ok "$(get /credentials/$CID -H "If-None-Match: \"0000\", W/$ETAG")" 304 "a list holding the weak form of the ETag answers 304"
+ok "$(get /credentials/$CID -H 'If-None-Match: "00000000000000000000000000000000"')" 200 "another ETag answers 200"
 
 # the JWT form, by Accept
 ok "$(get /credentials/$CID -H 'Accept: application/vc+jwt')" 406 "Accept: application/vc+jwt before a vc-jwt was made answers 406"
@@ -131,6 +141,15 @@ ok "$(q -v p="$(cat "$TMP/issuer.json")" -c "SELECT :'p'::jsonb->>'id' = (SELECT
 ok "$(grep -c -i 'private\|sealed' "$TMP/issuer.json")" 0 "the profile holds no private key material"
 ok "$(get /issuers/nobody)" 404 "an unknown issuer answers 404"
 
+# --- the achievement ----------------------------------------------------------
+ACH_URL=$(q -v c="$(cat "$TMP/credential.json")" -c "SELECT :'c'::jsonb->'credentialSubject'->'achievement'->>'id'")
+ok "$(get "${ACH_URL#http://127.0.0.1:8080}")" 200 "the credential's achievement id resolves (GET /achievements/{id})"
+ok "$(q -v a="$(cat "$TMP/body")" -v c="$(cat "$TMP/credential.json")" -c "
+    SELECT (:'a'::jsonb - '@context') = (:'c'::jsonb->'credentialSubject'->'achievement')
+       AND :'a'::jsonb->'@context' ? 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json'")" t \
+   "it is the Achievement the credential carries, with the OB 3.0 context"
+ok "$(get /achievements/$(q -c 'SELECT gen_random_uuid()'))" 404 "an unknown achievement answers 404"
+
 # --- status lists -------------------------------------------------------------
 LIST_URL=$(q -v c="$(cat "$TMP/credential.json")" -c "SELECT :'c'::jsonb->'credentialStatus'->0->>'statusListCredential'")
 LIST_PATH=${LIST_URL#http://127.0.0.1:8080}
@@ -165,7 +184,7 @@ ok "$(psql -X -At -d $db -U $role -c 'SELECT count(*) FROM microcred.issued_cred
 ok "$(psql -X -At -d $db -U $role -c "SELECT microcred.revoke('$CID', 'x')" 2>&1 | grep -c 'permission denied')" 1 \
    "the bridge's role cannot revoke"
 ok "$(grep -c "$CID" "$TMP/bridge.log")" 0 "request logs do not carry credential ids"
-ok "$(grep -c 'route=credential status=200' "$TMP/bridge.log")" 6 "each credential request is logged once under its route label"
+ok "$(grep -c 'route=credential status=200' "$TMP/bridge.log")" 7 "each credential request is logged once under its route label"
 curl -s --max-time 5 "$URL/metrics" >"$TMP/metrics"
 ok "$(grep -c 'route="status_list",status="200"' "$TMP/metrics")" 1 "/metrics counts status list requests by route and status"
 ok "$(grep -c 'route="credential",status="410"' "$TMP/metrics")" 1 "/metrics counts the 410"
