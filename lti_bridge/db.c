@@ -244,26 +244,27 @@ run_query(PGconn *conn, const char *sql, long long deadline_ms)
 	return run_query_params(conn, sql, 0, NULL, deadline_ms, NULL);
 }
 
-/* check the database */
-int
-db_health(const char *conninfo, int timeout_ms, char *reason, size_t len)
+/*
+ * A pooled connection made with conninfo, within deadline; NULL with a
+ * reason code ("db_not_configured", "pool_busy", "connect_failed").
+ */
+static db_slot *
+slot_acquire(const char *conninfo, int timeout_ms, long long deadline, char *reason, size_t len)
 {
-	long long	deadline = now_ms() + timeout_ms;
 	db_slot    *s;
-	int			rc;
 	char		detail[256];
 
 	if (conninfo == NULL || conninfo[0] == '\0')
 	{
 		snprintf(reason, len, "db_not_configured");
-		return -1;
+		return NULL;
 	}
 	s = slot_take(deadline);
 	if (s == NULL)
 	{
 		metrics_db_error("pool");
 		snprintf(reason, len, "pool_busy");
-		return -1;
+		return NULL;
 	}
 	if (slot_connect(s, conninfo, timeout_ms, detail, sizeof(detail)) != 0)
 	{
@@ -271,8 +272,22 @@ db_health(const char *conninfo, int timeout_ms, char *reason, size_t len)
 		log_kv(LOG_LVL_WARNING, "database connection failed", "detail", detail, NULL);
 		slot_give(s);
 		snprintf(reason, len, "connect_failed");
-		return -1;
+		return NULL;
 	}
+	return s;
+}
+
+/* check the database */
+int
+db_health(const char *conninfo, int timeout_ms, char *reason, size_t len)
+{
+	long long	deadline = now_ms() + timeout_ms;
+	db_slot    *s;
+	int			rc;
+
+	s = slot_acquire(conninfo, timeout_ms, deadline, reason, len);
+	if (s == NULL)
+		return -1;
 	rc = run_query(s->conn, "SELECT 1", deadline);
 	if (rc != 0)
 	{
@@ -296,29 +311,11 @@ db_public_resource(const char *conninfo, int timeout_ms, const char *kind, const
 	db_slot    *s;
 	PGresult   *res = NULL;
 	int			rc;
-	char		detail[256];
 
 	memset(out, 0, sizeof(*out));
-	if (conninfo == NULL || conninfo[0] == '\0')
-	{
-		snprintf(reason, len, "db_not_configured");
-		return -1;
-	}
-	s = slot_take(deadline);
+	s = slot_acquire(conninfo, timeout_ms, deadline, reason, len);
 	if (s == NULL)
-	{
-		metrics_db_error("pool");
-		snprintf(reason, len, "pool_busy");
 		return -1;
-	}
-	if (slot_connect(s, conninfo, timeout_ms, detail, sizeof(detail)) != 0)
-	{
-		metrics_db_error("connect");
-		log_kv(LOG_LVL_WARNING, "database connection failed", "detail", detail, NULL);
-		slot_give(s);
-		snprintf(reason, len, "connect_failed");
-		return -1;
-	}
 	rc = run_query_params(s->conn,
 						  "SELECT http_status, content_type, body, "
 						  "floor(extract(epoch FROM last_modified))::bigint, max_age "

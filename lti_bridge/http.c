@@ -160,6 +160,18 @@ respond_text(struct MHD_Connection *conn, http_request *req, unsigned int status
 				   MHD_RESPMEM_MUST_COPY);
 }
 
+/* db.c's reason code as a fixed label (logs and metrics hold only these) */
+static const char *
+db_reason_label(const char *reason)
+{
+	static const char *const labels[] = {"db_not_configured", "pool_busy", "connect_failed", "timeout"};
+
+	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (strcmp(reason, labels[i]) == 0)
+			return labels[i];
+	return "query_failed";
+}
+
 /* GET /healthz: the database answers SELECT 1 */
 static unsigned int
 handle_healthz(struct MHD_Connection *conn, http_request *req)
@@ -169,17 +181,7 @@ handle_healthz(struct MHD_Connection *conn, http_request *req)
 
 	if (db_health(req->cfg->db_conninfo, req->cfg->db_timeout_ms, reason, sizeof(reason)) == 0)
 		return respond_text(conn, req, MHD_HTTP_OK, "ok\n");
-	/* the reason is one of db.c's fixed codes */
-	if (strcmp(reason, "db_not_configured") == 0)
-		req->reason = "db_not_configured";
-	else if (strcmp(reason, "pool_busy") == 0)
-		req->reason = "pool_busy";
-	else if (strcmp(reason, "connect_failed") == 0)
-		req->reason = "connect_failed";
-	else if (strcmp(reason, "timeout") == 0)
-		req->reason = "timeout";
-	else
-		req->reason = "query_failed";
+	req->reason = db_reason_label(reason);
 	snprintf(text, sizeof(text), "unavailable: %s\n", req->reason);
 	return respond_text(conn, req, MHD_HTTP_SERVICE_UNAVAILABLE, text);
 }
@@ -279,16 +281,7 @@ serve_public(struct MHD_Connection *conn, http_request *req, const char *kind, i
 	if (db_public_resource(req->cfg->db_conninfo, req->cfg->db_timeout_ms, kind, req->id,
 						   want_jwt, &r, reason, sizeof(reason)) != 0)
 	{
-		if (strcmp(reason, "db_not_configured") == 0)
-			req->reason = "db_not_configured";
-		else if (strcmp(reason, "pool_busy") == 0)
-			req->reason = "pool_busy";
-		else if (strcmp(reason, "connect_failed") == 0)
-			req->reason = "connect_failed";
-		else if (strcmp(reason, "timeout") == 0)
-			req->reason = "timeout";
-		else
-			req->reason = "query_failed";
+		req->reason = db_reason_label(reason);
 		return respond_text(conn, req, MHD_HTTP_SERVICE_UNAVAILABLE, "temporarily unavailable\n");
 	}
 	if (r.status == MHD_HTTP_OK || r.status == MHD_HTTP_GONE)
