@@ -59,3 +59,30 @@ microcred_version(PG_FUNCTION_ARGS)
 			 OpenSSL_version(OPENSSL_VERSION));
 	PG_RETURN_TEXT_P(cstring_to_text(buf));
 }
+
+PG_FUNCTION_INFO_V1(microcred_random_bytes);
+
+/*
+ * microcred._random_bytes(n): n bytes from the operating system's strong
+ * random source (pg_strong_random), for login states, nonces and tokens.
+ */
+Datum
+microcred_random_bytes(PG_FUNCTION_ARGS)
+{
+	int32		n = PG_GETARG_INT32(0);
+	bytea	   *out;
+
+	if (n < 1 || n > 1024)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("length must be between 1 and 1024 bytes, not %d", n),
+				 errhint("Tokens need 32 bytes.")));
+	out = (bytea *) palloc(VARHDRSZ + n);
+	SET_VARSIZE(out, VARHDRSZ + n);
+	if (!pg_strong_random(VARDATA(out), n))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate random bytes"),
+				 errhint("Check the operating system's random source.")));
+	PG_RETURN_BYTEA_P(out);
+}
