@@ -174,8 +174,9 @@ slot_connect(db_slot *s, const char *conninfo, int timeout_ms, char *why, size_t
 
 /*
  * Run a query (with nparams text parameters) with a deadline; 0 ok, -1
- * failed, -2 timed out.  With out, the last result is handed back (the
- * caller PQclears it); otherwise results are dropped.
+ * failed, -2 timed out.  With out, the last result (or on failure the
+ * error result, when there is one) is handed back for the caller to
+ * PQclear; otherwise results are dropped.
  */
 static int
 run_query_params(PGconn *conn, const char *sql, int nparams, const char *const *values,
@@ -219,8 +220,10 @@ run_query_params(PGconn *conn, const char *sql, int nparams, const char *const *
 	}
 	while ((res = PQgetResult(conn)) != NULL)
 	{
-		if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
-			ok = 0;
+		int			bad = PQresultStatus(res) != PGRES_TUPLES_OK &&
+			PQresultStatus(res) != PGRES_COMMAND_OK;
+
+		/* hand back the last result, or the first error (for its SQLSTATE) */
 		if (out && ok)
 		{
 			if (*out)
@@ -229,11 +232,8 @@ run_query_params(PGconn *conn, const char *sql, int nparams, const char *const *
 		}
 		else
 			PQclear(res);
-	}
-	if (!ok && out && *out)
-	{
-		PQclear(*out);
-		*out = NULL;
+		if (bad)
+			ok = 0;
 	}
 	return ok ? 0 : -1;
 }
@@ -365,4 +365,72 @@ db_resource_free(db_resource *r)
 	free(r->body);
 	r->content_type = NULL;
 	r->body = NULL;
+}
+
+/* an LTI login initiation through microcred.lti_begin_login() */
+int
+db_begin_login(const char *conninfo, int timeout_ms, const char *iss, const char *client_id,
+			   const char *target_link_uri, db_login *out, char *reason, size_t len)
+{
+	long long	deadline = now_ms() + timeout_ms;
+	const char *values[3] = {iss, client_id, target_link_uri};
+	db_slot    *s;
+	PGresult   *res = NULL;
+	int			rc;
+
+	memset(out, 0, sizeof(*out));
+	s = slot_acquire(conninfo, timeout_ms, deadline, reason, len);
+	if (s == NULL)
+		return -1;
+	rc = run_query_params(s->conn,
+						  "SELECT state, nonce, auth_login_url, registered_client_id "
+						  "FROM microcred.lti_begin_login($1, $2, $3)",
+						  3, values, deadline, &res);
+	if (rc == -1 && res != NULL)
+	{
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+		/* no such registration (28000) or a missing parameter (23502): the request's fault */
+		if (state != NULL && (strcmp(state, "28000") == 0 || strcmp(state, "23502") == 0))
+		{
+			PQclear(res);
+			slot_give(s);
+			snprintf(reason, len, "unknown_platform");
+			return 1;
+		}
+		log_kv(LOG_LVL_WARNING, "login query failed", "sqlstate", state ? state : "none", NULL);
+	}
+	if (rc != 0 || res == NULL || PQntuples(res) != 1 || PQnfields(res) != 4)
+	{
+		metrics_db_error(rc == -2 ? "timeout" : "query");
+		if (res)
+			PQclear(res);
+		slot_reset(s);
+		slot_give(s);
+		snprintf(reason, len, rc == -2 ? "timeout" : "query_failed");
+		return -1;
+	}
+	out->state = strdup(PQgetvalue(res, 0, 0));
+	out->nonce = strdup(PQgetvalue(res, 0, 1));
+	out->auth_login_url = strdup(PQgetvalue(res, 0, 2));
+	out->client_id = strdup(PQgetvalue(res, 0, 3));
+	PQclear(res);
+	slot_give(s);
+	if (!out->state || !out->nonce || !out->auth_login_url || !out->client_id)
+	{
+		db_login_free(out);
+		snprintf(reason, len, "out_of_memory");
+		return -1;
+	}
+	return 0;
+}
+
+void
+db_login_free(db_login *l)
+{
+	free(l->state);
+	free(l->nonce);
+	free(l->auth_login_url);
+	free(l->client_id);
+	memset(l, 0, sizeof(*l));
 }

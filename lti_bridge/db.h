@@ -44,4 +44,24 @@ extern int	db_public_resource(const char *conninfo, int timeout_ms, const char *
 							   char *reason, size_t len);
 extern void db_resource_free(db_resource *r);
 
+/* a started LTI login: malloc'd strings */
+typedef struct db_login
+{
+	char	   *state;
+	char	   *nonce;
+	char	   *auth_login_url;
+	char	   *client_id;
+} db_login;
+
+/*
+ * Start an LTI 1.3 login (microcred.lti_begin_login): client_id may be
+ * NULL.  0 with out filled (free with db_login_free); 1 when no platform is
+ * registered for iss and client_id (reason "unknown_platform"); -1 as
+ * db_health.
+ */
+extern int	db_begin_login(const char *conninfo, int timeout_ms, const char *iss,
+						   const char *client_id, const char *target_link_uri,
+						   db_login *out, char *reason, size_t len);
+extern void db_login_free(db_login *l);
+
 #endif							/* MC_DB_H */

@@ -19,6 +19,7 @@
  *-------------------------------------------------------------------------
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -57,6 +58,8 @@ typedef struct http_request
 	long long	last_modified;	/* Unix seconds, 0: none */
 	int			vary_accept;
 	char		etag[40];		/* "<32 hex>" of a public answer, or empty */
+	char	   *location;		/* a redirect's Location (malloc'd), or NULL */
+	char		cookie[160];	/* a Set-Cookie value, or empty */
 } http_request;
 
 typedef struct route
@@ -76,6 +79,7 @@ static unsigned int handle_credential(struct MHD_Connection *conn, http_request 
 static unsigned int handle_issuer(struct MHD_Connection *conn, http_request *req);
 static unsigned int handle_status(struct MHD_Connection *conn, http_request *req);
 static unsigned int handle_achievement(struct MHD_Connection *conn, http_request *req);
+static unsigned int handle_login(struct MHD_Connection *conn, http_request *req);
 
 static const route routes[] = {
 	{"/healthz", "GET", "healthz", handle_healthz},
@@ -84,6 +88,7 @@ static const route routes[] = {
 	{"/issuers/", "GET", "issuer", handle_issuer},
 	{"/status/", "GET", "status_list", handle_status},
 	{"/achievements/", "GET", "achievement", handle_achievement},
+	{"/lti/login", "GET POST", "lti_login", handle_login},
 };
 
 /* seconds elapsed since start */
@@ -134,6 +139,10 @@ respond(struct MHD_Connection *conn, http_request *req, unsigned int status,
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept");
 	if (req->etag[0] != '\0')
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, req->etag);
+	if (req->location != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, req->location);
+	if (req->cookie[0] != '\0')
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, req->cookie);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Request-Id", req->request_id);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
@@ -348,6 +357,213 @@ handle_status(struct MHD_Connection *conn, http_request *req)
 	return serve_public(conn, req, "status", 0);
 }
 
+/* append name=value, percent-encoded (RFC 3986 unreserved kept), to a growing buffer */
+static int
+append_param(char *buf, size_t cap, size_t *len, const char *name, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *parts[2] = {name, value};
+
+	if (*len + 1 >= cap)
+		return -1;
+	buf[(*len)++] = (strchr(buf, '?') != NULL) ? '&' : '?';
+	for (int p = 0; p < 2; p++)
+	{
+		if (p == 1)
+		{
+			if (*len + 1 >= cap)
+				return -1;
+			buf[(*len)++] = '=';
+		}
+		for (const unsigned char *c = (const unsigned char *) parts[p]; *c; c++)
+		{
+			if (*len + 4 >= cap)
+				return -1;
+			if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+				*c == '-' || *c == '.' || *c == '_' || *c == '~')
+				buf[(*len)++] = (char) *c;
+			else
+			{
+				buf[(*len)++] = '%';
+				buf[(*len)++] = hex[*c >> 4];
+				buf[(*len)++] = hex[*c & 15];
+			}
+		}
+	}
+	buf[*len] = '\0';
+	return 0;
+}
+
+/*
+ * The value of name in an application/x-www-form-urlencoded body, decoded
+ * into out; 1 found, 0 absent, -1 malformed or longer than outlen - 1.
+ */
+static int
+form_value(const char *body, const char *name, char *out, size_t outlen)
+{
+	size_t		nlen = strlen(name);
+	const char *p = body;
+
+	while (p != NULL && *p)
+	{
+		const char *end = strchr(p, '&');
+		size_t		flen = end ? (size_t) (end - p) : strlen(p);
+
+		if (flen > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=')
+		{
+			size_t		o = 0;
+
+			for (size_t i = nlen + 1; i < flen; i++)
+			{
+				int			ch = (unsigned char) p[i];
+
+				if (ch == '+')
+					ch = ' ';
+				else if (ch == '%')
+				{
+					unsigned int v;
+
+					if (i + 2 >= flen || !isxdigit((unsigned char) p[i + 1]) ||
+						!isxdigit((unsigned char) p[i + 2]) ||
+						sscanf(p + i + 1, "%2x", &v) != 1)
+						return -1;
+					ch = (int) v;
+					i += 2;
+				}
+				if (ch == 0 || o + 1 >= outlen)
+					return -1;
+				out[o++] = (char) ch;
+			}
+			out[o] = '\0';
+			return 1;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+/* a login parameter from the query string (GET) or the form body (POST) */
+static int
+login_param(struct MHD_Connection *conn, http_request *req, const char *name, char *out, size_t outlen)
+{
+	if (strcmp(req->method, "POST") == 0)
+		return form_value(req->body ? req->body : "", name, out, outlen);
+	{
+		const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+
+		if (v == NULL)
+			return 0;
+		if (strlen(v) >= outlen)
+			return -1;
+		snprintf(out, outlen, "%s", v);
+		return 1;
+	}
+}
+
+/*
+ * GET or POST /lti/login: LTI 1.3 third-party-initiated login.  Checks the
+ * parameters and that target_link_uri is one of our URLs, creates the state
+ * and nonce in the database, binds the state to the browser with a cookie
+ * and redirects to the platform's authorization endpoint.
+ */
+static unsigned int
+handle_login(struct MHD_Connection *conn, http_request *req)
+{
+	char		iss[512], login_hint[1024], target[1024], hint[2048], client_id[256];
+	int			has_hint, has_client;
+	db_login	l;
+	char		reason[64];
+	const char *base = req->cfg->public_base_url;
+	size_t		blen = strlen(base);
+	char	   *url;
+	size_t		len;
+	int			rc;
+
+	if (login_param(conn, req, "iss", iss, sizeof(iss)) != 1 || iss[0] == '\0')
+	{
+		req->reason = "missing_iss";
+		return respond_text(conn, req, MHD_HTTP_BAD_REQUEST, "login: iss is required\n");
+	}
+	if (login_param(conn, req, "login_hint", login_hint, sizeof(login_hint)) != 1 || login_hint[0] == '\0')
+	{
+		req->reason = "missing_login_hint";
+		return respond_text(conn, req, MHD_HTTP_BAD_REQUEST, "login: login_hint is required\n");
+	}
+	if (login_param(conn, req, "target_link_uri", target, sizeof(target)) != 1 || target[0] == '\0')
+	{
+		req->reason = "missing_target_link_uri";
+		return respond_text(conn, req, MHD_HTTP_BAD_REQUEST, "login: target_link_uri is required\n");
+	}
+	/* only our own URLs: public_base_url followed by a path */
+	if (blen == 0 || strncmp(target, base, blen) != 0 || target[blen] != '/')
+	{
+		req->reason = "foreign_target_link_uri";
+		return respond_text(conn, req, MHD_HTTP_BAD_REQUEST,
+							"login: target_link_uri is not a URL of this tool\n");
+	}
+	has_hint = login_param(conn, req, "lti_message_hint", hint, sizeof(hint));
+	has_client = login_param(conn, req, "client_id", client_id, sizeof(client_id));
+	if (has_hint < 0 || has_client < 0)
+	{
+		req->reason = "bad_parameter";
+		return respond_text(conn, req, MHD_HTTP_BAD_REQUEST, "login: a parameter is malformed or too long\n");
+	}
+	rc = db_begin_login(req->cfg->db_conninfo, req->cfg->db_timeout_ms, iss,
+						has_client == 1 && client_id[0] ? client_id : NULL, target, &l,
+						reason, sizeof(reason));
+	if (rc == 1)
+	{
+		req->reason = "unknown_platform";
+		metrics_launch_failure("unknown_platform");
+		return respond_text(conn, req, MHD_HTTP_BAD_REQUEST,
+							"login: no platform is registered with this iss and client_id\n");
+	}
+	if (rc != 0)
+	{
+		req->reason = db_reason_label(reason);
+		return respond_text(conn, req, MHD_HTTP_SERVICE_UNAVAILABLE, "temporarily unavailable\n");
+	}
+	len = strlen(l.auth_login_url) + 3 * (strlen(login_hint) + strlen(hint) + strlen(l.client_id) +
+										  strlen(l.state) + strlen(l.nonce) + blen) + 256;
+	url = malloc(len);
+	if (url == NULL)
+	{
+		db_login_free(&l);
+		return respond_text(conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+	}
+	{
+		size_t		n = (size_t) snprintf(url, len, "%s", l.auth_login_url);
+		char		redirect[1100];
+		char		cookie[160];
+		int			bad = 0;
+
+		snprintf(redirect, sizeof(redirect), "%s/lti/launch", base);
+		bad |= append_param(url, len, &n, "scope", "openid");
+		bad |= append_param(url, len, &n, "response_type", "id_token");
+		bad |= append_param(url, len, &n, "response_mode", "form_post");
+		bad |= append_param(url, len, &n, "prompt", "none");
+		bad |= append_param(url, len, &n, "client_id", l.client_id);
+		bad |= append_param(url, len, &n, "redirect_uri", redirect);
+		bad |= append_param(url, len, &n, "login_hint", login_hint);
+		bad |= append_param(url, len, &n, "state", l.state);
+		bad |= append_param(url, len, &n, "nonce", l.nonce);
+		if (has_hint == 1)
+			bad |= append_param(url, len, &n, "lti_message_hint", hint);
+		/* the state bound to this browser: the launch must bring the same one back */
+		snprintf(cookie, sizeof(cookie),
+				 "mc_lti_state=%s; Path=/lti/; Max-Age=600; SameSite=None; Secure; HttpOnly", l.state);
+		db_login_free(&l);
+		if (bad)
+		{
+			free(url);
+			return respond_text(conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "redirect too long\n");
+		}
+		req->location = url;
+		snprintf(req->cookie, sizeof(req->cookie), "%s", cookie);
+		return respond_text(conn, req, MHD_HTTP_FOUND, "redirecting to the platform\n");
+	}
+}
+
 /*
  * The route of a URL (query string ignored), or NULL.  A prefix route
  * matches one more non-empty segment of at most 127 characters from
@@ -386,6 +602,28 @@ find_route(const char *url, char *id, size_t idlen)
 	return NULL;
 }
 
+/* is method one of the route's space-separated methods (GET also allows HEAD)? */
+static int
+method_allowed(const char *allowed, const char *method)
+{
+	size_t		n = strlen(method);
+	const char *p = allowed;
+
+	if (strcmp(method, "HEAD") == 0)
+		method = "GET", n = 3;
+	while (*p)
+	{
+		size_t		w = strcspn(p, " ");
+
+		if (w == n && strncmp(p, method, n) == 0)
+			return 1;
+		p += w;
+		while (*p == ' ')
+			p++;
+	}
+	return 0;
+}
+
 /* answer a complete request */
 static unsigned int
 dispatch(struct MHD_Connection *conn, http_request *req, const char *url)
@@ -394,8 +632,7 @@ dispatch(struct MHD_Connection *conn, http_request *req, const char *url)
 
 	if (r == NULL)
 		return respond_text(conn, req, MHD_HTTP_NOT_FOUND, "not found\n");
-	if (strcmp(req->method, r->method) != 0 &&
-		!(strcmp(r->method, "GET") == 0 && strcmp(req->method, "HEAD") == 0))
+	if (!method_allowed(r->method, req->method))
 		return respond_text(conn, req, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
 	return r->handler(conn, req);
 }
@@ -578,6 +815,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	metrics_request(req->route, req->status, secs);
 	config_release(req->cfg);
 	free(req->body);
+	free(req->location);
 	free(req);
 	metrics_inflight_add(-1);
 }

@@ -89,7 +89,8 @@ usage(FILE *out)
 			"        GET /credentials/{id} (the signed document; its vc-jwt with\n"
 			"        Accept: application/vc+jwt), GET /issuers/{handle} (OB 3.0 Profile\n"
 			"        with the keys), GET /achievements/{id} (an Achievement),\n"
-			"        GET /status/{list} (status list credential); ETag, If-None-Match\n"
+			"        GET /status/{list} (status list credential); ETag, If-None-Match;\n"
+			"        GET|POST /lti/login (LTI 1.3 login initiation; needs public_base_url)\n"
 			"Logs: one line per event on stderr, ts=... level=... msg=... key=value\n");
 }
 

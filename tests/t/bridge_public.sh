@@ -1,5 +1,6 @@
 #!/bin/bash
-# The bridge's public endpoints against the test cluster, on 127.0.0.1 only:
+# The bridge's public endpoints and its LTI login step against the test
+# cluster, on 127.0.0.1 only:
 # GET /credentials/{id} (JSON, or the vc-jwt by Accept), /issuers/{handle}
 # (OB 3.0 Profile with the keys, so the proof's verificationMethod
 # resolves), /status/{list} (a status list credential that verifies and
@@ -53,6 +54,7 @@ listen_address = 127.0.0.1
 listen_port = $PORT
 db_conninfo = "host=$PGHOST port=${PGPORT:-5432} user=$role dbname=$db"
 threads = 2
+public_base_url = https://tool.example
 EOC
     "$BIN" -c "$TMP/bridge.conf" 2>>"$TMP/bridge.log" &
     DPID=$!
@@ -178,6 +180,44 @@ q -c "SELECT microcred.erase_learner((SELECT learner_id FROM microcred.issued_cr
 ok "$(get /credentials/$CID)" 410 "a credential whose document was erased answers 410"
 ok "$(header Cache-Control)" "public, max-age=60" "a 410 is cacheable briefly"
 
+# --- LTI 1.3 login initiation --------------------------------------------------
+q -c "SELECT microcred.lti_register_platform('demo-uas', 'Mock LMS', 'https://lms.example', 'client-1',
+        'https://lms.example/auth?tenant=7', 'https://lms.example/jwks', deployment_ids => '{d1}')" >/dev/null
+loc() { header Location; }
+param() { printf '%s' "$1" | tr '?&' '\n\n' | sed -n "s/^$2=//p" | head -1; }
+ok "$(get '/lti/login?iss=https%3A%2F%2Flms.example&login_hint=u%201&target_link_uri=https%3A%2F%2Ftool.example%2Flti%2Flaunch&lti_message_hint=m%2Fh&client_id=client-1')" 302 \
+   "GET /lti/login with a registered iss and client_id redirects"
+L=$(loc)
+ok "$(printf '%s' "$L" | cut -d'&' -f1-8)" \
+   "https://lms.example/auth?tenant=7&scope=openid&response_type=id_token&response_mode=form_post&prompt=none&client_id=client-1&redirect_uri=https%3A%2F%2Ftool.example%2Flti%2Flaunch&login_hint=u%201" \
+   "to the platform's auth URL with the OIDC parameters, our launch URL and the login_hint"
+ok "$(param "$L" lti_message_hint)" "m%2Fh" "lti_message_hint is echoed"
+STATE=$(param "$L" state); NONCE=$(param "$L" nonce)
+ok "$(header Set-Cookie)" "mc_lti_state=$STATE; Path=/lti/; Max-Age=600; SameSite=None; Secure; HttpOnly" \
+   "the state is bound to the browser by a SameSite=None; Secure; HttpOnly cookie"
+ok "$(q -c "SELECT count(*) FROM microcred.lti_login_state WHERE state = '$STATE' AND nonce = '$NONCE' AND consumed_at IS NULL AND target_link_uri = 'https://tool.example/lti/launch'")" 1 \
+   "the state and nonce in the redirect are the ones stored, unused"
+ok "$(header Cache-Control)" "no-store" "the redirect is not cached"
+ok "$(get /lti/login -X POST -H 'Content-Type: application/x-www-form-urlencoded' \
+      --data 'iss=https%3A%2F%2Flms.example&login_hint=u2&target_link_uri=https%3A%2F%2Ftool.example%2Flti%2Flaunch')" 302 \
+   "POST /lti/login (form) without client_id, one registration: redirects"
+ok "$(param "$(loc)" client_id)|$(param "$(loc)" login_hint)" "client-1|u2" "the registered client_id is used"
+ok "$([ "$(param "$(loc)" state)" != "$STATE" ] && echo fresh)" fresh "every login gets a new state"
+ok "$(get '/lti/login?login_hint=u&target_link_uri=https%3A%2F%2Ftool.example%2Fx')" 400 "no iss: 400"
+ok "$(get '/lti/login?iss=https%3A%2F%2Flms.example&target_link_uri=https%3A%2F%2Ftool.example%2Fx')" 400 "no login_hint: 400"
+ok "$(get '/lti/login?iss=https%3A%2F%2Flms.example&login_hint=u')" 400 "no target_link_uri: 400"
+ok "$(get '/lti/login?iss=https%3A%2F%2Flms.example&login_hint=u&target_link_uri=https%3A%2F%2Fevil.example%2Flti%2Flaunch')" 400 \
+   "a target_link_uri elsewhere: 400"
+ok "$(get '/lti/login?iss=https%3A%2F%2Flms.example&login_hint=u&target_link_uri=https%3A%2F%2Ftool.example.evil.example%2Fx')" 400 \
+   "a target_link_uri that only starts like ours: 400"
+ok "$(get '/lti/login?iss=https%3A%2F%2Fother-lms.example&login_hint=u&target_link_uri=https%3A%2F%2Ftool.example%2Fx')" 400 \
+   "an unregistered iss: 400"
+ok "$(get '/lti/login?iss=https%3A%2F%2Flms.example&client_id=nope&login_hint=u&target_link_uri=https%3A%2F%2Ftool.example%2Fx')" 400 \
+   "a registered iss with another client_id: 400"
+ok "$(get /lti/login -X POST --data 'iss=https%3A%2F%2Flms.example&login_hint=u%zz&target_link_uri=https%3A%2F%2Ftool.example%2Fx')" 400 \
+   "a malformed form body: 400"
+ok "$(get /lti/login -X PUT)" 405 "PUT /lti/login: 405"
+
 # --- the role, the logs, the metrics -----------------------------------------
 ok "$(psql -X -At -d $db -U $role -c 'SELECT count(*) FROM microcred.issued_credential' 2>&1 | grep -c 'permission denied')" 1 \
    "the bridge's role cannot read the credential table"
@@ -188,6 +228,8 @@ ok "$(grep -c 'route=credential status=200' "$TMP/bridge.log")" 7 "each credenti
 curl -s --max-time 5 "$URL/metrics" >"$TMP/metrics"
 ok "$(grep -c 'route="status_list",status="200"' "$TMP/metrics")" 1 "/metrics counts status list requests by route and status"
 ok "$(grep -c 'route="credential",status="410"' "$TMP/metrics")" 1 "/metrics counts the 410"
+ok "$(grep -c 'lti_launch_failures_total{reason="unknown_platform"} 2' "$TMP/metrics")" 1 "/metrics counts logins from unknown platforms"
+ok "$(grep -c "$STATE" "$TMP/bridge.log")" 0 "request logs do not carry login states"
 
 kill -TERM "$DPID"
 for ((i = 0; i < 100; i++)); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
