@@ -60,6 +60,7 @@ typedef struct http_request
 	char		etag[40];		/* "<32 hex>" of a public answer, or empty */
 	char	   *location;		/* a redirect's Location (malloc'd), or NULL */
 	char		cookie[160];	/* a Set-Cookie value, or empty */
+	char		allow[48];		/* a 405's Allow value */
 } http_request;
 
 typedef struct route
@@ -146,7 +147,7 @@ respond(struct MHD_Connection *conn, http_request *req, unsigned int status,
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Request-Id", req->request_id);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, req->allow[0] ? req->allow : "GET, HEAD");
 	if (atomic_load(&draining) || status == MHD_HTTP_CONTENT_TOO_LARGE ||
 		status == MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
@@ -633,7 +634,23 @@ dispatch(struct MHD_Connection *conn, http_request *req, const char *url)
 	if (r == NULL)
 		return respond_text(conn, req, MHD_HTTP_NOT_FOUND, "not found\n");
 	if (!method_allowed(r->method, req->method))
+	{
+		/* "GET POST" -> "GET, HEAD, POST" */
+		size_t		n = 0;
+
+		for (const char *p = r->method; *p && n + 8 < sizeof(req->allow);)
+		{
+			size_t		w = strcspn(p, " ");
+
+			n += (size_t) snprintf(req->allow + n, sizeof(req->allow) - n, "%s%.*s%s",
+								   n ? ", " : "", (int) w, p,
+								   (w == 3 && strncmp(p, "GET", 3) == 0) ? ", HEAD" : "");
+			p += w;
+			while (*p == ' ')
+				p++;
+		}
 		return respond_text(conn, req, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+	}
 	return r->handler(conn, req);
 }
 

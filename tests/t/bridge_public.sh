@@ -9,7 +9,7 @@
 # Every wait is bounded; the trap stops the daemon and drops the database.
 set -u
 cd "$(dirname "$0")/../.."
-BIN=lti_bridge/microcred-bridge
+BIN=${BRIDGE_BIN:-lti_bridge/microcred-bridge}	# BRIDGE_BIN: e.g. a sanitizer build
 db=mc_public
 role=mc_bridge_test
 TMP=$(mktemp -d "${TEST_TMP:-/tmp}/mcpublic.XXXXXX")
@@ -124,6 +124,7 @@ ok "$(get /credentials/$CID/x)" 404 "a deeper path answers 404"
 ok "$(get "/credentials/%2e%2e%2fmetrics")" 404 "an encoded path answers 404"
 ok "$(get /credentials/$(printf 'a%.0s' {1..200}))" 404 "an overlong id answers 404"
 ok "$(get /credentials/$CID -X POST)" 405 "POST answers 405"
+ok "$(header Allow)" "GET, HEAD" "with Allow: GET, HEAD"
 ok "$(get /credentials/$CID -I)" 200 "HEAD answers 200"
 
 # --- the issuer -------------------------------------------------------------
@@ -217,6 +218,7 @@ ok "$(get '/lti/login?iss=https%3A%2F%2Flms.example&client_id=nope&login_hint=u&
 ok "$(get /lti/login -X POST --data 'iss=https%3A%2F%2Flms.example&login_hint=u%zz&target_link_uri=https%3A%2F%2Ftool.example%2Fx')" 400 \
    "a malformed form body: 400"
 ok "$(get /lti/login -X PUT)" 405 "PUT /lti/login: 405"
+ok "$(header Allow)" "GET, HEAD, POST" "its Allow names GET, HEAD and POST"
 
 # --- the role, the logs, the metrics -----------------------------------------
 ok "$(psql -X -At -d $db -U $role -c 'SELECT count(*) FROM microcred.issued_credential' 2>&1 | grep -c 'permission denied')" 1 \
