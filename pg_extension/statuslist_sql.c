@@ -139,7 +139,8 @@ microcred_status_permute(PG_FUNCTION_ARGS)
 	if (size <= 0 || n < 0 || n >= size)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("status list position %lld is out of range (the list has %d entries)", (long long) n, size)));
+				 errmsg("status list position %lld is out of range (the list has %d entries)", (long long) n, size),
+				 errhint("Positions run from 0 to the list size minus 1; a full list is closed and a new one started.")));
 	while ((1ULL << bits) < (uint64) size)
 		bits += 2;
 	half_mask = (uint32) ((1ULL << (bits / 2)) - 1);

@@ -192,3 +192,16 @@ SELECT ok FROM microcred.audit_verify('th-beispiel');
 SELECT count(*) > 0 AS some_expiring, bool_and(days_left BETWEEN 1 AND 1100) AS days_plausible
   FROM microcred.expiring_credentials;
 SELECT count(*) AS expired_not_listed FROM microcred.expiring_credentials WHERE valid_until < now();
+
+-- the keyed permutation behind status list indexes: a bijection on [0, size) that depends on the key
+SELECT count(DISTINCT p) AS distinct_indexes, min(p) AS lo, max(p) AS hi,
+       count(*) FILTER (WHERE p = n) < 100 AS not_identity
+  FROM (SELECT n, microcred._status_permute('\x01'::bytea, 131072, n) AS p FROM generate_series(0, 131071) n) s;
+SELECT count(*) FILTER (WHERE microcred._status_permute('\x01'::bytea, 131072, n)
+                            = microcred._status_permute('\x02'::bytea, 131072, n)) < 100 AS key_matters
+  FROM generate_series(0, 9999) n;
+-- a size that is not a power of 4: cycle walking keeps every index in range, still distinct
+SELECT count(DISTINCT p) AS distinct_indexes, max(p) < 1000 AS in_range
+  FROM (SELECT microcred._status_permute('\x01'::bytea, 1000, n) AS p FROM generate_series(0, 999) n) s;
+SELECT microcred._status_permute('\x01'::bytea, 131072, 131072);
+SELECT microcred._status_permute('\x01'::bytea, 131072, -1);
