@@ -28,6 +28,7 @@
 
 #include "di.h"
 #include "mc_sql.h"
+#include "jws.h"
 #include "vc.h"
 
 #define MC_LOOKUP_KEY_MAX 512
@@ -129,19 +130,33 @@ microcred_sign_jwt(PG_FUNCTION_ARGS)
 	mcj_error	err;
 	char	   *token;
 
-	if (strcmp(form, "ob-jwt") != 0 && strcmp(form, "vc-jwt") != 0)
+	if (strcmp(form, "ob-jwt") != 0 && strcmp(form, "vc-jwt") != 0 && strcmp(form, "jwt") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("JWT form \"%s\" is not supported", form),
-				 errhint("Use 'ob-jwt' (Open Badges 3.0) or 'vc-jwt' (W3C VC-JOSE).")));
+				 errhint("Use 'ob-jwt' (Open Badges 3.0), 'vc-jwt' (W3C VC-JOSE) or 'jwt' (the document is the claims set).")));
 	key = mc_signing_key(key_id, issuer_id, sealed);
 	if (!mcc_key_check_alg(key, alg, &err))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("key cannot sign %s: %s", algname, err.message)));
 	arena = mc_arena();
-	token = vc_sign_jwt(arena, mc_from_jsonb(arena, doc, "credential"),
-						strcmp(form, "ob-jwt") == 0, key, alg, kid, &err);
+	if (strcmp(form, "jwt") == 0)
+	{
+		/* a plain JWT (LTI messages, client assertions): the claims as given */
+		mcj_value  *header = mcj_object(arena);
+		mcj_buf		buf;
+
+		mcj_object_set(arena, header, "alg", mcj_cstring(arena, mcc_alg_name(alg)));
+		mcj_object_set(arena, header, "typ", mcj_cstring(arena, "JWT"));
+		mcj_object_set(arena, header, "kid", mcj_cstring(arena, kid));
+		mcj_buf_init(&buf, arena, 1024);
+		mcj_write(&buf, mc_from_jsonb(arena, doc, "claims"));
+		token = jws_sign(arena, key, header, (const unsigned char *) buf.data, buf.len, &err);
+	}
+	else
+		token = vc_sign_jwt(arena, mc_from_jsonb(arena, doc, "credential"),
+							strcmp(form, "ob-jwt") == 0, key, alg, kid, &err);
 	if (token == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),

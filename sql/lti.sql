@@ -55,13 +55,15 @@ SELECT microcred.lti_begin_login('https://moodle.lti-college.example', 'tool-cli
 SELECT microcred.lti_begin_login('https://moodle.lti-college.example', 'tool-client-1', 'https://tool.example/lti/launch', interval '2 hours');
 
 -- the launch: the state is spent once, with the right nonce, before it expires
-SELECT problem, platform_id = :'moodle' AS right_platform, platform_issuer, client_id, jwks_url, algorithms, target_link_uri
+SELECT problem, platform_id = :'moodle' AS right_platform, platform_issuer, client_id, jwks_url, algorithms, target_link_uri,
+       deployment_ids
   FROM microcred.lti_consume_login(:'l1_state', :'l1_nonce');
 SELECT problem, platform_id FROM microcred.lti_consume_login(:'l1_state', :'l1_nonce');          -- replay
 SELECT problem, platform_id FROM microcred.lti_consume_login('no-such-state', :'l1_nonce');
 SELECT problem, platform_id FROM microcred.lti_consume_login(NULL, :'l1_nonce');
 SELECT state AS s2, nonce AS n2 FROM microcred.lti_begin_login('https://moodle.lti-college.example', 'tool-client-1', 'https://tool.example/lti/launch') \gset
-SELECT problem, platform_id FROM microcred.lti_consume_login(:'s2', 'a-nonce-from-another-login');
+-- a wrong nonce spends the state, and still names the platform (the bridge reports the token's own faults first)
+SELECT problem, platform_id = :'moodle' AS right_platform FROM microcred.lti_consume_login(:'s2', 'a-nonce-from-another-login');
 SELECT consumed_at IS NOT NULL AS spent_by_the_wrong_nonce FROM microcred.lti_login_state WHERE state = :'s2';
 SELECT problem, platform_id FROM microcred.lti_consume_login(:'s2', :'n2');   -- spent: the right nonce comes too late
 SELECT state AS s3, nonce AS n3 FROM microcred.lti_begin_login('https://moodle.lti-college.example', 'tool-client-1', 'https://tool.example/lti/launch') \gset

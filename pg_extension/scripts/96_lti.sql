@@ -214,25 +214,28 @@ $$;
 
 /*
  * The launch: consume the state (once, before it expires) and check the
- * id_token's nonce against it.  On success problem is NULL and the platform
- * the launch must come from is returned; the bridge then checks the
- * id_token's iss, aud and deployment_id against it.  A failure is a problem
- * code, not an error, so that the state is spent even when the nonce is
- * wrong (an error would roll the spending back): missing_state,
- * unknown_state, state_used, state_expired, nonce_mismatch.
+ * id_token's nonce against it.  The state is spent by any attempt, whatever
+ * the nonce says.  A failure is a problem code, not an error (an error would
+ * roll the spending back): missing_state, unknown_state, state_used,
+ * state_expired, or nonce_mismatch (an empty nonce too).  With a known state
+ * the registration the launch must come from is returned even on
+ * nonce_mismatch, so that the bridge can report the token's own faults
+ * (bad signature, wrong version...) first; it then checks the id_token's
+ * iss, aud, deployment_id and signature against it.
  */
 CREATE FUNCTION microcred.lti_consume_login(state text, nonce text,
                                             OUT problem text,
                                             OUT platform_id uuid, OUT platform_issuer text,
                                             OUT client_id text, OUT jwks_url text,
-                                            OUT algorithms text[], OUT target_link_uri text)
+                                            OUT algorithms text[], OUT target_link_uri text,
+                                            OUT deployment_ids text[])
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     s   microcred.lti_login_state;
 BEGIN
-    IF state IS NULL OR nonce IS NULL OR state = '' OR nonce = '' THEN
+    IF state IS NULL OR state = '' THEN
         problem := 'missing_state';
         RETURN;
     END IF;
@@ -252,17 +255,17 @@ BEGIN
     END IF;
     -- spent whatever the nonce says
     UPDATE microcred.lti_login_state ls SET consumed_at = now() WHERE ls.state = s.state;
-    IF s.nonce <> lti_consume_login.nonce THEN
-        problem := 'nonce_mismatch';
-        RETURN;
-    END IF;
-    SELECT p.id, p.platform_issuer, p.client_id, p.jwks_url, p.algorithms, s.target_link_uri
-      INTO platform_id, platform_issuer, client_id, jwks_url, algorithms, target_link_uri
+    SELECT p.id, p.platform_issuer, p.client_id, p.jwks_url, p.algorithms, s.target_link_uri,
+           ARRAY(SELECT d.deployment_id FROM microcred.lti_deployment d WHERE d.platform_id = p.id ORDER BY 1)
+      INTO platform_id, platform_issuer, client_id, jwks_url, algorithms, target_link_uri, deployment_ids
       FROM microcred.lti_platform p WHERE p.id = s.platform_id;
+    IF nonce IS NULL OR s.nonce <> lti_consume_login.nonce THEN
+        problem := 'nonce_mismatch';
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION microcred.lti_consume_login(text, text) IS
-    'LTI 1.3 launch: spend the login state (once, unexpired), check the nonce; a problem code on failure, else the registration to validate the id_token against';
+    'LTI 1.3 launch: spend the login state (once, unexpired), check the nonce; a problem code on failure, and the registration to validate the id_token against';
 
 CREATE FUNCTION microcred.lti_deployment_known(platform uuid, deployment_id text)
 RETURNS boolean
