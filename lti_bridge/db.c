@@ -434,3 +434,56 @@ db_login_free(db_login *l)
 	free(l->client_id);
 	memset(l, 0, sizeof(*l));
 }
+
+/*
+ * A statement with parameters on a pooled connection.  0 with *res holding
+ * its rows (PQclear it); 1 when the statement raised an error: its SQLSTATE
+ * in sqlstate (6 bytes), the connection is kept; -1 when the database could
+ * not be reached or timed out, with a reason code as for db_health.  The
+ * error text is never logged: it may hold request data.
+ */
+int
+db_query(const char *conninfo, int timeout_ms, const char *sql, int nparams,
+		 const char *const *values, PGresult **res, char *sqlstate, char *reason, size_t len)
+{
+	long long	deadline = now_ms() + timeout_ms;
+	db_slot    *s;
+	PGresult   *r = NULL;
+	int			rc;
+
+	*res = NULL;
+	if (sqlstate)
+		sqlstate[0] = '\0';
+	s = slot_acquire(conninfo, timeout_ms, deadline, reason, len);
+	if (s == NULL)
+		return -1;
+	rc = run_query_params(s->conn, sql, nparams, values, deadline, &r);
+	if (rc == -1 && r != NULL && PQstatus(s->conn) == CONNECTION_OK &&
+		PQresultStatus(r) == PGRES_FATAL_ERROR)
+	{
+		const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+		if (st != NULL && strncmp(st, "08", 2) != 0 && strncmp(st, "57", 2) != 0)
+		{
+			if (sqlstate)
+				snprintf(sqlstate, 6, "%.5s", st);
+			PQclear(r);
+			slot_give(s);
+			snprintf(reason, len, "statement_error");
+			return 1;
+		}
+	}
+	if (rc != 0 || r == NULL)
+	{
+		metrics_db_error(rc == -2 ? "timeout" : "query");
+		if (r)
+			PQclear(r);
+		slot_reset(s);
+		slot_give(s);
+		snprintf(reason, len, rc == -2 ? "timeout" : "query_failed");
+		return -1;
+	}
+	slot_give(s);
+	*res = r;
+	return 0;
+}

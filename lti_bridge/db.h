@@ -64,4 +64,13 @@ extern int	db_begin_login(const char *conninfo, int timeout_ms, const char *iss,
 						   db_login *out, char *reason, size_t len);
 extern void db_login_free(db_login *l);
 
+/*
+ * Any statement: 0 with *res (PQclear it); 1 when the statement raised an
+ * error (its SQLSTATE in sqlstate[6]); -1 when the database is unreachable
+ * or timed out (reason as db_health).
+ */
+extern int	db_query(const char *conninfo, int timeout_ms, const char *sql, int nparams,
+					 const char *const *values, PGresult **res, char *sqlstate,
+					 char *reason, size_t len);
+
 #endif							/* MC_DB_H */

@@ -35,33 +35,12 @@
 
 #include "db.h"
 #include "http.h"
+#include "http_internal.h"
 #include "log.h"
 #include "metrics.h"
 
 #define BODY_DISCARD_FACTOR 4	/* cut off after this many times the limit */
 
-typedef struct http_request
-{
-	bridge_config *cfg;
-	const char *route;			/* fixed label */
-	const char *reason;			/* fixed label or NULL */
-	char		method[16];
-	char		request_id[72];
-	struct timespec start;
-	char	   *body;
-	size_t		body_len;
-	size_t		discarded;
-	int			too_large;
-	unsigned int status;
-	char		id[128];		/* the last path segment of a prefix route */
-	int			max_age;		/* > 0: a public, cacheable answer */
-	long long	last_modified;	/* Unix seconds, 0: none */
-	int			vary_accept;
-	char		etag[40];		/* "<32 hex>" of a public answer, or empty */
-	char	   *location;		/* a redirect's Location (malloc'd), or NULL */
-	char		cookie[160];	/* a Set-Cookie value, or empty */
-	char		allow[48];		/* a 405's Allow value */
-} http_request;
 
 typedef struct route
 {
@@ -90,6 +69,11 @@ static const route routes[] = {
 	{"/status/", "GET", "status_list", handle_status},
 	{"/achievements/", "GET", "achievement", handle_achievement},
 	{"/lti/login", "GET POST", "lti_login", handle_login},
+	{"/lti/launch", "POST", "lti_launch", lti_handle_launch},
+	{"/lti/deep-link", "POST", "lti_deep_link", lti_handle_deep_link},
+	{"/lti/jwks", "GET", "lti_jwks", lti_handle_jwks},
+	{"/lti/register", "GET", "lti_register", lti_handle_register},
+	{"/lti/canvas.json", "GET", "lti_canvas_config", lti_handle_canvas_config},
 };
 
 /* seconds elapsed since start */
@@ -103,7 +87,7 @@ elapsed(const struct timespec *start)
 }
 
 /* queue a response from a buffer; records the status */
-static unsigned int
+unsigned int
 respond(struct MHD_Connection *conn, http_request *req, unsigned int status,
 		const char *content_type, const char *body, size_t len,
 		enum MHD_ResponseMemoryMode mode)
@@ -145,6 +129,20 @@ respond(struct MHD_Connection *conn, http_request *req, unsigned int status,
 	if (req->cookie[0] != '\0')
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, req->cookie);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (req->lti_error != NULL)
+		MHD_add_response_header(resp, "X-LTI-Error", req->lti_error);
+	if (req->html)
+	{
+		char		csp[200];
+
+		/* pages hold no third-party content; scripts only with this response's nonce */
+		snprintf(csp, sizeof(csp),
+				 "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; "
+				 "form-action 'self' https: http:; script-src 'nonce-%s'",
+				 req->script_nonce[0] ? req->script_nonce : "none");
+		MHD_add_response_header(resp, "Content-Security-Policy", csp);
+		MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	}
 	MHD_add_response_header(resp, "X-Request-Id", req->request_id);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, req->allow[0] ? req->allow : "GET, HEAD");
@@ -162,7 +160,7 @@ respond(struct MHD_Connection *conn, http_request *req, unsigned int status,
 }
 
 /* a short text response */
-static unsigned int
+unsigned int
 respond_text(struct MHD_Connection *conn, http_request *req, unsigned int status,
 			 const char *text)
 {
@@ -171,7 +169,7 @@ respond_text(struct MHD_Connection *conn, http_request *req, unsigned int status
 }
 
 /* db.c's reason code as a fixed label (logs and metrics hold only these) */
-static const char *
+const char *
 db_reason_label(const char *reason)
 {
 	static const char *const labels[] = {"db_not_configured", "pool_busy", "connect_failed", "timeout"};
@@ -334,7 +332,10 @@ static unsigned int
 handle_credential(struct MHD_Connection *conn, http_request *req)
 {
 	req->vary_accept = 1;
-	return serve_public(conn, req, "credential", wants_jwt(conn));
+	const char *format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
+
+	return serve_public(conn, req, "credential",
+						wants_jwt(conn) || (format != NULL && strcmp(format, "jwt") == 0));
 }
 
 /* GET /issuers/{handle}: the OB 3.0 Profile with the issuer's keys */
@@ -359,7 +360,7 @@ handle_status(struct MHD_Connection *conn, http_request *req)
 }
 
 /* append name=value, percent-encoded (RFC 3986 unreserved kept), to a growing buffer */
-static int
+int
 append_param(char *buf, size_t cap, size_t *len, const char *name, const char *value)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -399,7 +400,7 @@ append_param(char *buf, size_t cap, size_t *len, const char *name, const char *v
  * The value of name in an application/x-www-form-urlencoded body, decoded
  * into out; 1 found, 0 absent, -1 malformed or longer than outlen - 1.
  */
-static int
+int
 form_value(const char *body, const char *name, char *out, size_t outlen)
 {
 	size_t		nlen = strlen(name);

@@ -280,6 +280,32 @@ idt_peek_kid(const char *token, size_t len, char **kid, idt_error *err)
 	return IDT_OK;
 }
 
+/*
+ * Peek at the unverified payload's nonce (malloc'd in *nonce, NULL when the
+ * token has no readable nonce).  Only to find the login state to spend: the
+ * value is trusted after idt_validate has checked the signature over it.
+ */
+void
+idt_peek_nonce(const char *token, size_t len, char **nonce)
+{
+	size_t		d1,
+				d2;
+	idt_error	err;
+	json_t	   *payload;
+	const char *n;
+
+	*nonce = NULL;
+	if (len > IDT_MAX_TOKEN_BYTES || split3(token, len, &d1, &d2, &err) != IDT_OK)
+		return;
+	payload = decode_object(token + d1 + 1, d2 - d1 - 1);
+	if (payload == NULL)
+		return;
+	n = json_string_value(json_object_get(payload, "nonce"));
+	if (n != NULL && strlen(n) <= 1024)
+		*nonce = strdup(n);
+	json_decref(payload);
+}
+
 /* the supported entry of alg, or -1 */
 static int
 find_alg(const char *alg)

@@ -108,6 +108,9 @@ extern const char *idt_reason_code(idt_reason r);
  */
 extern idt_reason idt_peek_kid(const char *token, size_t len, char **kid, idt_error *err);
 
+/* the unverified payload's nonce (malloc'd), or NULL: to find the login state only */
+extern void idt_peek_nonce(const char *token, size_t len, char **nonce);
+
 /*
  * Validate token against reg with keys.  On IDT_OK *out holds the claims
  * (free with idt_claims_free).  The caller still must: check that the

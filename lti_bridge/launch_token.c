@@ -41,6 +41,31 @@ launch_token_verify(jwks_cache *cache, const char *jwks_url, const char *token,
 	bool		fetched = false;
 
 	*out = NULL;
+	/*
+	 * The token's own faults first (shape, header, alg, kid present), in
+	 * idt_validate's order: against no keys at all it can only get as far
+	 * as an unknown kid.  A malformed token then never costs a JWKS fetch,
+	 * and its reason is not hidden by an unreachable JWKS.
+	 */
+	{
+		static const char no_keys[] = "{\"keys\": []}";
+		jwk_set    *none = jwk_set_parse(no_keys, sizeof(no_keys) - 1, why, sizeof(why));
+
+		if (none == NULL)
+			return IDT_INTERNAL;
+		r = idt_validate(token, len, reg, none, opt, out, err);
+		jwk_set_release(none);
+		if (r != IDT_KID_UNKNOWN)
+		{
+			if (r == IDT_OK)
+			{
+				idt_claims_free(*out);
+				*out = NULL;
+				r = IDT_INTERNAL;
+			}
+			return r;
+		}
+	}
 	st = jwks_cache_get(cache, jwks_url, false, &keys, &fetched, why, sizeof(why));
 	if (st != JWKS_OK)
 		return jwks_failed(err, st);

@@ -29,6 +29,7 @@
 #include "db.h"
 #include "http.h"
 #include "jwks.h"
+#include "lti.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -145,6 +146,7 @@ reload(void)
 		return;
 	}
 	cfg = config_acquire();
+	lti_configure(cfg);
 	log_kv(LOG_LVL_INFO, "configuration reloaded",
 		   "log_level", log_level_name((log_level) cfg->log_level), NULL);
 	config_release(cfg);
@@ -218,7 +220,7 @@ main(int argc, char **argv)
 	cfg = config_acquire();
 	setup_signals(&waitmask);
 	metrics_init();
-	if (jwks_global_init() != 0 || db_pool_init(cfg->threads) != 0)
+	if (jwks_global_init() != 0 || db_pool_init(cfg->threads) != 0 || lti_init(cfg) != 0)
 	{
 		log_kv(LOG_LVL_ERROR, "initialisation failed", NULL);
 		return 1;
@@ -280,6 +282,7 @@ main(int argc, char **argv)
 	}
 	http_stop();
 	db_pool_shutdown();
+	lti_shutdown();
 	jwks_global_cleanup();
 	log_kv(LOG_LVL_INFO, "stopped", NULL);
 	config_install(NULL);
