@@ -146,6 +146,7 @@ listen_port = $bport
 db_conninfo = "host=$PGHOST port=$PGPORT user=bench_bridge dbname=bench"
 threads = 4
 log_level = warning
+public_base_url = https://tool.example
 EOC
     lti_bridge/microcred-bridge -c "$tmp/bridge.conf" 2>>"$tmp/bridge.log" &
     bpid=$!
@@ -178,6 +179,16 @@ g_list=$(wrk_rate "http://127.0.0.1:$bport/status/$lid")
 printf '%-52s %8.0f/s  (no database: the HTTP baseline)\n' "GET /metrics" "$g_metrics"
 printf '%-52s %8.0f/s  %6s of the baseline (target 10000/s)\n' "GET /credentials/{id}, 5.6 KB document" "$g_doc" "$(pct "$g_doc" "$g_metrics")"
 printf '%-52s %8.0f/s  %6s of the baseline\n' "GET /status/{list}, cached signed list" "$g_list" "$(pct "$g_list" "$g_metrics")"
+# LTI: logins and launches through the bridge, the platform JWKS cached
+make -s -C lti_bridge lti_launch_bench >/dev/null
+lti_out=$(lti_bridge/lti_launch_bench "http://127.0.0.1:$bport" bench "${BENCH_LAUNCH_N:-4000}" 16) ||
+    { echo "bench: the LTI launch bench failed" >&2; exit 1; }
+l_login=$(printf '%s\n' "$lti_out" | sed -n 's/^logins \([0-9]*\).*/\1/p')
+l_launch=$(printf '%s\n' "$lti_out" | sed -n 's/^launches \([0-9]*\).*/\1/p')
+l_both=$(printf '%s\n' "$lti_out" | sed -n 's/^login+launch \([0-9]*\).*/\1/p')
+printf '%-52s %8.0f/s  %6s of the baseline\n' "LTI login (GET /lti/login, state in the database)" "$l_login" "$(pct "$l_login" "$g_metrics")"
+printf '%-52s %8.0f/s  %6s of the baseline\n' "LTI launch (POST /lti/launch, RS256, learner page)" "$l_launch" "$(pct "$l_launch" "$g_metrics")"
+printf '%-52s %8.0f/s  %6s of the baseline (target 2000/s)\n' "LTI login + launch, complete flows" "$l_both" "$(pct "$l_both" "$g_metrics")"
 printf '%-52s %8s kB  (target under 30 MB)\n' "bridge peak RSS (VmHWM)" "$(awk '/^VmHWM/ {print $2}' /proc/$bpid/status)"
 kill -TERM "$bpid"
 wait "$bpid" 2>/dev/null || true

@@ -105,6 +105,13 @@ if [ "$up" = 1 ]; then
     echo "    http://127.0.0.1:$bridge_port/issuers/demo-uas"
     echo "    $list_url"
     echo "    http://127.0.0.1:$bridge_port/healthz   http://127.0.0.1:$bridge_port/metrics"
+    echo "and to LMS platforms (LTI 1.3; behind TLS in production, see docs/DEPLOY.md):"
+    echo "    login initiation  http://127.0.0.1:$bridge_port/lti/login"
+    echo "    launch/redirect   http://127.0.0.1:$bridge_port/lti/launch"
+    echo "    tool JWKS         http://127.0.0.1:$bridge_port/lti/jwks"
+    echo "    Canvas key JSON   http://127.0.0.1:$bridge_port/lti/canvas.json"
+    reg_url=$(psql -X -At -d microcred -c "SELECT url FROM microcred.lti_registration_invite('demo-uas', interval '1 day')" 2>/dev/null) || reg_url=
+    [ -n "$reg_url" ] && echo "    Moodle dynamic registration (single use, 1 day): $reg_url"
     echo
 else
     echo "microcred-bridge did not start (is port $bridge_port in use?); its log:" >&2
