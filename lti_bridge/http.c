@@ -74,6 +74,9 @@ static const route routes[] = {
 	{"/lti/jwks", "GET", "lti_jwks", lti_handle_jwks},
 	{"/lti/register", "GET", "lti_register", lti_handle_register},
 	{"/lti/canvas.json", "GET", "lti_canvas_config", lti_handle_canvas_config},
+	{"/xapi/statements", "POST", "xapi_statements", ev_handle_xapi},
+	{"/canvas/live-events", "POST", "canvas_live_events", ev_handle_canvas},
+	{"/moodle/events", "POST", "moodle_events", ev_handle_moodle},
 };
 
 /* seconds elapsed since start */
@@ -131,6 +134,12 @@ respond(struct MHD_Connection *conn, http_request *req, unsigned int status,
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (req->lti_error != NULL)
 		MHD_add_response_header(resp, "X-LTI-Error", req->lti_error);
+	if (req->event_error != NULL)
+		MHD_add_response_header(resp, "X-Event-Error", req->event_error);
+	if (req->xapi)
+		MHD_add_response_header(resp, "X-Experience-API-Version", "1.0.3");
+	if (req->basic_auth && status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"microcred xAPI\"");
 	if (req->html)
 	{
 		char		csp[200];

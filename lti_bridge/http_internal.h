@@ -40,6 +40,9 @@ typedef struct http_request
 	const char *lti_error;		/* X-LTI-Error: a launch's failure code (fixed label) */
 	char		script_nonce[40];	/* an HTML page's CSP script nonce, or empty */
 	int			html;			/* an HTML page: CSP and Referrer-Policy */
+	const char *event_error;	/* X-Event-Error: an event's refusal code (fixed label) */
+	int			xapi;			/* an xAPI answer: X-Experience-API-Version */
+	int			basic_auth;		/* a 401 that asks for HTTP Basic credentials */
 } http_request;
 
 /* queue a response from a buffer; records the status */
@@ -66,5 +69,10 @@ extern unsigned int lti_handle_deep_link(struct MHD_Connection *conn, http_reque
 extern unsigned int lti_handle_jwks(struct MHD_Connection *conn, http_request *req);
 extern unsigned int lti_handle_register(struct MHD_Connection *conn, http_request *req);
 extern unsigned int lti_handle_canvas_config(struct MHD_Connection *conn, http_request *req);
+
+/* the completion event routes (events.c) */
+extern unsigned int ev_handle_xapi(struct MHD_Connection *conn, http_request *req);
+extern unsigned int ev_handle_canvas(struct MHD_Connection *conn, http_request *req);
+extern unsigned int ev_handle_moodle(struct MHD_Connection *conn, http_request *req);
 
 #endif							/* MC_HTTP_INTERNAL_H */

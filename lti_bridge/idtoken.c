@@ -477,11 +477,15 @@ check_lti(json_t *p, const idt_registration *reg, idt_claims *c, idt_error *err)
 	return IDT_OK;
 }
 
-/* validate an id_token */
+/*
+ * The signed part of validation, shared with other signed JWTs (Canvas Live
+ * Events): shape, header, alg pinned to algs (none and HS* never), kid
+ * resolved in keys with a fitting key, signature, and a JSON object
+ * payload, which *payload receives (json_decref it).
+ */
 idt_reason
-idt_validate(const char *token, size_t len, const idt_registration *reg,
-			 const jwk_set *keys, const idt_options *opt, idt_claims **out,
-			 idt_error *err)
+idt_verify_signed(const char *token, size_t len, const char *const *algs, size_t n_algs,
+				  const jwk_set *keys, json_t **payload_out, const char **alg_out, idt_error *err)
 {
 	size_t		d1,
 				d2;
@@ -495,20 +499,14 @@ idt_validate(const char *token, size_t len, const idt_registration *reg,
 	uint8_t    *plain = NULL;
 	size_t		plain_len = 0;
 	json_error_t jerr;
-	idt_claims *c = NULL;
 	idt_reason	r;
 	int			ai;
+	idt_registration pin = {.algs = algs, .n_algs = n_algs};
+	const idt_registration *reg = &pin;
 
-	*out = NULL;
-	if (err != NULL)
-	{
-		err->reason = IDT_OK;
-		err->message[0] = '\0';
-	}
-	if (reg == NULL || reg->issuer == NULL || reg->issuer[0] == '\0' ||
-		reg->client_id == NULL || reg->client_id[0] == '\0' || opt == NULL)
-		return fail(err, IDT_BAD_REGISTRATION, "the registration lacks an issuer or a client_id");
-
+	*payload_out = NULL;
+	if (alg_out != NULL)
+		*alg_out = NULL;
 	/* 1. shape */
 	if ((r = split3(token, len, &d1, &d2, err)) != IDT_OK)
 		return r;
@@ -573,6 +571,44 @@ idt_validate(const char *token, size_t len, const idt_registration *reg,
 		goto done;
 	}
 
+	r = IDT_OK;
+	if (alg_out != NULL)
+		*alg_out = supported_algs[ai].alg;
+	*payload_out = payload;
+	payload = NULL;
+done:
+	json_decref(header);
+	json_decref(payload);
+	if (jws != NULL)
+		cjose_jws_release(jws);
+	return r;
+}
+
+/* validate an id_token */
+idt_reason
+idt_validate(const char *token, size_t len, const idt_registration *reg,
+			 const jwk_set *keys, const idt_options *opt, idt_claims **out,
+			 idt_error *err)
+{
+	json_t	   *payload = NULL;
+	const char *alg = NULL;
+	idt_claims *c = NULL;
+	idt_reason	r;
+
+	*out = NULL;
+	if (err != NULL)
+	{
+		err->reason = IDT_OK;
+		err->message[0] = '\0';
+	}
+	if (reg == NULL || reg->issuer == NULL || reg->issuer[0] == '\0' ||
+		reg->client_id == NULL || reg->client_id[0] == '\0' || opt == NULL)
+		return fail(err, IDT_BAD_REGISTRATION, "the registration lacks an issuer or a client_id");
+
+	/* 1.-3. shape, header (alg pinned, kid), signature, payload */
+	if ((r = idt_verify_signed(token, len, reg->algs, reg->n_algs, keys, &payload, &alg, err)) != IDT_OK)
+		return r;
+
 	/* 4. OpenID Connect claims */
 	{
 		const char *iss = json_string_value(json_object_get(payload, "iss"));
@@ -605,7 +641,7 @@ idt_validate(const char *token, size_t len, const idt_registration *reg,
 	if ((r = check_lti(payload, reg, c, err)) != IDT_OK)
 		goto done;
 
-	c->alg = supported_algs[ai].alg;
+	c->alg = alg;
 	c->payload = payload;
 	payload = NULL;
 	*out = c;
@@ -615,9 +651,6 @@ idt_validate(const char *token, size_t len, const idt_registration *reg,
 done:
 	free(c);
 	json_decref(payload);
-	json_decref(header);
-	if (jws != NULL)
-		cjose_jws_release(jws);
 	return r;
 }
 

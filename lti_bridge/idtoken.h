@@ -124,4 +124,14 @@ extern idt_reason idt_validate(const char *token, size_t len,
 
 extern void idt_claims_free(idt_claims *claims);
 
+/*
+ * The signature half of idt_validate for any signed JWT: shape, header,
+ * alg one of algs (RS256 when n_algs is 0; none and HS* never), kid in keys
+ * with a fitting key, signature, JSON object payload (*payload, decref it;
+ * *alg the alg, a static string, may be NULL).  Claims are not checked.
+ */
+extern idt_reason idt_verify_signed(const char *token, size_t len, const char *const *algs,
+									size_t n_algs, const jwk_set *keys, json_t **payload,
+									const char **alg, idt_error *err);
+
 #endif							/* MC_IDTOKEN_H */

@@ -24,4 +24,13 @@ extern idt_reason launch_token_verify(jwks_cache *cache, const char *jwks_url,
 									  const idt_options *opt,
 									  idt_claims **out, idt_error *err);
 
+/*
+ * Any signed JWT (Canvas Live Events) with the keys of jwks_url, the same
+ * way: alg one of algs, kid resolved (one refresh), signature; the payload
+ * in *payload (decref it).  The claims are the caller's to check.
+ */
+extern idt_reason signed_token_verify(jwks_cache *cache, const char *jwks_url, const char *token,
+									  size_t len, const char *const *algs, size_t n_algs,
+									  json_t **payload, idt_error *err);
+
 #endif							/* MC_LAUNCH_TOKEN_H */

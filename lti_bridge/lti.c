@@ -80,6 +80,12 @@ lti_configure(const bridge_config *cfg)
 	jwks_cache_set_options(platform_keys, &o);
 }
 
+jwks_cache *
+lti_jwks_cache(void)
+{
+	return platform_keys;
+}
+
 void
 lti_shutdown(void)
 {

@@ -22,7 +22,7 @@
 #include "metrics.h"
 
 #define MAX_REQ_SERIES 128
-#define MAX_REASONS 64
+#define MAX_REASONS 128
 #define MAX_DB_KINDS 8
 #define LABEL_LEN 48
 
@@ -57,6 +57,13 @@ static int	n_reasons;
 static named_counter dberr[MAX_DB_KINDS];
 static int	n_dberr;
 static atomic_long inflight;
+
+/* completion events by source and outcome: fixed labels, every series shown from the start */
+static const char *const event_sources[] = {"xapi", "canvas", "moodle"};
+static const char *const event_outcomes[] = {"issued", "pending", "ignored", "failed", "duplicate", "refused"};
+#define N_EVENT_SOURCES (sizeof(event_sources) / sizeof(event_sources[0]))
+#define N_EVENT_OUTCOMES (sizeof(event_outcomes) / sizeof(event_outcomes[0]))
+static unsigned long events[N_EVENT_SOURCES][N_EVENT_OUTCOMES];
 static time_t start_time;
 
 /* add to a named counter table (lock held) */
@@ -82,6 +89,7 @@ metrics_init(void)
 {
 	pthread_mutex_lock(&metrics_lock);
 	n_req = n_times = n_reasons = n_dberr = 0;
+	memset(events, 0, sizeof(events));
 	req_dropped = 0;
 	for (int r = 1; r < IDT__COUNT; r++)
 		named_add(reasons, &n_reasons, MAX_REASONS, idt_reason_code((idt_reason) r), 0);
@@ -140,6 +148,22 @@ metrics_launch_failure(const char *reason)
 	pthread_mutex_lock(&metrics_lock);
 	named_add(reasons, &n_reasons, MAX_REASONS, reason, 1);
 	pthread_mutex_unlock(&metrics_lock);
+}
+
+/* count completion events of a source by outcome (unknown labels are not counted) */
+void
+metrics_event(const char *source, const char *outcome, unsigned long n)
+{
+	for (size_t i = 0; i < N_EVENT_SOURCES; i++)
+		if (strcmp(source, event_sources[i]) == 0)
+			for (size_t j = 0; j < N_EVENT_OUTCOMES; j++)
+				if (strcmp(outcome, event_outcomes[j]) == 0)
+				{
+					pthread_mutex_lock(&metrics_lock);
+					events[i][j] += n;
+					pthread_mutex_unlock(&metrics_lock);
+					return;
+				}
 }
 
 /* count one database error */
@@ -241,6 +265,12 @@ metrics_render(size_t *len)
 	for (int i = 0; i < n_reasons; i++)
 		sb_printf(&sb, "microcred_bridge_lti_launch_failures_total{reason=\"%s\"} %lu\n",
 				  reasons[i].name, reasons[i].count);
+	sb_printf(&sb, "# HELP microcred_bridge_events_total Course completion events by source and outcome.\n"
+			  "# TYPE microcred_bridge_events_total counter\n");
+	for (size_t i = 0; i < N_EVENT_SOURCES; i++)
+		for (size_t j = 0; j < N_EVENT_OUTCOMES; j++)
+			sb_printf(&sb, "microcred_bridge_events_total{source=\"%s\",outcome=\"%s\"} %lu\n",
+					  event_sources[i], event_outcomes[j], events[i][j]);
 	sb_printf(&sb, "# HELP microcred_bridge_db_errors_total Database errors by kind.\n"
 			  "# TYPE microcred_bridge_db_errors_total counter\n");
 	for (int i = 0; i < n_dberr; i++)

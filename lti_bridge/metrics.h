@@ -20,6 +20,10 @@ extern void metrics_request(const char *route, unsigned int status, double secon
 /* one refused launch, by reason code (an idtoken reason or another fixed code) */
 extern void metrics_launch_failure(const char *reason);
 
+/* n completion events of a source ("xapi", "canvas", "moodle") by outcome
+ * ("issued", "pending", "ignored", "failed", "duplicate", "refused") */
+extern void metrics_event(const char *source, const char *outcome, unsigned long n);
+
 /* one database error, by kind ("connect", "query", "timeout", "pool") */
 extern void metrics_db_error(const char *kind);
 

@@ -18,6 +18,7 @@
 #include "utils/guc.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/opensslv.h>
 
 #ifndef MICROCRED_VERSION
@@ -85,4 +86,44 @@ microcred_random_bytes(PG_FUNCTION_ARGS)
 				 errmsg("could not generate random bytes"),
 				 errhint("Check the operating system's random source.")));
 	PG_RETURN_BYTEA_P(out);
+}
+
+PG_FUNCTION_INFO_V1(microcred_hmac_sha256);
+
+/*
+ * microcred._hmac_sha256(key bytea, data bytea) RETURNS bytea: HMAC-SHA256,
+ * for webhook signatures and for storing event source passwords (as the
+ * HMAC of the password under a random salt).
+ */
+Datum
+microcred_hmac_sha256(PG_FUNCTION_ARGS)
+{
+	bytea	   *key = PG_GETARG_BYTEA_PP(0);
+	bytea	   *data = PG_GETARG_BYTEA_PP(1);
+	bytea	   *out = (bytea *) palloc(VARHDRSZ + 32);
+	size_t		len = 0;
+
+	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL,
+				  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key),
+				  (const unsigned char *) VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data),
+				  (unsigned char *) VARDATA(out), 32, &len) == NULL || len != 32)
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("HMAC-SHA256 failed"),
+				 errhint("Check the OpenSSL installation.")));
+	SET_VARSIZE(out, VARHDRSZ + 32);
+	PG_RETURN_BYTEA_P(out);
+}
+
+PG_FUNCTION_INFO_V1(microcred_equal_ct);
+
+/* microcred._equal_ct(a bytea, b bytea) RETURNS boolean: comparison in constant time */
+Datum
+microcred_equal_ct(PG_FUNCTION_ARGS)
+{
+	bytea	   *a = PG_GETARG_BYTEA_PP(0);
+	bytea	   *b = PG_GETARG_BYTEA_PP(1);
+
+	PG_RETURN_BOOL(VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+				   CRYPTO_memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0);
 }

@@ -465,6 +465,8 @@ BEGIN
         END IF;
     END IF;
     IF lid IS NOT NULL THEN
+        -- completions reported before the LMS told us who this learner is: issue them now
+        PERFORM microcred._process_pending_for(p.id, sub, email, lid);
         SELECT ic.id, ic.issued_at, ic.document->>'id' AS url,
                CASE WHEN ic.status <> 'active' THEN ic.status::text
                     WHEN ic.valid_until IS NOT NULL AND ic.valid_until <= now() THEN 'expired'
