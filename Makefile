@@ -28,7 +28,7 @@ OBJS         = $(patsubst %.c,%.o,$(SQL_SRCS) $(CORE_SRCS))
 SCRIPT_PARTS = $(sort $(wildcard pg_extension/scripts/[0-9]*.sql))
 DATA_built   = microcred--$(EXTVERSION).sql
 # pg_regress suites, in order: each builds on the state the previous ones left
-REGRESS      = catalog roles issue rdfc lifecycle stack lti lti_tool
+REGRESS      = catalog roles issue rdfc lifecycle stack lti lti_tool events
 PG_CPPFLAGS  = -std=c11 -D_GNU_SOURCE -DMICROCRED_VERSION=\"$(EXTVERSION)\" -Ipg_extension
 SHLIB_LINK   = -lcrypto -lz -lm
 EXTRA_CLEAN  = tests/bin

@@ -288,7 +288,7 @@ BEGIN
         state := 'ignored';
         RETURN;
     END IF;
-    state := microcred._process_event(event_id, 'microcred_bridge');
+    state := microcred._process_event(event_id, 'microcred_bridge'::name COLLATE "default");
 END
 $$;
 
@@ -360,7 +360,7 @@ BEGIN
     END IF;
     FOR st IN SELECT x FROM jsonb_array_elements(statements) x LOOP
         n := n + 1;
-        IF jsonb_typeof(st) <> 'object' OR jsonb_typeof(st->'actor') <> 'object'
+        IF jsonb_typeof(st) IS DISTINCT FROM 'object' OR jsonb_typeof(st->'actor') IS DISTINCT FROM 'object'
            OR st->'verb'->>'id' IS NULL OR st->'object'->>'id' IS NULL OR st->>'id' IS NULL THEN
             PERFORM microcred._fail('22023', format('statement %s lacks id, actor, verb.id or object.id', n), NULL,
                 'Every xAPI statement needs an actor, a verb with an id and an object with an id.');
@@ -457,7 +457,7 @@ BEGIN
     EXCEPTION WHEN OTHERS THEN
         PERFORM microcred._fail('22P02', 'the event body is not JSON', NULL, NULL);
     END;
-    IF jsonb_typeof(ev) <> 'object' OR ev->>'objectid' IS NULL OR ev->>'courseid' IS NULL OR ev->>'relateduserid' IS NULL THEN
+    IF jsonb_typeof(ev) IS DISTINCT FROM 'object' OR ev->>'objectid' IS NULL OR ev->>'courseid' IS NULL OR ev->>'relateduserid' IS NULL THEN
         PERFORM microcred._fail('22023', 'the Moodle event lacks objectid, courseid or relateduserid', NULL,
             'Send the fields of \core\event\course_completed.');
     END IF;
@@ -516,7 +516,7 @@ BEGIN
         PERFORM microcred._fail('42704', format('completion event %s does not exist', event_id), NULL,
             'List open ones with: SELECT * FROM microcred.pending_events();');
     END IF;
-    RETURN microcred._process_event(event_id, session_user);
+    RETURN microcred._process_event(event_id, session_user COLLATE "default");
 END
 $$;
 COMMENT ON FUNCTION microcred.event_retry(bigint) IS
@@ -553,7 +553,7 @@ BEGIN
         VALUES (s.issuer_id, learner, 'lms', microcred._event_platform_key(s), e.user_key)
         ON CONFLICT DO NOTHING;
     END IF;
-    RETURN microcred._process_event(event_id, session_user);
+    RETURN microcred._process_event(event_id, session_user COLLATE "default");
 END
 $$;
 COMMENT ON FUNCTION microcred.event_assign_learner(bigint, uuid) IS

@@ -1,0 +1,132 @@
+-- events: course completion events (xAPI, Canvas Live Events, Moodle) stored
+-- once and issued once; pending learners; errors; grants.
+\set SHOW_CONTEXT never
+SELECT microcred.lti_register_platform('th-beispiel', 'Moodle (events)', 'https://moodle.events.example', 'ev-client',
+    'https://moodle.events.example/mod/lti/auth.php', 'https://moodle.events.example/mod/lti/certs.php',
+    NULL, '{1}') AS pf \gset
+SELECT microcred.lti_map_course(:'pf', '42', 'DPN-101');
+
+-- sources: the secret is made here and shown once; only its HMAC is kept
+SELECT source_id AS xs, secret AS xpw FROM microcred.event_source_add('th-beispiel', 'xapi', 'ev-lrs', :'pf') \gset
+SELECT source_id AS ms, secret AS mkey FROM microcred.event_source_add('th-beispiel', 'moodle', 'ev-moodle', :'pf') \gset
+SELECT source_id AS cs FROM microcred.event_source_add('th-beispiel', 'canvas', 'ev-canvas', :'pf',
+    canvas_account => 'acct-7', jwks_url => 'http://127.0.0.1:9300/jwks') \gset
+SELECT length(:'xpw') AS secret_len, secret_hash <> convert_to(:'xpw', 'UTF8') AS hashed, length(secret_hash) AS hash_len
+  FROM microcred.event_source WHERE name = 'ev-lrs';
+SELECT microcred.event_source_add('th-beispiel', 'smtp', 'x');
+SELECT microcred.event_source_add('th-beispiel', 'xapi', 'bad name');
+SELECT microcred.event_source_add('th-beispiel', 'xapi', 'ev-lrs', :'pf');
+SELECT microcred.event_source_add('th-beispiel', 'canvas', 'ev-canvas2', :'pf');
+SELECT microcred.event_source_add('th-beispiel', 'canvas', 'ev-canvas3', :'pf', canvas_account => 'a', jwks_url => 'http://evil.example/jwks');
+SELECT microcred.event_source_add('th-beispiel', 'xapi', 'ev-noplatform') IS NOT NULL AS added_with_warning;
+
+-- xAPI: a Moodle course completion issues; the same statement again changes nothing
+SELECT count(*) AS credentials_before FROM microcred.issued_credential \gset
+SELECT * FROM microcred.ingest_xapi('ev-lrs', :'xpw', '{"id": "6a0b5b4e-0000-4000-8000-000000000001",
+    "actor": {"name": "Grace Hopper", "mbox": "mailto:grace.events@example.org"},
+    "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+    "object": {"id": "https://moodle.events.example/course/view.php?id=42",
+               "definition": {"type": "http://id.tincanapi.com/activitytype/lms/course"}},
+    "timestamp": "2026-11-20T10:00:00Z"}');
+SELECT * FROM microcred.ingest_xapi('ev-lrs', :'xpw', '{"id": "6a0b5b4e-0000-4000-8000-000000000001",
+    "actor": {"name": "Grace Hopper", "mbox": "mailto:grace.events@example.org"},
+    "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+    "object": {"id": "https://moodle.events.example/course/view.php?id=42",
+               "definition": {"type": "http://id.tincanapi.com/activitytype/lms/course"}}}');
+SELECT count(*) - :credentials_before AS new_credentials FROM microcred.issued_credential;
+SELECT e.state, e.course_key, e.user_key, e.user_email IS NULL AS email_dropped, e.payload IS NULL AS payload_dropped,
+       cardinality(e.credential_ids) AS credentials, l.given_name, l.family_name, l.email,
+       ic.awarded_date = '2026-11-20T10:00:00Z' AS awarded_on_completion, (microcred.verify(ic.document)).valid
+  FROM microcred.completion_event e JOIN microcred.learner l ON l.id = e.learner_id
+  JOIN microcred.issued_credential ic ON ic.id = e.credential_ids[1]
+ WHERE e.event_key = '6a0b5b4e-0000-4000-8000-000000000001';
+-- another statement for the same learner and course: no second credential
+SELECT state, duplicate FROM microcred.ingest_xapi('ev-lrs', :'xpw', '{"id": "6a0b5b4e-0000-4000-8000-000000000002",
+    "actor": {"name": "Grace Hopper", "mbox": "mailto:grace.events@example.org"},
+    "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+    "object": {"id": "https://moodle.events.example/course/view.php?id=42",
+               "definition": {"type": "http://id.tincanapi.com/activitytype/lms/course"}}}');
+SELECT count(DISTINCT credential_ids[1]) AS one_credential FROM microcred.completion_event
+ WHERE event_key IN ('6a0b5b4e-0000-4000-8000-000000000001', '6a0b5b4e-0000-4000-8000-000000000002');
+-- a batch: a cmi5 satisfied course (unknown learner, no email: pending), a page view (ignored), an unmapped course (ignored)
+SELECT * FROM microcred.ingest_xapi('ev-lrs', :'xpw', '[
+  {"id": "6a0b5b4e-0000-4000-8000-000000000003", "actor": {"account": {"homePage": "https://moodle.events.example", "name": "77"}},
+   "verb": {"id": "https://w3id.org/xapi/adl/verbs/satisfied"},
+   "object": {"id": "https://moodle.events.example/course/view.php?id=42", "definition": {"type": "https://w3id.org/xapi/cmi5/activitytype/course"}}},
+  {"id": "6a0b5b4e-0000-4000-8000-000000000004", "actor": {"mbox": "mailto:x@example.org"},
+   "verb": {"id": "http://adlnet.gov/expapi/verbs/experienced"}, "object": {"id": "https://moodle.events.example/mod/page/view.php?id=3"}},
+  {"id": "6a0b5b4e-0000-4000-8000-000000000005", "actor": {"name": "B C", "mbox": "mailto:bc@example.org"},
+   "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+   "object": {"id": "https://moodle.events.example/course/view.php?id=99", "definition": {"type": "http://id.tincanapi.com/activitytype/lms/course"}}}]');
+SELECT event_key, state, reason, course_key, user_key FROM microcred.completion_event
+ WHERE event_key IN ('6a0b5b4e-0000-4000-8000-000000000003', '6a0b5b4e-0000-4000-8000-000000000004', '6a0b5b4e-0000-4000-8000-000000000005')
+ ORDER BY event_key;
+-- refused: bad credentials, bad shapes; nothing stored
+SELECT count(*) AS events_before FROM microcred.completion_event \gset
+SELECT * FROM microcred.ingest_xapi('ev-lrs', 'wrong', '[]');
+SELECT * FROM microcred.ingest_xapi('no-such-source', :'xpw', '[]');
+SELECT * FROM microcred.ingest_xapi('ev-lrs', :'xpw', '[{"id": "6a0b5b4e-0000-4000-8000-000000000009", "verb": {"id": "v"}, "object": {"id": "o"}}]');
+SELECT * FROM microcred.ingest_xapi('ev-lrs', :'xpw', '"text"');
+SELECT count(*) = :events_before AS nothing_stored FROM microcred.completion_event;
+
+-- Moodle: HMAC over the raw body with the site's key
+SELECT '{"eventname": "\\core\\event\\course_completed", "courseid": 42, "relateduserid": 77, "objectid": 501, "timecreated": 1764000000}' AS mbody \gset
+SELECT 'sha256=' || encode(microcred._hmac_sha256(convert_to(:'mkey', 'UTF8'), convert_to(:'mbody', 'UTF8')), 'hex') AS msig \gset
+SELECT state, duplicate FROM microcred.ingest_moodle('ev-moodle', :'mbody', :'msig');   -- user 77 is still unknown
+SELECT state, duplicate FROM microcred.ingest_moodle('ev-moodle', :'mbody', :'msig');
+SELECT microcred.ingest_moodle('ev-moodle', :'mbody', 'sha256=' || repeat('0', 64));
+SELECT microcred.ingest_moodle('ev-moodle', :'mbody' || ' ', :'msig');
+SELECT microcred.ingest_moodle('ev-moodle', :'mbody', NULL);
+SELECT microcred.ingest_moodle('ev-lrs', :'mbody', :'msig');
+SELECT microcred.ingest_moodle('ev-moodle', '{not json', 'sha256=' || encode(microcred._hmac_sha256(convert_to(:'mkey', 'UTF8'), convert_to('{not json', 'UTF8')), 'hex'));
+
+-- pending events of user 77: an admin says who it is, and both issue (one credential)
+SELECT event_id AS p77 FROM microcred.pending_events('0 seconds') WHERE user_key = '77' ORDER BY event_id LIMIT 1 \gset
+SELECT source, state, reason, course_key, user_key FROM microcred.pending_events('0 seconds') ORDER BY event_id;
+SELECT count(*) AS none_older_than_an_hour FROM microcred.pending_events();
+SELECT microcred.add_learner('th-beispiel', email => 'user77@example.org', given_name => 'Sieben', family_name => 'Siebzig') AS l77 \gset
+SELECT microcred.event_assign_learner(:'p77', :'l77');
+SELECT microcred.event_retry(event_id) FROM microcred.pending_events('0 seconds') WHERE user_key = '77';
+SELECT count(*) AS credentials_of_77 FROM microcred.issued_credential WHERE learner_id = :'l77';
+SELECT microcred.event_assign_learner(:'p77', :'l77');
+SELECT microcred.event_retry(-1);
+
+-- Canvas: the verified claims; another account is refused
+SELECT state, duplicate FROM microcred.ingest_canvas(:'cs', '{"metadata": {"root_account_uuid": "acct-7", "event_name": "course_completed"},
+    "body": {"user": {"id": "5001", "name": "Ada Lovelace", "email": "ada.events@example.org"}, "course": {"id": "42"},
+             "progress": {"completed_at": "2026-11-21T09:00:00Z"}}}');
+SELECT event_key, state FROM microcred.completion_event WHERE source_id = :'cs';
+SELECT microcred.ingest_canvas(:'cs', '{"metadata": {"root_account_uuid": "acct-8", "event_name": "course_completed"},
+    "body": {"user": {"id": "5002"}, "course": {"id": "42"}}}');
+SELECT state FROM microcred.ingest_canvas(:'cs', '{"metadata": {"root_account_uuid": "acct-7", "event_name": "grade_change"},
+    "body": {"user": {"id": "5003"}, "course": {"id": "42"}}}');
+SELECT source_id = :'cs' AS found, jwks_url FROM microcred.event_source_for_canvas('acct-7');
+
+-- the report
+SELECT source, kind, state, events FROM microcred.event_report ORDER BY source, state;
+
+-- a pending learner is issued when they launch the tool (Moodle's LTI sub is the user id)
+SELECT state FROM microcred.ingest_moodle('ev-moodle',
+    '{"eventname": "\\core\\event\\course_completed", "courseid": 42, "relateduserid": 88, "objectid": 502}',
+    'sha256=' || encode(microcred._hmac_sha256(convert_to(:'mkey', 'UTF8'),
+    convert_to('{"eventname": "\\core\\event\\course_completed", "courseid": 42, "relateduserid": 88, "objectid": 502}', 'UTF8')), 'hex'));
+SELECT microcred.add_learner('th-beispiel', email => 'user88@example.org') IS NOT NULL AS l88;
+SELECT v->>'view' AS view FROM microcred.lti_launch_view(:'pf', '42', NULL, '88', 'user88@example.org', false) v;
+SELECT state FROM microcred.completion_event WHERE event_key = 'ev-moodle:502';
+
+-- grants: the bridge ingests and reads nothing; issuers cannot add sources
+CREATE ROLE mc_ev_bridge LOGIN IN ROLE microcred_bridge;
+SET ROLE mc_ev_bridge;
+SELECT state, duplicate FROM microcred.ingest_moodle('ev-moodle', :'mbody', :'msig');
+SELECT count(*) FROM microcred.completion_event;
+SELECT hmac_key FROM microcred.event_source;
+SELECT microcred.event_retry(1);
+RESET ROLE;
+SET ROLE mc_admin;
+SELECT count(*) > 0 AS admin_reads_events FROM microcred.completion_event;
+SELECT hmac_key FROM microcred.event_source;
+RESET ROLE;
+SET ROLE mc_issuer;
+SELECT microcred.event_source_add('th-beispiel', 'xapi', 'ev-issuer');
+RESET ROLE;
+DROP ROLE mc_ev_bridge;
