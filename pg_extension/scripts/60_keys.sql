@@ -137,7 +137,7 @@ CREATE FUNCTION microcred.generate_key(issuer text, algorithm text DEFAULT 'Ed25
 RETURNS uuid
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._generate_key(issuer, algorithm, current_user) $$;
+AS $$ SELECT microcred._generate_key(issuer, algorithm, current_user COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.generate_key(text, text) IS
     'create a key pair for an issuer (Ed25519, P-256 or RSA); it becomes the active key of its algorithm, the previous one stays valid for verification';
 
@@ -170,7 +170,7 @@ CREATE FUNCTION microcred.retire_key(key_id uuid)
 RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._retire_key(key_id, current_user) $$;
+AS $$ SELECT microcred._retire_key(key_id, current_user COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.retire_key(uuid) IS
     'retire a signing key: it no longer signs, and credentials it signed no longer verify';
 

@@ -336,9 +336,12 @@ BEGIN
      WHERE iss.id = t.issuer_id;
     -- a credential that already exists for this idempotency key, or for this
     -- learner and type unless repeats are allowed
+    -- COLLATE "default": a caller passing a name-typed actor (current_user) gives
+    -- every text parameter the C collation, which would keep this lookup off the
+    -- unique index and scan the table; callers add COLLATE "default" too
     IF idempotency_key IS NOT NULL THEN
         SELECT ic.id INTO existing FROM microcred.issued_credential ic
-         WHERE ic.issuer_id = t.issuer_id AND ic.idempotency_key = _issue.idempotency_key;
+         WHERE ic.issuer_id = t.issuer_id AND ic.idempotency_key = _issue.idempotency_key COLLATE "default";
     END IF;
     IF existing IS NULL AND NOT t.allow_repeats AND supersedes IS NULL THEN
         SELECT ic.id INTO existing FROM microcred.issued_credential ic
@@ -418,7 +421,7 @@ BEGIN
         -- positions stay unused: an index is never handed out twice)
         DELETE FROM microcred.status_entry e WHERE e.credential_id = c.id;
         SELECT ic.id INTO existing FROM microcred.issued_credential ic
-         WHERE ic.issuer_id = t.issuer_id AND ic.idempotency_key = _issue.idempotency_key;
+         WHERE ic.issuer_id = t.issuer_id AND ic.idempotency_key = _issue.idempotency_key COLLATE "default";
         RETURN existing;
     END IF;
     PERFORM microcred._audit(t.issuer_id, 'issue', c.id, NULL,
@@ -434,7 +437,7 @@ CREATE FUNCTION microcred.issue(credential_type text, learner uuid, grade text D
 RETURNS uuid
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._issue(credential_type, learner, grade, evidence, issued_at, idempotency_key, current_user) $$;
+AS $$ SELECT microcred._issue(credential_type, learner, grade, evidence, issued_at, idempotency_key, current_user COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.issue(text, uuid, text, jsonb, timestamptz, text) IS
     'issue a micro-credential (type by id or ''issuer/CODE'') to a learner: builds the OB 3.0 document, signs it with the issuer''s active key and stores it; the same idempotency key (or learner and type, unless the type allows repeats) returns the existing credential';
 
@@ -514,7 +517,7 @@ CREATE FUNCTION microcred.document(credential uuid, format text DEFAULT 'data-in
 RETURNS text
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._document(credential, format, algorithm, current_user) $$;
+AS $$ SELECT microcred._document(credential, format, algorithm, current_user COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.document(uuid, text, text) IS
     'a credential as JSON with its Data Integrity proof (''data-integrity''), or as a JWT: ''ob-jwt'' (RS256/ES256) or ''vc-jwt'' (EdDSA/ES256); JWTs are made once and then served unchanged';
 

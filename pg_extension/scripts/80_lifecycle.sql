@@ -412,22 +412,22 @@ COMMENT ON FUNCTION microcred._set_status(uuid[], text, text, name) IS 'internal
 
 CREATE FUNCTION microcred.revoke(credential uuid, reason text) RETURNS void LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._set_status(ARRAY[credential], 'revoke', reason, current_user) $$;
+AS $$ SELECT microcred._set_status(ARRAY[credential], 'revoke', reason, current_user COLLATE "default") $$;
 CREATE FUNCTION microcred.revoke_all(credentials uuid[], reason text) RETURNS integer LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._set_status(credentials, 'revoke', reason, current_user) $$;
+AS $$ SELECT microcred._set_status(credentials, 'revoke', reason, current_user COLLATE "default") $$;
 CREATE FUNCTION microcred.suspend(credential uuid, reason text) RETURNS void LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._set_status(ARRAY[credential], 'suspend', reason, current_user) $$;
+AS $$ SELECT microcred._set_status(ARRAY[credential], 'suspend', reason, current_user COLLATE "default") $$;
 CREATE FUNCTION microcred.suspend_all(credentials uuid[], reason text) RETURNS integer LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._set_status(credentials, 'suspend', reason, current_user) $$;
+AS $$ SELECT microcred._set_status(credentials, 'suspend', reason, current_user COLLATE "default") $$;
 CREATE FUNCTION microcred.reinstate(credential uuid, reason text) RETURNS void LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._set_status(ARRAY[credential], 'reinstate', reason, current_user) $$;
+AS $$ SELECT microcred._set_status(ARRAY[credential], 'reinstate', reason, current_user COLLATE "default") $$;
 CREATE FUNCTION microcred.reinstate_all(credentials uuid[], reason text) RETURNS integer LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._set_status(credentials, 'reinstate', reason, current_user) $$;
+AS $$ SELECT microcred._set_status(credentials, 'reinstate', reason, current_user COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.revoke(uuid, text) IS 'revoke a credential (final): its revocation bit is set, verification fails';
 COMMENT ON FUNCTION microcred.revoke_all(uuid[], text) IS 'revoke many credentials in one statement; returns how many';
 COMMENT ON FUNCTION microcred.suspend(uuid, text) IS 'suspend an active credential: its suspension bit is set until reinstated';
@@ -470,7 +470,7 @@ CREATE FUNCTION microcred.supersede(credential uuid, grade text DEFAULT NULL, ev
                                     reason text DEFAULT 'corrected')
 RETURNS uuid LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._supersede(credential, grade, evidence, reason, current_user) $$;
+AS $$ SELECT microcred._supersede(credential, grade, evidence, reason, current_user COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.supersede(uuid, text, jsonb, text) IS
     'issue a corrected credential (new id, same awardedDate, current learner data, the given grade/evidence or the old ones) and revoke the old one as superseded; returns the new id';
 
@@ -508,7 +508,7 @@ $$;
 CREATE FUNCTION microcred.erase_learner(learner uuid, reason text DEFAULT 'erasure requested')
 RETURNS void LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._erase_learner(learner, reason, current_user) $$;
+AS $$ SELECT microcred._erase_learner(learner, reason, current_user COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.erase_learner(uuid, text) IS
     'erase a learner''s personal data (GDPR art. 17): the row becomes a tombstone, stored documents that show the name are dropped, credentials and their status bits stay valid';
 

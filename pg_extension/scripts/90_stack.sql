@@ -344,7 +344,7 @@ $$;
 CREATE FUNCTION microcred.recognise(learner uuid, credential jsonb, status_lists jsonb[] DEFAULT NULL)
 RETURNS uuid LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._recognise(learner, credential, status_lists, current_user) $$;
+AS $$ SELECT microcred._recognise(learner, credential, status_lists, current_user COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.recognise(uuid, jsonb, jsonb[]) IS
     'recognise another issuer''s Open Badges 3.0 credential for a learner: it must verify (status included), come from an issuer this issuer trusts, and be about this learner; returns the recognition id';
 
@@ -600,7 +600,7 @@ $$;
 CREATE FUNCTION microcred.stack_check(learner uuid, pathway text)
 RETURNS microcred.stack_result LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._stack_check_as(learner, pathway, current_user) $$;
+AS $$ SELECT microcred._stack_check_as(learner, pathway, current_user COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.stack_check(uuid, text) IS
     'whether a learner satisfies a pathway (id or ''issuer/CODE''), with an explanation: which components are met by what, what is missing, ECTS against the minimum, time constraints; only valid credentials count';
 
@@ -634,7 +634,7 @@ $$;
 CREATE FUNCTION microcred.stack_eligible(pathway text)
 RETURNS TABLE (learner uuid, ects_total numeric) LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT * FROM microcred._stack_eligible_as(pathway, current_user) $$;
+AS $$ SELECT * FROM microcred._stack_eligible_as(pathway, current_user COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.stack_eligible(text) IS
     'every learner who satisfies a pathway and does not hold its target yet, for batch awarding: SELECT microcred.stack_issue(learner, ''issuer/CODE'') FROM microcred.stack_eligible(''issuer/CODE'')';
 
@@ -688,7 +688,7 @@ $$;
 CREATE FUNCTION microcred.stack_issue(learner uuid, pathway text)
 RETURNS uuid LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._stack_issue(learner, pathway, current_user) $$;
+AS $$ SELECT microcred._stack_issue(learner, pathway, current_user COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.stack_issue(uuid, text) IS
     'issue a pathway''s target credential to a learner if the check passes, listing its components as Evidence and earning their summed ECTS; idempotent per learner and pathway';
 
@@ -705,7 +705,7 @@ BEGIN
               WHERE pw.auto_award AND pw.issuer_id = NEW.issuer_id AND n.credential_type_id = NEW.credential_type_id
     LOOP
         IF (microcred._stack_check(p, NEW.learner_id)).satisfied THEN
-            PERFORM microcred._stack_issue(NEW.learner_id, p.id::text, session_user);
+            PERFORM microcred._stack_issue(NEW.learner_id, p.id::text, session_user COLLATE "default");
         END IF;
     END LOOP;
     RETURN NULL;
