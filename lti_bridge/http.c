@@ -505,8 +505,13 @@ handle_login(struct MHD_Connection *conn, http_request *req)
 		req->reason = "missing_target_link_uri";
 		return respond_text(conn, req, MHD_HTTP_BAD_REQUEST, "login: target_link_uri is required\n");
 	}
-	/* only our own URLs: public_base_url followed by a path */
-	if (blen == 0 || strncmp(target, base, blen) != 0 || target[blen] != '/')
+	/*
+	 * only our own LTI URLs: public_base_url followed by /lti/, with no dot
+	 * segments or backslashes that a browser would resolve elsewhere
+	 */
+	if (blen == 0 || strncmp(target, base, blen) != 0 || strncmp(target + blen, "/lti/", 5) != 0 ||
+		strstr(target + blen, "/../") != NULL || strstr(target + blen, "/./") != NULL ||
+		strchr(target + blen, '\\') != NULL)
 	{
 		req->reason = "foreign_target_link_uri";
 		return respond_text(conn, req, MHD_HTTP_BAD_REQUEST,
@@ -899,8 +904,11 @@ http_start(const bridge_config *cfg, char *err, size_t errlen)
 									 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) cfg->request_timeout_s,
 									 MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
 									 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-									 /* no SO_REUSEPORT: a second bridge on the same port must fail, not share it */
-									 MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int) 0,
+									 /*
+									  * MHD's default: SO_REUSEADDR (a restarted bridge
+									  * binds at once, not after TIME_WAIT) and no
+									  * SO_REUSEPORT (a second bridge on the port fails)
+									  */
 									 MHD_OPTION_END);
 	if (daemon_handle == NULL)
 	{

@@ -539,8 +539,13 @@ lti_handle_launch(struct MHD_Connection *conn, http_request *req)
 					  "The id_token's nonce is not the one issued with this login.");
 	}
 	free(nonce);
-	if (claims->target_link_uri == NULL || l.target_link_uri == NULL ||
-		strcmp(claims->target_link_uri, l.target_link_uri) != 0)
+	/*
+	 * A resource link must carry target_link_uri (idtoken.c checks it); a
+	 * deep linking request may omit it, but when it is present it must be
+	 * the one the login was started for.
+	 */
+	if (claims->target_link_uri != NULL &&
+		(l.target_link_uri == NULL || strcmp(claims->target_link_uri, l.target_link_uri) != 0))
 	{
 		login_row_free(&l);
 		idt_claims_free(claims);

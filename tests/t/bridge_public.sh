@@ -204,18 +204,22 @@ ok "$(get /lti/login -X POST -H 'Content-Type: application/x-www-form-urlencoded
    "POST /lti/login (form) without client_id, one registration: redirects"
 ok "$(param "$(loc)" client_id)|$(param "$(loc)" login_hint)" "client-1|u2" "the registered client_id is used"
 ok "$([ "$(param "$(loc)" state)" != "$STATE" ] && echo fresh)" fresh "every login gets a new state"
-ok "$(get '/lti/login?login_hint=u&target_link_uri=https%3A%2F%2Ftool.example%2Fx')" 400 "no iss: 400"
-ok "$(get '/lti/login?iss=https%3A%2F%2Flms.example&target_link_uri=https%3A%2F%2Ftool.example%2Fx')" 400 "no login_hint: 400"
+ok "$(get '/lti/login?login_hint=u&target_link_uri=https%3A%2F%2Ftool.example%2Flti%2Flaunch')" 400 "no iss: 400"
+ok "$(get '/lti/login?iss=https%3A%2F%2Flms.example&target_link_uri=https%3A%2F%2Ftool.example%2Flti%2Flaunch')" 400 "no login_hint: 400"
 ok "$(get '/lti/login?iss=https%3A%2F%2Flms.example&login_hint=u')" 400 "no target_link_uri: 400"
 ok "$(get '/lti/login?iss=https%3A%2F%2Flms.example&login_hint=u&target_link_uri=https%3A%2F%2Fevil.example%2Flti%2Flaunch')" 400 \
    "a target_link_uri elsewhere: 400"
 ok "$(get '/lti/login?iss=https%3A%2F%2Flms.example&login_hint=u&target_link_uri=https%3A%2F%2Ftool.example.evil.example%2Fx')" 400 \
    "a target_link_uri that only starts like ours: 400"
-ok "$(get '/lti/login?iss=https%3A%2F%2Fother-lms.example&login_hint=u&target_link_uri=https%3A%2F%2Ftool.example%2Fx')" 400 \
+ok "$(get '/lti/login?iss=https%3A%2F%2Flms.example&login_hint=u&target_link_uri=https%3A%2F%2Ftool.example%2Fcredentials%2Fx')" 400 \
+   "a target_link_uri of ours but outside /lti/: 400"
+ok "$(get '/lti/login?iss=https%3A%2F%2Flms.example&login_hint=u&target_link_uri=https%3A%2F%2Ftool.example%2Flti%2F..%2Fcredentials%2Fx')" 400 \
+   "a target_link_uri that climbs out of /lti/: 400"
+ok "$(get '/lti/login?iss=https%3A%2F%2Fother-lms.example&login_hint=u&target_link_uri=https%3A%2F%2Ftool.example%2Flti%2Flaunch')" 400 \
    "an unregistered iss: 400"
-ok "$(get '/lti/login?iss=https%3A%2F%2Flms.example&client_id=nope&login_hint=u&target_link_uri=https%3A%2F%2Ftool.example%2Fx')" 400 \
+ok "$(get '/lti/login?iss=https%3A%2F%2Flms.example&client_id=nope&login_hint=u&target_link_uri=https%3A%2F%2Ftool.example%2Flti%2Flaunch')" 400 \
    "a registered iss with another client_id: 400"
-ok "$(get /lti/login -X POST --data 'iss=https%3A%2F%2Flms.example&login_hint=u%zz&target_link_uri=https%3A%2F%2Ftool.example%2Fx')" 400 \
+ok "$(get /lti/login -X POST --data 'iss=https%3A%2F%2Flms.example&login_hint=u%zz&target_link_uri=https%3A%2F%2Ftool.example%2Flti%2Flaunch')" 400 \
    "a malformed form body: 400"
 ok "$(get /lti/login -X PUT)" 405 "PUT /lti/login: 405"
 ok "$(header Allow)" "GET, HEAD, POST" "its Allow names GET, HEAD and POST"
