@@ -189,6 +189,12 @@ l_both=$(printf '%s\n' "$lti_out" | sed -n 's/^login+launch \([0-9]*\).*/\1/p')
 printf '%-52s %8.0f/s  %6s of the baseline\n' "LTI login (GET /lti/login, state in the database)" "$l_login" "$(pct "$l_login" "$g_metrics")"
 printf '%-52s %8.0f/s  %6s of the baseline\n' "LTI launch (POST /lti/launch, RS256, learner page)" "$l_launch" "$(pct "$l_launch" "$g_metrics")"
 printf '%-52s %8.0f/s  %6s of the baseline (target 2000/s)\n' "LTI login + launch, complete flows" "$l_both" "$(pct "$l_both" "$g_metrics")"
+# completion events end to end (event in, credential signed and committed)
+# against microcred.issue over libpq with as many connections, same run
+make -s -C lti_bridge event_sender >/dev/null
+ev_out=$(lti_bridge/event_sender xapi "http://127.0.0.1:$bport" --db bench -n "${BENCH_EVENTS_N:-10000}" -c 4 --bench --run "benchev$$") ||
+    { echo "bench: the completion events bench failed" >&2; printf '%s\n' "${ev_out:-}" >&2; exit 1; }
+printf '%s\n' "$ev_out" | grep -E '^(completion events via|microcred\.issue via|events via the bridge)'
 printf '%-52s %8s kB  (target under 30 MB)\n' "bridge peak RSS (VmHWM)" "$(awk '/^VmHWM/ {print $2}' /proc/$bpid/status)"
 kill -TERM "$bpid"
 wait "$bpid" 2>/dev/null || true
