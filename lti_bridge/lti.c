@@ -564,13 +564,32 @@ lti_handle_launch(struct MHD_Connection *conn, http_request *req)
 	return rc;
 }
 
+/*
+ * The LMS's own id of the course or user, from the custom claim the tool
+ * configuration asks for (Canvas: lms_course_id=$Canvas.course.id,
+ * lms_user_id=$Canvas.user.id), when it differs from the LTI ids; its
+ * completion events name those.  Digits only: an LMS that does not know
+ * the variable leaves "$Canvas.course.id" as it is, which is ignored.
+ */
+static const char *
+lms_id(json_t *payload, const char *key)
+{
+	const char *v = claim_member(payload, LTI_CLAIM "custom", key);
+	size_t		n;
+
+	if (v == NULL)
+		return NULL;
+	n = strspn(v, "0123456789");
+	return (n >= 1 && n <= 20 && v[n] == '\0') ? v : NULL;
+}
+
 /* a resource link: the learner's credential or "not yet", or the instructor's view */
 static unsigned int
 launch_resource_link(struct MHD_Connection *conn, http_request *req, const login_row *l,
 					 idt_claims *c)
 {
 	int			instructor = is_instructor(c->roles);
-	const char *values[6];
+	const char *values[8];
 	PGresult   *res = NULL;
 	char		reason[64];
 	char		sqlstate[6];
@@ -585,9 +604,11 @@ launch_resource_link(struct MHD_Connection *conn, http_request *req, const login
 	values[3] = c->sub;
 	values[4] = json_string_value(json_object_get(c->payload, "email"));
 	values[5] = instructor ? "true" : "false";
+	values[6] = lms_id(c->payload, "lms_course_id");
+	values[7] = lms_id(c->payload, "lms_user_id");
 	q = db_query(req->cfg->db_conninfo, req->cfg->db_timeout_ms,
-				 "SELECT microcred.lti_launch_view($1::uuid, $2, $3, $4, $5, $6::boolean)::text",
-				 6, values, &res, sqlstate, reason, sizeof(reason));
+				 "SELECT microcred.lti_launch_view($1::uuid, $2, $3, $4, $5, $6::boolean, $7, $8)::text",
+				 8, values, &res, sqlstate, reason, sizeof(reason));
 	if (q != 0 || PQntuples(res) != 1)
 	{
 		if (res)
@@ -714,7 +735,7 @@ launch_deep_linking(struct MHD_Connection *conn, http_request *req, const login_
 {
 	json_t	   *settings = json_object_get(c->payload, LTI_DL_CLAIM "deep_linking_settings");
 	json_t	   *accept = json_object_get(settings, "accept_types");
-	const char *values[6];
+	const char *values[7];
 	PGresult   *res = NULL;
 	char		reason[64];
 	char		sqlstate[6];
@@ -740,9 +761,10 @@ launch_deep_linking(struct MHD_Connection *conn, http_request *req, const login_
 	values[3] = claim_member(c->payload, LTI_CLAIM "context", "title");
 	values[4] = c->deep_link_return_url;
 	values[5] = json_string_value(json_object_get(settings, "data"));
+	values[6] = lms_id(c->payload, "lms_course_id");
 	q = db_query(req->cfg->db_conninfo, req->cfg->db_timeout_ms,
-				 "SELECT microcred.lti_begin_deep_link($1::uuid, $2, $3, $4, $5, $6)",
-				 6, values, &res, sqlstate, reason, sizeof(reason));
+				 "SELECT microcred.lti_begin_deep_link($1::uuid, $2, $3, $4, $5, $6, lms_course_id => $7)",
+				 7, values, &res, sqlstate, reason, sizeof(reason));
 	if (q == 1)
 	{
 		if (strcmp(sqlstate, "23502") == 0)
@@ -966,7 +988,7 @@ lti_handle_canvas_config(struct MHD_Connection *conn, http_request *req)
 	snprintf(domain, sizeof(domain), "%.*s", (int) strcspn(host ? host + 3 : base, "/"),
 			 host ? host + 3 : base);
 	return respond_json(conn, req, MHD_HTTP_OK, json_pack(
-		"{s:s, s:s, s:s, s:s, s:s, s:[], s:[{s:s, s:s, s:s, s:{s:s, s:[{s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}]}}], s:{}}",
+		"{s:s, s:s, s:s, s:s, s:s, s:[], s:[{s:s, s:s, s:s, s:{s:s, s:[{s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s}]}}], s:{s:s, s:s}}",
 		"title", "microcred",
 		"description", "EU micro-credentials: learners see and share the verifiable micro-credential a course awards.",
 		"oidc_initiation_url", login,
@@ -982,7 +1004,9 @@ lti_handle_canvas_config(struct MHD_Connection *conn, http_request *req)
 		"target_link_uri", launch, "text", "Micro-credential",
 		"placement", "assignment_selection", "message_type", "LtiDeepLinkingRequest",
 		"target_link_uri", launch, "text", "Micro-credential",
-		"custom_fields"));
+		"custom_fields",
+		/* Canvas's own ids, which its Live Events name (lti.c lms_id) */
+		"lms_course_id", "$Canvas.course.id", "lms_user_id", "$Canvas.user.id"));
 }
 
 /* ---- Dynamic Registration --------------------------------------------- */

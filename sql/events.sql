@@ -114,6 +114,14 @@ SELECT microcred.add_learner('th-beispiel', email => 'user88@example.org') IS NO
 SELECT v->>'view' AS view FROM microcred.lti_launch_view(:'pf', '42', NULL, '88', 'user88@example.org', false) v;
 SELECT state FROM microcred.completion_event WHERE event_key = 'ev-moodle:502';
 
+-- Canvas names its own user id, not the LTI sub: a launch carrying lms_user_id ($Canvas.user.id) links it
+SELECT state FROM microcred.ingest_canvas(:'cs', '{"metadata": {"root_account_uuid": "acct-7", "event_name": "course_completed"},
+    "body": {"user": {"id": "5009"}, "course": {"id": "42"}}}');
+SELECT microcred.add_learner('th-beispiel', email => 'user5009@example.org') IS NOT NULL AS l5009;
+SELECT v->>'view' AS view FROM microcred.lti_launch_view(:'pf', 'lti-ctx-42', NULL, 'opaque-sub-5009', 'user5009@example.org', false, '42', '5009') v;
+SELECT v->>'view' AS view FROM microcred.lti_launch_view(:'pf', '42', NULL, 'opaque-sub-5009', 'user5009@example.org', false, NULL, '5009') v;
+SELECT state, cardinality(credential_ids) AS credentials FROM microcred.completion_event WHERE event_key = 'acct-7:42:5009';
+
 -- grants: the bridge ingests and reads nothing; issuers cannot add sources
 CREATE ROLE mc_ev_bridge LOGIN IN ROLE microcred_bridge;
 SET ROLE mc_ev_bridge;

@@ -68,6 +68,12 @@ SELECT problem FROM microcred.lti_finish_deep_link(NULL, 'DPN-101', 'https://too
 SELECT microcred.lti_begin_deep_link(:'pf', 'dep-a', 'course-404', NULL, 'http://127.0.0.1:9100/dl-return', NULL) AS dl3 \gset
 UPDATE microcred.lti_deep_link SET expires_at = now() - interval '1 second' WHERE handle = :'dl3';
 SELECT problem FROM microcred.lti_finish_deep_link(:'dl3', 'DPN-101', 'https://tool.example/lti/launch');
+-- the LMS's own course id (Canvas $Canvas.course.id) is mapped too, for its completion events
+SELECT microcred.lti_begin_deep_link(:'pf', 'dep-a', 'course-505', 'Course 505', 'http://127.0.0.1:9100/dl-return', NULL,
+    lms_course_id => '7001') AS dl4 \gset
+SELECT problem IS NULL AS no_problem FROM microcred.lti_finish_deep_link(:'dl4', 'DPN-101', 'https://tool.example/lti/launch');
+SELECT microcred.lti_begin_deep_link(:'pf', 'dep-a', 'course-606', NULL, 'http://127.0.0.1:9100/dl-return', NULL,
+    lms_course_id => '$Canvas.course.id');
 SELECT context_id, created_by FROM microcred.lti_course_mapping WHERE platform_id = :'pf' ORDER BY context_id;
 SELECT microcred.lti_begin_deep_link(:'pf', 'dep-unknown', 'c', NULL, 'http://127.0.0.1:9100/r', NULL);
 SELECT microcred.lti_begin_deep_link(:'pf', 'dep-a', NULL, NULL, 'http://127.0.0.1:9100/r', NULL);
@@ -94,6 +100,14 @@ SELECT v->>'view' AS view, v->'credential'->>'status' AS status,
 SELECT learner_id = :'grace_id' AS linked FROM microcred.learner_identifier
  WHERE kind = 'lms' AND platform = 'http://127.0.0.1:9100' AND value = 'grace-sub';
 SELECT v->>'view' AS view FROM microcred.lti_launch_view(:'pf', 'course-101', NULL, 'grace-sub', NULL, false) v;
+-- a launch with the LMS's own ids links them: the course's mappings, the learner
+SELECT v->>'view' AS view FROM microcred.lti_launch_view(:'pf', 'course-202', NULL, 'teacher-1', NULL, true, '7002', NULL) v;
+SELECT v->>'view' AS view FROM microcred.lti_launch_view(:'pf', 'course-303', NULL, 'teacher-1', NULL, true, '$Canvas.course.id', '$Canvas.user.id') v;
+SELECT context_id, created_by FROM microcred.lti_course_mapping WHERE platform_id = :'pf' AND context_id ~ '^[0-9]+$' ORDER BY context_id;
+SELECT v->>'view' AS view FROM microcred.lti_launch_view(:'pf', 'course-101', NULL, 'grace-sub', NULL, false, NULL, '9001') v;
+SELECT learner_id = :'grace_id' AS linked FROM microcred.learner_identifier
+ WHERE kind = 'lms' AND platform = 'http://127.0.0.1:9100' AND value = '9001';
+SELECT v->>'view' AS view FROM microcred.lti_launch_view(:'pf', 'course-101', NULL, 'grace-other-sub', NULL, false, NULL, '9001') v;
 -- the link's custom parameter wins over the course mapping; another body's type is ignored
 SELECT v->>'view' AS view FROM microcred.lti_launch_view(:'pf', 'course-999',
     (SELECT id::text FROM microcred.credential_type WHERE code = 'DPN-101'), 'grace-sub', NULL, false) v;

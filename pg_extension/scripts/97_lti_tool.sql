@@ -185,7 +185,7 @@ CREATE TABLE microcred.lti_course_mapping (
 CREATE INDEX lti_course_mapping_type ON microcred.lti_course_mapping (credential_type_id);
 COMMENT ON TABLE microcred.lti_course_mapping IS
     'which course (platform + LTI context id, e.g. the Moodle course id) awards which micro-credential type';
-COMMENT ON COLUMN microcred.lti_course_mapping.created_by IS 'deep_linking (an instructor chose it in the LMS) or sql:<role>';
+COMMENT ON COLUMN microcred.lti_course_mapping.created_by IS 'deep_linking (an instructor chose it in the LMS), lms_course_id (the LMS''s own course id of a deep-linked course, for its events) or sql:<role>';
 
 -- a credential type of the platform's issuer, by uuid, code or handle/code
 CREATE FUNCTION microcred._lti_platform_type(p microcred.lti_platform, credential_type text)
@@ -274,6 +274,7 @@ CREATE TABLE microcred.lti_deep_link (
     context_title   text,
     return_url      text NOT NULL,
     data            text,
+    lms_course_id   text,
     expires_at      timestamptz NOT NULL,
     consumed_at     timestamptz
 );
@@ -287,7 +288,8 @@ COMMENT ON TABLE microcred.lti_deep_link IS
  */
 CREATE FUNCTION microcred.lti_begin_deep_link(platform uuid, deployment_id text, context_id text,
                                               context_title text, return_url text, data text,
-                                              ttl interval DEFAULT '30 minutes')
+                                              ttl interval DEFAULT '30 minutes',
+                                              lms_course_id text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -308,13 +310,18 @@ BEGIN
     IF ttl IS NULL OR ttl <= interval '0' OR ttl > interval '1 day' THEN
         PERFORM microcred._fail('22023', 'ttl must be between 0 and 1 day', NULL, '30 minutes is usual.');
     END IF;
+    IF lms_course_id IS NOT NULL AND lms_course_id !~ '^[0-9]{1,20}$' THEN
+        PERFORM microcred._fail('22023', format('lms_course_id "%s" is not an LMS course id', lms_course_id), NULL,
+            'The LMS''s own numeric course id (Canvas: the custom field lms_course_id=$Canvas.course.id), or NULL.');
+    END IF;
     INSERT INTO microcred.lti_deep_link (handle, platform_id, deployment_id, context_id, context_title,
-                                         return_url, data, expires_at)
-    VALUES (h, platform, deployment_id, context_id, context_title, return_url, data, now() + ttl);
+                                         return_url, data, lms_course_id, expires_at)
+    VALUES (h, platform, deployment_id, context_id, context_title, return_url, data,
+            nullif(lms_course_id, context_id), now() + ttl);
     RETURN h;
 END
 $$;
-COMMENT ON FUNCTION microcred.lti_begin_deep_link(uuid, text, text, text, text, text, interval) IS
+COMMENT ON FUNCTION microcred.lti_begin_deep_link(uuid, text, text, text, text, text, interval, text) IS
     'keep a validated deep linking request under a single-use handle for the instructor''s choice';
 
 -- what an instructor may choose: the platform's awarding body's current types
@@ -376,6 +383,12 @@ BEGIN
     INSERT INTO microcred.lti_course_mapping (platform_id, context_id, credential_type_id, context_title, created_by)
     VALUES (p.id, d.context_id, t.id, d.context_title, 'deep_linking')
     ON CONFLICT ON CONSTRAINT lti_course_mapping_pkey DO NOTHING;
+    -- the LMS's own course id, which its completion events name (Canvas Live Events)
+    IF d.lms_course_id IS NOT NULL THEN
+        INSERT INTO microcred.lti_course_mapping (platform_id, context_id, credential_type_id, context_title, created_by)
+        VALUES (p.id, d.lms_course_id, t.id, d.context_title, 'deep_linking')
+        ON CONFLICT ON CONSTRAINT lti_course_mapping_pkey DO NOTHING;
+    END IF;
     claims := jsonb_build_object(
         'iss', p.client_id, 'aud', p.platform_issuer, 'iat', ts, 'exp', ts + 600,
         'nonce', microcred._random_token(),
@@ -406,12 +419,18 @@ COMMENT ON FUNCTION microcred.lti_finish_deep_link(text, text, text) IS
  * custom parameter microcred_credential_type (set by our deep linking
  * response, carried in the signed id_token), else the course's first
  * mapping.  Learners are found by (platform issuer, sub), else by the
- * launch's email within the awarding body (and then linked by sub).  A
- * launch never issues anything.  Returns {"view": "not-configured" |
+ * launch's email within the awarding body (and then linked by sub), else
+ * by the LMS's own user id.  lms_course_id and lms_user_id are the LMS's
+ * own ids when they differ from the LTI ones (Canvas: custom fields
+ * $Canvas.course.id and $Canvas.user.id): the course's mappings and the
+ * learner are linked under them too, so that the LMS's completion events,
+ * which name those ids, find them.  A launch never issues anything; it
+ * issues completions that were pending for this learner.  Returns {"view": "not-configured" |
  * "instructor" | "learner-credential" | "learner-pending", ...}.
  */
 CREATE FUNCTION microcred.lti_launch_view(platform uuid, context_id text, credential_type text,
-                                          sub text, email text, instructor boolean)
+                                          sub text, email text, instructor boolean,
+                                          lms_course_id text DEFAULT NULL, lms_user_id text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -422,6 +441,7 @@ DECLARE
     lid     uuid;
     c       record;
     have_c  boolean := false;
+    by_sub  boolean := false;
     issuer_name text;
 BEGIN
     SELECT * INTO p FROM microcred.lti_platform lp WHERE lp.id = platform;
@@ -440,6 +460,21 @@ BEGIN
     IF t.id IS NULL THEN
         RETURN jsonb_build_object('view', 'not-configured');
     END IF;
+    IF lms_course_id !~ '^[0-9]{1,20}$' THEN
+        lms_course_id := NULL;      -- not substituted by the LMS ("$Canvas.course.id") or not an id
+    END IF;
+    IF lms_user_id !~ '^[0-9]{1,20}$' THEN
+        lms_user_id := NULL;
+    END IF;
+    IF lms_course_id IS NOT NULL AND context_id IS NOT NULL AND lms_course_id <> context_id
+       AND NOT EXISTS (SELECT FROM microcred.lti_course_mapping m
+                        WHERE m.platform_id = p.id AND m.context_id = lti_launch_view.lms_course_id) THEN
+        INSERT INTO microcred.lti_course_mapping (platform_id, context_id, credential_type_id, context_title, created_by)
+        SELECT m.platform_id, lms_course_id, m.credential_type_id, m.context_title, 'lms_course_id'
+          FROM microcred.lti_course_mapping m
+         WHERE m.platform_id = p.id AND m.context_id = lti_launch_view.context_id
+        ON CONFLICT ON CONSTRAINT lti_course_mapping_pkey DO NOTHING;
+    END IF;
     SELECT i.legal_name INTO issuer_name FROM microcred.issuer i WHERE i.id = t.issuer_id;
     IF instructor THEN
         RETURN jsonb_build_object('view', 'instructor',
@@ -454,19 +489,29 @@ BEGIN
     IF sub IS NOT NULL AND sub <> '' THEN
         SELECT li.learner_id INTO lid FROM microcred.learner_identifier li
          WHERE li.issuer_id = p.issuer_id AND li.kind = 'lms' AND li.platform = p.platform_issuer AND li.value = sub;
+        by_sub := lid IS NOT NULL;
         IF lid IS NULL AND email IS NOT NULL AND email <> '' THEN
             SELECT l.id INTO lid FROM microcred.learner l
              WHERE l.issuer_id = p.issuer_id AND lower(l.email) = lower(lti_launch_view.email) AND l.erased_at IS NULL;
-            IF lid IS NOT NULL THEN
-                INSERT INTO microcred.learner_identifier (issuer_id, learner_id, kind, platform, value)
-                VALUES (p.issuer_id, lid, 'lms', p.platform_issuer, sub)
-                ON CONFLICT DO NOTHING;
-            END IF;
+        END IF;
+        IF lid IS NULL AND lms_user_id IS NOT NULL THEN
+            SELECT li.learner_id INTO lid FROM microcred.learner_identifier li
+             WHERE li.issuer_id = p.issuer_id AND li.kind = 'lms' AND li.platform = p.platform_issuer
+               AND li.value = lms_user_id;
+        END IF;
+        IF lid IS NOT NULL AND (NOT by_sub OR lms_user_id IS NOT NULL) THEN
+            INSERT INTO microcred.learner_identifier (issuer_id, learner_id, kind, platform, value)
+            SELECT p.issuer_id, lid, 'lms', p.platform_issuer, v
+              FROM unnest(ARRAY[sub, lms_user_id]) v WHERE v IS NOT NULL
+            ON CONFLICT DO NOTHING;
         END IF;
     END IF;
     IF lid IS NOT NULL THEN
         -- completions reported before the LMS told us who this learner is: issue them now
         PERFORM microcred._process_pending_for(p.id, sub, email, lid);
+        IF lms_user_id IS NOT NULL AND lms_user_id IS DISTINCT FROM sub THEN
+            PERFORM microcred._process_pending_for(p.id, lms_user_id, NULL, lid);
+        END IF;
         SELECT ic.id, ic.issued_at, ic.document->>'id' AS url,
                CASE WHEN ic.status <> 'active' THEN ic.status::text
                     WHEN ic.valid_until IS NOT NULL AND ic.valid_until <= now() THEN 'expired'
@@ -492,7 +537,7 @@ BEGIN
             'issued_month', extract(month FROM c.issued_at AT TIME ZONE 'UTC')::integer));
 END
 $$;
-COMMENT ON FUNCTION microcred.lti_launch_view(uuid, text, text, text, text, boolean) IS
+COMMENT ON FUNCTION microcred.lti_launch_view(uuid, text, text, text, text, boolean, text, text) IS
     'what an LTI resource link launch shows: the learner''s credential or "not yet", or the instructor''s mapping and count; never issues';
 
 -- dynamic registration ----------------------------------------------------------
@@ -612,9 +657,9 @@ REVOKE ALL ON FUNCTION microcred._lti_new_tool_key(), microcred._lti_tool_key(),
     microcred.lti_tool_key_rotate(), microcred.lti_tool_key_retire(text), microcred.lti_tool_jwks(),
     microcred.lti_client_assertion(uuid), microcred._lti_platform_type(microcred.lti_platform, text),
     microcred.lti_map_course(uuid, text, text, text), microcred.lti_unmap_course(uuid, text, text),
-    microcred.lti_begin_deep_link(uuid, text, text, text, text, text, interval),
+    microcred.lti_begin_deep_link(uuid, text, text, text, text, text, interval, text),
     microcred.lti_credential_choices(uuid), microcred.lti_finish_deep_link(text, text, text),
-    microcred.lti_launch_view(uuid, text, text, text, text, boolean),
+    microcred.lti_launch_view(uuid, text, text, text, text, boolean, text, text),
     microcred.lti_registration_invite(text, interval), microcred.lti_check_invite(text),
     microcred.lti_complete_registration(text, text, text, text, text, text, text, text)
     FROM PUBLIC;
@@ -627,9 +672,9 @@ GRANT EXECUTE ON FUNCTION microcred._lti_platform_type(microcred.lti_platform, t
     microcred.lti_registration_invite(text, interval), microcred.lti_credential_choices(uuid)
     TO microcred_admin;
 GRANT EXECUTE ON FUNCTION microcred.lti_tool_jwks(), microcred.lti_client_assertion(uuid),
-    microcred.lti_begin_deep_link(uuid, text, text, text, text, text, interval),
+    microcred.lti_begin_deep_link(uuid, text, text, text, text, text, interval, text),
     microcred.lti_credential_choices(uuid), microcred.lti_finish_deep_link(text, text, text),
-    microcred.lti_launch_view(uuid, text, text, text, text, boolean),
+    microcred.lti_launch_view(uuid, text, text, text, text, boolean, text, text),
     microcred.lti_check_invite(text),
     microcred.lti_complete_registration(text, text, text, text, text, text, text, text)
     TO microcred_bridge;

@@ -492,7 +492,7 @@ BEGIN
                       OR (email IS NOT NULL AND lower(ce.user_email) = lower(email)))
     LOOP
         UPDATE microcred.completion_event ce SET learner_id = learner WHERE ce.id = ev.id;
-        IF microcred._process_event(ev.id, 'microcred_bridge') = 'issued' THEN
+        IF microcred._process_event(ev.id, 'microcred_bridge'::name COLLATE "default") = 'issued' THEN
             n := n + 1;
         END IF;
     END LOOP;

@@ -1267,6 +1267,9 @@ test_canvas_config(void)
 		   streq(json_string_value(json_object_get(doc, "public_jwk_url")), PUBLIC_BASE "/lti/jwks") &&
 		   json_is_array(json_object_get(doc, "scopes")) && json_is_object(json_object_get(doc, "custom_fields")),
 		   "canvas.json: title, description, our login, launch and JWKS URLs, scopes, custom_fields");
+	tap_ok(streq(json_string_value(json_object_get(json_object_get(doc, "custom_fields"), "lms_course_id")), "$Canvas.course.id") &&
+		   streq(json_string_value(json_object_get(json_object_get(doc, "custom_fields"), "lms_user_id")), "$Canvas.user.id"),
+		   "canvas.json: custom_fields ask for Canvas's own course and user ids (its Live Events name them)");
 	ext = json_array_get(json_object_get(doc, "extensions"), 0);
 	pl = json_object_get(json_object_get(ext, "settings"), "placements");
 	json_array_foreach(pl, i, p)
@@ -1993,6 +1996,48 @@ test_deep_linking(void)
 		}
 		else
 			tap_ok(0, "login for the instructor of the deep linked course");
+		/* the LMS's own ids in custom claims (Canvas $Canvas.course.id): linked for its events */
+		if (login_std(&l) == 0)
+		{
+			json_t	   *claims = rl_claims(l.nonce, "user-teacher", 1, DL_COURSE);
+			char	   *tok;
+
+			json_object_set_new(claims, LTI "custom", json_pack("{s:s, s:s}", "lms_course_id", "$Canvas.course.id",
+																"lms_user_id", "$Canvas.user.id"));
+			tok = sign_std(claims);
+			post_launch(tok, l.state, l.state, &x);
+			expect_view(&x, "instructor", "an instructor launch whose custom ids the LMS did not substitute");
+			tap_ok(sql_is("0", "SELECT count(*) FROM microcred.lti_course_mapping WHERE platform_id = $1"
+						  " AND context_id !~ '^course-'", platform_id, NULL),
+				   "an unsubstituted $Canvas.course.id maps nothing");
+			launch_free(&x);
+			free(tok);
+			json_decref(claims);
+			login_free(&l);
+		}
+		else
+			tap_ok(0, "login for the unsubstituted custom ids");
+		if (login_std(&l) == 0)
+		{
+			json_t	   *claims = rl_claims(l.nonce, "user-teacher", 1, DL_COURSE);
+			char	   *tok;
+
+			json_object_set_new(claims, LTI "custom", json_pack("{s:s, s:s}", "lms_course_id", "88123",
+																"lms_user_id", "77001"));
+			tok = sign_std(claims);
+			post_launch(tok, l.state, l.state, &x);
+			expect_view(&x, "instructor", "an instructor launch carrying custom lms_course_id 88123");
+			tap_ok(sql_is("1", "SELECT count(*) FROM microcred.lti_course_mapping m JOIN microcred.credential_type ct"
+						  " ON ct.id = m.credential_type_id WHERE m.platform_id = $1 AND m.context_id = '88123'"
+						  " AND ct.code = 'PY-DATA' AND m.created_by = 'lms_course_id'", platform_id, NULL),
+				   "the course's mapping is linked under the LMS's own course id, for its completion events");
+			launch_free(&x);
+			free(tok);
+			json_decref(claims);
+			login_free(&l);
+		}
+		else
+			tap_ok(0, "login for the custom LMS ids");
 	}
 	free(dl);
 	free(dl2);
