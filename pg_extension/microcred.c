@@ -21,6 +21,8 @@
 #include <openssl/evp.h>
 #include <openssl/opensslv.h>
 
+#include "multibase.h"
+
 #ifndef MICROCRED_VERSION
 #error "MICROCRED_VERSION must be defined by the build (from microcred.control)"
 #endif
@@ -86,6 +88,32 @@ microcred_random_bytes(PG_FUNCTION_ARGS)
 				 errmsg("could not generate random bytes"),
 				 errhint("Check the operating system's random source.")));
 	PG_RETURN_BYTEA_P(out);
+}
+
+PG_FUNCTION_INFO_V1(microcred_random_token);
+
+/*
+ * microcred._random_token(): 256 random bits as base64url without padding
+ * (43 characters): login states, nonces, handles, invites.  In C because a
+ * login makes two and SQL around _random_bytes cost more than the rest of
+ * the login.
+ */
+Datum
+microcred_random_token(PG_FUNCTION_ARGS)
+{
+	unsigned char raw[32];
+	char		text[48];
+	size_t		len;
+
+	if (!pg_strong_random(raw, sizeof(raw)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate random bytes"),
+				 errhint("Check the operating system's random source.")));
+	if (!mb_base64url_encode(raw, sizeof(raw), text, sizeof(text), &len))
+		elog(ERROR, "base64url buffer too small");
+	explicit_bzero(raw, sizeof(raw));
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(text, (int) len));
 }
 
 PG_FUNCTION_INFO_V1(microcred_hmac_sha256);

@@ -163,15 +163,20 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     p       microcred.lti_platform;
-    n       integer;
+    found_p record;
+    n       bigint;
 BEGIN
     IF ttl IS NULL OR ttl <= interval '0' OR ttl > interval '1 hour' THEN
         PERFORM microcred._fail('22023', 'ttl must be between 0 and 1 hour', NULL,
             'A login state is short-lived: 10 minutes is usual.');
     END IF;
-    SELECT count(*) INTO n FROM microcred.lti_platform lp
+    -- the registration, and whether it is the only one (one query)
+    SELECT lp AS row, count(*) OVER () AS n INTO found_p FROM microcred.lti_platform lp
      WHERE lp.platform_issuer = lti_begin_login.platform_issuer
-       AND (lti_begin_login.client_id IS NULL OR lp.client_id = lti_begin_login.client_id);
+       AND (lti_begin_login.client_id IS NULL OR lp.client_id = lti_begin_login.client_id)
+     LIMIT 1;
+    p := found_p.row;
+    n := coalesce(found_p.n, 0);
     IF n = 0 THEN
         PERFORM microcred._fail('28000', 'no LTI platform is registered with this issuer and client_id', NULL,
             'Register it with microcred.lti_register_platform.');
@@ -179,9 +184,6 @@ BEGIN
         PERFORM microcred._fail('28000', 'the login request has no client_id and the platform has several registrations', NULL,
             'The platform must send client_id.');
     END IF;
-    SELECT * INTO p FROM microcred.lti_platform lp
-     WHERE lp.platform_issuer = lti_begin_login.platform_issuer
-       AND (lti_begin_login.client_id IS NULL OR lp.client_id = lti_begin_login.client_id);
     IF target_link_uri IS NULL OR target_link_uri = '' THEN
         PERFORM microcred._fail('23502', 'target_link_uri is required', NULL,
             'The platform sends it with the login request.');
@@ -206,11 +208,8 @@ COMMENT ON FUNCTION microcred._random_bytes(integer) IS 'internal: n bytes from 
 -- 256 random bits, base64url without padding (43 characters)
 CREATE FUNCTION microcred._random_token()
 RETURNS text
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT rtrim(translate(encode(microcred._random_bytes(32), 'base64'), '+/', '-_'), '=')
-$$;
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'microcred_random_token';
 
 /*
  * The launch: consume the state (once, before it expires) and check the
