@@ -91,7 +91,21 @@ usage(FILE *out)
 			"        Accept: application/vc+jwt), GET /issuers/{handle} (OB 3.0 Profile\n"
 			"        with the keys), GET /achievements/{id} (an Achievement),\n"
 			"        GET /status/{list} (status list credential); ETag, If-None-Match;\n"
-			"        GET|POST /lti/login (LTI 1.3 login initiation; needs public_base_url)\n"
+			"        GET|POST /lti/login (LTI 1.3 login initiation; needs public_base_url),\n"
+			"        POST /lti/launch (id_token: every LTI/OIDC check; the learner's credential\n"
+			"        or \"not yet\", the instructor's mapping; deep linking choice page),\n"
+			"        POST /lti/deep-link (the choice: signed LtiDeepLinkingResponse),\n"
+			"        GET /lti/jwks (the tool's public keys), GET /lti/register?invite=...\n"
+			"        (LTI Dynamic Registration), GET /lti/canvas.json (Canvas developer key);\n"
+			"        failures name their reason in X-LTI-Error\n"
+			"        POST /xapi/statements (xAPI 1.0.x, HTTP Basic per source),\n"
+			"        POST /canvas/live-events (Canvas Live Events JWT, RS256),\n"
+			"        POST /moodle/events (JSON, X-Microcred-Source, X-Microcred-Signature:\n"
+			"        sha256=<HMAC of the body>): completion events stored once and issued;\n"
+			"        200 only after commit, 503 when the database is away (retry);\n"
+			"        refusals name their reason in X-Event-Error\n"
+			"Docs: docs/BRIDGE.md (routes, metrics, checks), docs/DEPLOY.md (systemd, nginx,\n"
+			"      Moodle and Canvas registration, completion event senders)\n"
 			"Logs: one line per event on stderr, ts=... level=... msg=... key=value\n");
 }
 
