@@ -121,6 +121,12 @@ SELECT microcred.add_learner('th-beispiel', email => 'user5009@example.org') IS 
 SELECT v->>'view' AS view FROM microcred.lti_launch_view(:'pf', 'lti-ctx-42', NULL, 'opaque-sub-5009', 'user5009@example.org', false, '42', '5009') v;
 SELECT v->>'view' AS view FROM microcred.lti_launch_view(:'pf', '42', NULL, 'opaque-sub-5009', 'user5009@example.org', false, NULL, '5009') v;
 SELECT state, cardinality(credential_ids) AS credentials FROM microcred.completion_event WHERE event_key = 'acct-7:42:5009';
+-- Canvas's global ids (shard * 10^13 + local id) meet the local ids LTI gives
+SELECT microcred._lms_local_id('21070000000000042') AS course, microcred._lms_local_id('42') AS small,
+       microcred._lms_local_id('lti-ctx') AS opaque;
+SELECT event_id AS gev, state FROM microcred.ingest_canvas(:'cs', '{"metadata": {"root_account_uuid": "acct-7", "event_name": "course_completed"},
+    "body": {"user": {"id": "21070000000005010", "name": "Grace Hopper", "email": "grace.events@example.org"}, "course": {"id": "21070000000000042"}}}') \gset
+SELECT :'state' AS state, event_key, course_key, user_key FROM microcred.completion_event WHERE id = :gev;
 
 -- grants: the bridge ingests and reads nothing; issuers cannot add sources
 CREATE ROLE mc_ev_bridge LOGIN IN ROLE microcred_bridge;

@@ -187,6 +187,21 @@ COMMENT ON TABLE microcred.lti_course_mapping IS
     'which course (platform + LTI context id, e.g. the Moodle course id) awards which micro-credential type';
 COMMENT ON COLUMN microcred.lti_course_mapping.created_by IS 'deep_linking (an instructor chose it in the LMS), lms_course_id (the LMS''s own course id of a deep-linked course, for its events) or sql:<role>';
 
+/*
+ * An LMS's own id as a local id.  Canvas names courses and users in its Live
+ * Events by global id (shard * 10^13 + local id: 21070000000000565 is course
+ * 565) but substitutes local ids in LTI ($Canvas.course.id); ids are
+ * compared in the local form.  Small ids (Moodle's, any local id) pass as
+ * they are.
+ */
+CREATE FUNCTION microcred._lms_local_id(id text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN id ~ '^[0-9]{14,20}$' THEN (id::numeric % 10000000000000)::text ELSE id END
+$$;
+
 -- a credential type of the platform's issuer, by uuid, code or handle/code
 CREATE FUNCTION microcred._lti_platform_type(p microcred.lti_platform, credential_type text)
 RETURNS microcred.credential_type
@@ -314,6 +329,7 @@ BEGIN
         PERFORM microcred._fail('22023', format('lms_course_id "%s" is not an LMS course id', lms_course_id), NULL,
             'The LMS''s own numeric course id (Canvas: the custom field lms_course_id=$Canvas.course.id), or NULL.');
     END IF;
+    lms_course_id := microcred._lms_local_id(lms_course_id);
     INSERT INTO microcred.lti_deep_link (handle, platform_id, deployment_id, context_id, context_title,
                                          return_url, data, lms_course_id, expires_at)
     VALUES (h, platform, deployment_id, context_id, context_title, return_url, data,
@@ -466,6 +482,8 @@ BEGIN
     IF lms_user_id !~ '^[0-9]{1,20}$' THEN
         lms_user_id := NULL;
     END IF;
+    lms_course_id := microcred._lms_local_id(lms_course_id);
+    lms_user_id := microcred._lms_local_id(lms_user_id);
     IF lms_course_id IS NOT NULL AND context_id IS NOT NULL AND lms_course_id <> context_id
        AND NOT EXISTS (SELECT FROM microcred.lti_course_mapping m
                         WHERE m.platform_id = p.id AND m.context_id = lti_launch_view.lms_course_id) THEN

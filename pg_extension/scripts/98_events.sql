@@ -419,7 +419,8 @@ BEGIN
     END IF;
     SELECT * INTO r FROM microcred._ingest(s, acct || ':' || (b->'course'->>'id') || ':' || (b->'user'->>'id'),
         CASE WHEN claims->'metadata'->>'event_name' = 'course_completed' THEN NULL ELSE 'not_a_completion' END,
-        b->'course'->>'id', b->'user'->>'id', b->'user'->>'email', b->'user'->>'name',
+        microcred._lms_local_id(b->'course'->>'id'), microcred._lms_local_id(b->'user'->>'id'),
+        b->'user'->>'email', b->'user'->>'name',
         coalesce(microcred._event_time(b->'progress'->>'completed_at'),
                  microcred._event_time(claims->'metadata'->>'event_time')),
         claims);
