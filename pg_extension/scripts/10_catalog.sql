@@ -478,11 +478,13 @@ CREATE TABLE microcred.issued_credential (
     FOREIGN KEY (issuer_id, learner_id) REFERENCES microcred.learner (issuer_id, id)
 );
 ALTER TABLE microcred.issued_credential ALTER COLUMN document SET COMPRESSION lz4;  -- pglz costs more than signing
--- (issuer, learner, type): issue's one-per-learner-and-type check and the LTI
--- learner page look up exactly that; with (issuer, learner) alone the planner
--- could pick the per-type index and filter every credential of a popular type
+-- Both carry all three columns: issue's one-per-learner-and-type check and
+-- the LTI learner page look up (issuer, learner, type), and whichever index
+-- the planner picks (on stale statistics it took (issuer, type) and filtered
+-- every credential of a popular type) must then find the rows directly.
+-- The prefixes serve per-learner and per-type queries.
 CREATE INDEX issued_credential_learner ON microcred.issued_credential (issuer_id, learner_id, credential_type_id);
-CREATE INDEX issued_credential_type ON microcred.issued_credential (issuer_id, credential_type_id);
+CREATE INDEX issued_credential_type ON microcred.issued_credential (issuer_id, credential_type_id, learner_id);
 COMMENT ON TABLE microcred.issued_credential IS
     'issued micro-credentials; the signed document never changes after issue (corrections supersede)';
 COMMENT ON COLUMN microcred.issued_credential.idempotency_key IS
