@@ -90,6 +90,13 @@ SELECT microcred.event_retry(event_id) FROM microcred.pending_events('0 seconds'
 SELECT count(*) AS credentials_of_77 FROM microcred.issued_credential WHERE learner_id = :'l77';
 SELECT microcred.event_assign_learner(:'p77', :'l77');
 SELECT microcred.event_retry(-1);
+-- a completion that came before its course was mapped is kept; once mapped, a retry processes it
+SELECT id AS unmapped FROM microcred.completion_event WHERE event_key = '6a0b5b4e-0000-4000-8000-000000000005' \gset
+SELECT microcred.event_retry(:unmapped) AS before_mapping;
+SELECT microcred.lti_map_course(:'pf', '99', 'DPN-101');
+SELECT microcred.event_retry(:unmapped) AS after_mapping;
+SELECT state, reason FROM microcred.completion_event WHERE id = :unmapped;
+SELECT microcred.lti_unmap_course(:'pf', '99', 'DPN-101');
 
 -- Canvas: the verified claims; another account is refused
 SELECT state, duplicate FROM microcred.ingest_canvas(:'cs', '{"metadata": {"root_account_uuid": "acct-7", "event_name": "course_completed"},

@@ -173,7 +173,9 @@ DECLARE
 BEGIN
     SELECT * INTO e FROM microcred.completion_event ce WHERE ce.id = event_id FOR UPDATE;
     SELECT * INTO s FROM microcred.event_source es WHERE es.id = e.source_id;
-    IF e.state IN ('issued', 'ignored') THEN
+    -- done, or not a completion; a completion of a course that had no mapping
+    -- is processed again (event_retry once the course is mapped)
+    IF e.state = 'issued' OR (e.state = 'ignored' AND e.reason IS DISTINCT FROM 'no_mapping') THEN
         RETURN e.state;
     END IF;
     types := ARRAY(SELECT m.credential_type_id FROM microcred.lti_course_mapping m
