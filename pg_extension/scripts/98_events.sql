@@ -170,9 +170,16 @@ DECLARE
     cids    uuid[] := '{}';
     given   text;
     family  text;
+    r       record;
+    by_key  boolean := false;
 BEGIN
     SELECT * INTO e FROM microcred.completion_event ce WHERE ce.id = event_id FOR UPDATE;
-    SELECT * INTO s FROM microcred.event_source es WHERE es.id = e.source_id;
+    -- the source, and the platform key its users' LMS ids are linked under
+    SELECT es AS src, coalesce(p.platform_issuer, 'source:' || es.name) AS pf INTO r
+      FROM microcred.event_source es LEFT JOIN microcred.lti_platform p ON p.id = es.platform_id
+     WHERE es.id = e.source_id;
+    s := r.src;
+    pf_key := r.pf;
     -- done, or not a completion; a completion of a course that had no mapping
     -- is processed again (event_retry once the course is mapped)
     IF e.state = 'issued' OR (e.state = 'ignored' AND e.reason IS DISTINCT FROM 'no_mapping') THEN
@@ -188,17 +195,19 @@ BEGIN
          WHERE ce.id = e.id;
         RETURN 'ignored';
     END IF;
-    pf_key := microcred._event_platform_key(s);
     IF e.learner_id IS NOT NULL THEN
         lid := e.learner_id;
-    END IF;
-    IF lid IS NULL AND e.user_key IS NOT NULL THEN
-        SELECT li.learner_id INTO lid FROM microcred.learner_identifier li
-         WHERE li.issuer_id = s.issuer_id AND li.kind = 'lms' AND li.platform = pf_key AND li.value = e.user_key;
-    END IF;
-    IF lid IS NULL AND e.user_email IS NOT NULL THEN
-        SELECT l.id INTO lid FROM microcred.learner l
-         WHERE l.issuer_id = s.issuer_id AND lower(l.email) = lower(e.user_email) AND l.erased_at IS NULL;
+    ELSE
+        -- by LMS id, else by e-mail (one query)
+        SELECT x.id, x.by_key INTO lid, by_key FROM (
+            SELECT li.learner_id AS id, true AS by_key, 1 AS pri FROM microcred.learner_identifier li
+             WHERE e.user_key IS NOT NULL AND li.issuer_id = s.issuer_id AND li.kind = 'lms'
+               AND li.platform = pf_key AND li.value = e.user_key
+            UNION ALL
+            SELECT l.id, false, 2 FROM microcred.learner l
+             WHERE e.user_email IS NOT NULL AND l.issuer_id = s.issuer_id
+               AND lower(l.email) = lower(e.user_email) AND l.erased_at IS NULL) x
+         ORDER BY x.pri LIMIT 1;
     END IF;
     IF lid IS NULL AND e.user_email IS NOT NULL AND e.user_name IS NOT NULL
        AND e.user_email ~ '^[^@\s]+@[^@\s]+$' THEN
@@ -224,7 +233,7 @@ BEGIN
          WHERE ce.id = e.id;
         RETURN 'pending';
     END IF;
-    IF e.user_key IS NOT NULL THEN
+    IF e.user_key IS NOT NULL AND NOT coalesce(by_key, false) THEN
         INSERT INTO microcred.learner_identifier (issuer_id, learner_id, kind, platform, value)
         VALUES (s.issuer_id, lid, 'lms', pf_key, e.user_key)
         ON CONFLICT DO NOTHING;
