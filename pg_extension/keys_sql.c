@@ -26,6 +26,7 @@
 #include "utils/uuid.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "mc_sql.h"
@@ -405,4 +406,145 @@ microcred_public_key_parse(PG_FUNCTION_ARGS)
 	SET_VARSIZE(result, VARHDRSZ + derlen);
 	memcpy(VARDATA(result), der, derlen);
 	PG_RETURN_BYTEA_P(result);
+}
+
+/*
+ * Secrets other than keys (an LMS API token for the reconciliation poller):
+ * AES-256-GCM under the KEK, the same blob layout as sealed keys (version ||
+ * 12-byte nonce || ciphertext || tag) and associated data "secret:" || aad
+ * (the caller binds the blob to its row, e.g. the event source id).
+ */
+#define SECRET_MAX		8192
+#define SECRET_AAD_TAG	"secret:"
+
+static void
+secret_aad(EVP_CIPHER_CTX *ctx, const bytea *aad)
+{
+	unsigned char version = MCC_SEAL_VERSION;
+	int			n;
+
+	if (EVP_EncryptUpdate(ctx, NULL, &n, &version, 1) != 1 ||
+		EVP_EncryptUpdate(ctx, NULL, &n, (const unsigned char *) SECRET_AAD_TAG, (int) strlen(SECRET_AAD_TAG)) != 1 ||
+		(VARSIZE_ANY_EXHDR(aad) > 0 &&
+		 EVP_EncryptUpdate(ctx, NULL, &n, (const unsigned char *) VARDATA_ANY(aad), (int) VARSIZE_ANY_EXHDR(aad)) != 1))
+		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not seal the secret")));
+}
+
+PG_FUNCTION_INFO_V1(microcred_seal_secret);
+
+/* microcred._seal_secret(secret text, aad bytea) RETURNS bytea */
+Datum
+microcred_seal_secret(PG_FUNCTION_ARGS)
+{
+	text	   *secret = PG_GETARG_TEXT_PP(0);
+	bytea	   *aad = PG_GETARG_BYTEA_PP(1);
+	size_t		len = VARSIZE_ANY_EXHDR(secret);
+	bytea	   *out;
+	unsigned char *p;
+	EVP_CIPHER_CTX *ctx;
+	int			n,
+				n2;
+
+	if (len == 0 || len > SECRET_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the secret must be 1 to %d bytes", SECRET_MAX)));
+	load_kek();
+	out = (bytea *) palloc(VARHDRSZ + MCC_SEAL_OVERHEAD + len);
+	SET_VARSIZE(out, VARHDRSZ + MCC_SEAL_OVERHEAD + len);
+	p = (unsigned char *) VARDATA(out);
+	p[0] = MCC_SEAL_VERSION;
+	if (!pg_strong_random(p + 1, MCC_SEAL_NONCE_LEN))
+		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not generate random bytes")));
+	ctx = EVP_CIPHER_CTX_new();
+	if (ctx == NULL ||
+		EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+		EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, MCC_SEAL_NONCE_LEN, NULL) != 1 ||
+		EVP_EncryptInit_ex(ctx, NULL, NULL, kek, p + 1) != 1)
+	{
+		EVP_CIPHER_CTX_free(ctx);
+		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not seal the secret")));
+	}
+	PG_TRY();
+	{
+		secret_aad(ctx, aad);
+		if (EVP_EncryptUpdate(ctx, p + 1 + MCC_SEAL_NONCE_LEN, &n, (const unsigned char *) VARDATA_ANY(secret),
+							  (int) len) != 1 ||
+			EVP_EncryptFinal_ex(ctx, p + 1 + MCC_SEAL_NONCE_LEN + n, &n2) != 1 ||
+			(size_t) (n + n2) != len ||
+			EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, MCC_SEAL_TAG_LEN,
+								p + 1 + MCC_SEAL_NONCE_LEN + len) != 1)
+			ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not seal the secret")));
+	}
+	PG_FINALLY();
+	{
+		EVP_CIPHER_CTX_free(ctx);
+	}
+	PG_END_TRY();
+	PG_RETURN_BYTEA_P(out);
+}
+
+PG_FUNCTION_INFO_V1(microcred_unseal_secret);
+
+/* microcred._unseal_secret(sealed bytea, aad bytea) RETURNS text */
+Datum
+microcred_unseal_secret(PG_FUNCTION_ARGS)
+{
+	bytea	   *sealed = PG_GETARG_BYTEA_PP(0);
+	bytea	   *aad = PG_GETARG_BYTEA_PP(1);
+	const unsigned char *p = (const unsigned char *) VARDATA_ANY(sealed);
+	size_t		slen = VARSIZE_ANY_EXHDR(sealed);
+	size_t		len;
+	text	   *out;
+	EVP_CIPHER_CTX *ctx;
+	int			n,
+				n2 = 0;
+	bool		ok;
+
+	if (slen <= MCC_SEAL_OVERHEAD || p[0] != MCC_SEAL_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the sealed secret is malformed")));
+	len = slen - MCC_SEAL_OVERHEAD;
+	load_kek();
+	out = (text *) palloc(VARHDRSZ + len);
+	ctx = EVP_CIPHER_CTX_new();
+	if (ctx == NULL ||
+		EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+		EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, MCC_SEAL_NONCE_LEN, NULL) != 1 ||
+		EVP_DecryptInit_ex(ctx, NULL, NULL, kek, p + 1) != 1)
+	{
+		EVP_CIPHER_CTX_free(ctx);
+		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not open the sealed secret")));
+	}
+	PG_TRY();
+	{
+		/* the AAD goes through the decrypt context the same way */
+		unsigned char version = MCC_SEAL_VERSION;
+
+		ok = EVP_DecryptUpdate(ctx, NULL, &n, &version, 1) == 1 &&
+			EVP_DecryptUpdate(ctx, NULL, &n, (const unsigned char *) SECRET_AAD_TAG, (int) strlen(SECRET_AAD_TAG)) == 1 &&
+			(VARSIZE_ANY_EXHDR(aad) == 0 ||
+			 EVP_DecryptUpdate(ctx, NULL, &n, (const unsigned char *) VARDATA_ANY(aad), (int) VARSIZE_ANY_EXHDR(aad)) == 1) &&
+			EVP_DecryptUpdate(ctx, (unsigned char *) VARDATA(out), &n, p + 1 + MCC_SEAL_NONCE_LEN, (int) len) == 1 &&
+			EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, MCC_SEAL_TAG_LEN,
+								(void *) (p + 1 + MCC_SEAL_NONCE_LEN + len)) == 1 &&
+			EVP_DecryptFinal_ex(ctx, (unsigned char *) VARDATA(out) + n, &n2) == 1 &&
+			(size_t) (n + n2) == len;
+		if (!ok)
+		{
+			OPENSSL_cleanse(VARDATA(out), len);
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("the sealed secret does not open under the current key-encryption key"),
+					 errhint("It was sealed for another row or under another microcred.kek_file; set it again.")));
+		}
+	}
+	PG_FINALLY();
+	{
+		EVP_CIPHER_CTX_free(ctx);
+	}
+	PG_END_TRY();
+	SET_VARSIZE(out, VARHDRSZ + len);
+	PG_RETURN_TEXT_P(out);
 }

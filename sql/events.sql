@@ -135,6 +135,43 @@ SELECT event_id AS gev, state FROM microcred.ingest_canvas(:'cs', '{"metadata": 
     "body": {"user": {"id": "21070000000005010", "name": "Grace Hopper", "email": "grace.events@example.org"}, "course": {"id": "21070000000000042"}}}') \gset
 SELECT :'state' AS state, event_key, course_key, user_key FROM microcred.completion_event WHERE id = :gev;
 
+-- reconciliation polls: the token sealed, shown by nothing but event_poll_due (for the bridge)
+SELECT microcred.event_poll_set('ev-moodle', 'http://127.0.0.1:9200/', 'tok-moodle-1', '1 minute');
+SELECT microcred.event_poll_set('ev-canvas', 'https://canvas.example.edu', 'tok-canvas-1');
+SELECT microcred.event_poll_set('no-such', 'https://x.example', 't');
+SELECT microcred.event_poll_set('ev-moodle', 'http://evil.example', 't');
+SELECT microcred.event_poll_set('ev-moodle', 'https://moodle.example.edu?x=1', 't');
+SELECT microcred.event_poll_set('ev-moodle', 'https://moodle.example.edu', 'has space');
+SELECT microcred.event_poll_set('ev-moodle', 'https://moodle.example.edu', 't', '0 seconds');
+SELECT source, api, api_base_url, every, last_error FROM microcred.event_polls ORDER BY source;
+SELECT position('tok-moodle-1' IN encode(sealed_token, 'escape')) = 0 AS sealed FROM microcred.event_poll
+ WHERE source_id = :'ms';
+SELECT api, api_base_url, token, course_keys FROM microcred.event_poll_due() ORDER BY api;
+SELECT count(*) AS leased_not_due_again FROM microcred.event_poll_due();
+-- a sealed token does not open for another source
+UPDATE microcred.event_poll SET sealed_token = (SELECT sealed_token FROM microcred.event_poll WHERE source_id = :'cs'),
+       last_polled_at = NULL WHERE source_id = :'ms';
+SELECT token FROM microcred.event_poll_due();
+SELECT source, last_error FROM microcred.event_polls WHERE source = 'ev-moodle';
+SELECT microcred.event_poll_set('ev-moodle', 'http://127.0.0.1:9200', 'tok-moodle-2', '1 minute');
+SELECT token FROM microcred.event_poll_due();
+SELECT microcred.event_poll_done(:'ms', 'canvas api: 401 (token rejected)');
+SELECT source, last_ok_at IS NULL AS never_ok, last_error FROM microcred.event_polls WHERE source = 'ev-moodle';
+SELECT microcred.event_poll_done(:'ms', NULL);
+SELECT source, last_ok_at IS NOT NULL AS ok, last_error FROM microcred.event_polls WHERE source = 'ev-moodle';
+-- found completions: issued once; nothing stored when the learner already has the credential
+SELECT state, duplicate FROM microcred.ingest_poll(:'ms', '42', '6001', 'poll6001@example.org', 'Poll Learner', now());
+SELECT state, duplicate FROM microcred.ingest_poll(:'ms', '42', '6001', 'poll6001@example.org', 'Poll Learner', now());
+SELECT event_key, via, state FROM microcred.completion_event WHERE event_key LIKE 'poll:%';
+SELECT state FROM microcred.ingest_poll(:'ms', '42', '88', NULL, NULL, now());
+SELECT state, duplicate FROM microcred.ingest_poll(:'cs', '21070000000000042', '21070000000005010', NULL, NULL, now());
+SELECT state FROM microcred.ingest_poll(:'cs', '42', '5999', NULL, NULL, now());
+SELECT event_key, via, state, reason FROM microcred.completion_event WHERE event_key = 'acct-7:42:5999';
+SELECT microcred.ingest_poll(:'ms', 'course-x', '1', NULL, NULL, now());
+SELECT microcred.ingest_poll(gen_random_uuid(), '42', '1', NULL, NULL, now());
+SELECT source, completions_found FROM microcred.event_polls ORDER BY source;
+SELECT microcred.event_poll_clear('ev-canvas'), microcred.event_poll_clear('ev-canvas');
+
 -- grants: the bridge ingests and reads nothing; issuers cannot add sources
 CREATE ROLE mc_ev_bridge LOGIN IN ROLE microcred_bridge;
 SET ROLE mc_ev_bridge;
@@ -142,6 +179,8 @@ SELECT state, duplicate FROM microcred.ingest_moodle('ev-moodle', :'mbody', :'ms
 SELECT count(*) FROM microcred.completion_event;
 SELECT hmac_key FROM microcred.event_source;
 SELECT microcred.event_retry(1);
+SELECT sealed_token FROM microcred.event_poll;
+SELECT microcred.event_poll_set('ev-moodle', 'https://m.example', 'x');
 RESET ROLE;
 SET ROLE mc_admin;
 SELECT count(*) > 0 AS admin_reads_events FROM microcred.completion_event;
