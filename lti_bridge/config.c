@@ -60,7 +60,7 @@ static const config_key config_keys[] = {
 	{"db_conninfo", CK_STRING, OFF(db_conninfo), "", 0, 0, 1,
 	"libpq connection string of the microcred database (empty: /healthz reports 503)"},
 	{"threads", CK_INT, OFF(threads), "4", 1, 256, 0,
-	"HTTP worker threads (and database connections)"},
+	"HTTP worker threads (and database connections, plus one for the reconciliation poller)"},
 	{"max_body_bytes", CK_BYTES, OFF(max_body_bytes), "64kB", 1024, 64L * 1024 * 1024, 1,
 	"largest request body accepted; larger ones get 413"},
 	{"max_header_bytes", CK_BYTES, OFF(max_header_bytes), "16kB", 1024, 1024L * 1024, 0,
@@ -83,6 +83,12 @@ static const config_key config_keys[] = {
 	"total timeout of a JWKS fetch"},
 	{"jwks_max_bytes", CK_BYTES, OFF(jwks_max_bytes), "256kB", 1024, 16L * 1024 * 1024, 1,
 	"largest JWKS document accepted"},
+	{"poll_interval_s", CK_INT, OFF(poll_interval_s), "60", 0, 86400, 1,
+	"how often the reconciliation poller asks the database which LMS APIs are due (0: no polling)"},
+	{"poll_timeout_ms", CK_INT, OFF(poll_timeout_ms), "15000", 1000, 120000, 1,
+	"total timeout of one LMS API call of the poller"},
+	{"poll_max_users", CK_INT, OFF(poll_max_users), "20000", 1, 1000000, 1,
+	"most users the poller reads per course and poll"},
 };
 
 #define N_CONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))

@@ -33,6 +33,9 @@ typedef struct bridge_config
 	int			jwks_min_refresh_s;
 	int			jwks_timeout_ms;
 	long		jwks_max_bytes;
+	int			poll_interval_s;
+	int			poll_timeout_ms;
+	int			poll_max_users;
 
 	/* bookkeeping, not keys */
 	char	   *source_path;

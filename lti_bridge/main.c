@@ -31,6 +31,7 @@
 #include "jwks.h"
 #include "lti.h"
 #include "log.h"
+#include "poller.h"
 #include "metrics.h"
 
 #ifndef MICROCRED_VERSION
@@ -234,7 +235,8 @@ main(int argc, char **argv)
 	cfg = config_acquire();
 	setup_signals(&waitmask);
 	metrics_init();
-	if (jwks_global_init() != 0 || db_pool_init(cfg->threads) != 0 || lti_init(cfg) != 0)
+	/* one connection more than the HTTP threads: the reconciliation poller's */
+	if (jwks_global_init() != 0 || db_pool_init(cfg->threads + 1) != 0 || lti_init(cfg) != 0)
 	{
 		log_kv(LOG_LVL_ERROR, "initialisation failed", NULL);
 		return 1;
@@ -242,6 +244,11 @@ main(int argc, char **argv)
 	if (http_start(cfg, err, sizeof(err)) != 0)
 	{
 		log_kv(LOG_LVL_ERROR, "cannot start the HTTP server", "error", err, NULL);
+		return 1;
+	}
+	if (poller_start() != 0)
+	{
+		log_kv(LOG_LVL_ERROR, "cannot start the reconciliation poller", NULL);
 		return 1;
 	}
 	{
@@ -295,6 +302,7 @@ main(int argc, char **argv)
 		}
 	}
 	http_stop();
+	poller_stop();
 	db_pool_shutdown();
 	lti_shutdown();
 	jwks_global_cleanup();

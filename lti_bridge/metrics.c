@@ -59,11 +59,14 @@ static int	n_dberr;
 static atomic_long inflight;
 
 /* completion events by source and outcome: fixed labels, every series shown from the start */
-static const char *const event_sources[] = {"xapi", "canvas", "moodle"};
+static const char *const event_sources[] = {"xapi", "canvas", "moodle", "poll"};
 static const char *const event_outcomes[] = {"issued", "pending", "ignored", "failed", "duplicate", "refused"};
 #define N_EVENT_SOURCES (sizeof(event_sources) / sizeof(event_sources[0]))
 #define N_EVENT_OUTCOMES (sizeof(event_outcomes) / sizeof(event_outcomes[0]))
 static unsigned long events[N_EVENT_SOURCES][N_EVENT_OUTCOMES];
+static const char *const poll_apis[] = {"canvas", "moodle"};
+static const char *const poll_outcomes[] = {"ok", "error"};
+static unsigned long polls[2][2];
 static time_t start_time;
 
 /* add to a named counter table (lock held) */
@@ -161,6 +164,22 @@ metrics_event(const char *source, const char *outcome, unsigned long n)
 				{
 					pthread_mutex_lock(&metrics_lock);
 					events[i][j] += n;
+					pthread_mutex_unlock(&metrics_lock);
+					return;
+				}
+}
+
+/* count one reconciliation poll of an LMS API by outcome (ok, error) */
+void
+metrics_poll(const char *api, const char *outcome)
+{
+	for (size_t i = 0; i < 2; i++)
+		if (strcmp(api, poll_apis[i]) == 0)
+			for (size_t j = 0; j < 2; j++)
+				if (strcmp(outcome, poll_outcomes[j]) == 0)
+				{
+					pthread_mutex_lock(&metrics_lock);
+					polls[i][j]++;
 					pthread_mutex_unlock(&metrics_lock);
 					return;
 				}
@@ -271,6 +290,12 @@ metrics_render(size_t *len)
 		for (size_t j = 0; j < N_EVENT_OUTCOMES; j++)
 			sb_printf(&sb, "microcred_bridge_events_total{source=\"%s\",outcome=\"%s\"} %lu\n",
 					  event_sources[i], event_outcomes[j], events[i][j]);
+	sb_printf(&sb, "# HELP microcred_bridge_poll_total Reconciliation polls of LMS APIs by outcome.\n"
+			  "# TYPE microcred_bridge_poll_total counter\n");
+	for (size_t i = 0; i < 2; i++)
+		for (size_t j = 0; j < 2; j++)
+			sb_printf(&sb, "microcred_bridge_poll_total{api=\"%s\",outcome=\"%s\"} %lu\n",
+					  poll_apis[i], poll_outcomes[j], polls[i][j]);
 	sb_printf(&sb, "# HELP microcred_bridge_db_errors_total Database errors by kind.\n"
 			  "# TYPE microcred_bridge_db_errors_total counter\n");
 	for (int i = 0; i < n_dberr; i++)

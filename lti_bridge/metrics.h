@@ -27,6 +27,9 @@ extern void metrics_event(const char *source, const char *outcome, unsigned long
 /* one database error, by kind ("connect", "query", "timeout", "pool") */
 extern void metrics_db_error(const char *kind);
 
+/* count one reconciliation poll: api canvas|moodle, outcome ok|error */
+extern void metrics_poll(const char *api, const char *outcome);
+
 /* in-flight gauge */
 extern void metrics_inflight_add(int delta);
 extern long metrics_inflight(void);
