@@ -105,6 +105,9 @@ usage(FILE *out)
 			"        sha256=<HMAC of the body>): completion events stored once and issued;\n"
 			"        200 only after commit, 503 when the database is away (retry);\n"
 			"        refusals name their reason in X-Event-Error\n"
+			"Reconciliation: every poll_interval_s a thread asks the LMS APIs of the polls\n"
+			"        set with microcred.event_poll_set (Canvas bulk_user_progress, Moodle\n"
+			"        completion status) for completions that never arrived as events\n"
 			"Docs: docs/BRIDGE.md (routes, metrics, checks), docs/DEPLOY.md (systemd, nginx,\n"
 			"      Moodle and Canvas registration, completion event senders)\n"
 			"Logs: one line per event on stderr, ts=... level=... msg=... key=value\n");
