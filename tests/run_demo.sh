@@ -37,6 +37,16 @@ stop() {
 trap stop EXIT
 trap 'exit 0' INT TERM
 
+# the demo database holds demo data only: when the installed extension script
+# changed since it was made (a new checkout; versions before 1.0 all say 0.1),
+# it is made again rather than left half old
+script_sum=$(sha256sum "$("$PG_CONFIG" --sharedir)/extension/microcred--$(sed -n "s/^default_version = '\(.*\)'/\1/p" microcred.control).sql" 2>/dev/null | cut -c1-64)
+if [ -n "$script_sum" ] && [ "$(cat "$dir/demo.script-sum" 2>/dev/null)" != "$script_sum" ] &&
+   psql -X -q -d microcred -c 'SELECT 1' >/dev/null 2>&1; then
+    echo "== the extension changed since the demo database was made: making it again"
+    psql -X -q -d postgres -c 'DROP DATABASE IF EXISTS microcred' >/dev/null
+    rm -f "$dir/demo-xapi.secret"
+fi
 if ! psql -X -q -d microcred -c 'SELECT 1' >/dev/null 2>&1; then
     createdb microcred
 fi
@@ -44,9 +54,8 @@ fi
 if [ "$(psql -X -At -d microcred -c "SELECT count(*) FROM pg_extension WHERE extname = 'microcred'")" = 0 ]; then
     echo "== loading the demo (tests/demo.sql)"
     psql -X -q -d microcred -f tests/demo.sql >/dev/null
-else
-    psql -X -q -d microcred -c 'ALTER EXTENSION microcred UPDATE' >/dev/null 2>&1 || true
 fi
+[ -n "$script_sum" ] && printf '%s\n' "$script_sum" >"$dir/demo.script-sum"
 
 echo
 echo "== the demo issuer"
@@ -100,6 +109,40 @@ if [ "$up" = 1 ]; then
         psql -X -d microcred -v doc="$doc" -v list="$list" \
             -v u="http://127.0.0.1:$bridge_port/credentials/$cid" -v l="$list_url" ||
         echo "warning: the documents fetched through the bridge did not parse; see $dir/bridge.log" >&2
+    # the bridge's main job: a course completion reported by an LMS becomes a
+    # credential, exactly once (a demo Moodle platform, course 101 -> PY-DATA,
+    # an xAPI source whose secret stays in $dir, mode 600)
+    if [ ! -s "$dir/demo-xapi.secret" ]; then
+        psql -X -q -d microcred -v ON_ERROR_STOP=1 >/dev/null <<'SQL' &&
+SELECT microcred.lti_map_course(microcred.lti_register_platform('demo-uas', 'Demo Moodle',
+    'http://127.0.0.1:8080/demo-moodle', 'demo-client', 'http://127.0.0.1:8080/demo-moodle/auth',
+    'http://127.0.0.1:8080/demo-moodle/jwks', NULL, '{demo-deployment}'), '101', 'PY-DATA');
+SQL
+        (umask 077; psql -X -q -At -d microcred -v ON_ERROR_STOP=1 -c "SELECT secret FROM microcred.event_source_add('demo-uas', 'xapi', 'demo-moodle', (SELECT id FROM microcred.lti_platform WHERE name = 'Demo Moodle'))" >"$dir/demo-xapi.secret") ||
+            echo "warning: could not set up the demo LMS" >&2
+    fi
+    if [ -s "$dir/demo-xapi.secret" ]; then
+        stmt='{"id": "8d2c1b6e-5f4a-4c3b-9a1e-000000000101", "actor": {"name": "Grace Demo", "mbox": "mailto:grace.demo@example.org"},
+               "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+               "object": {"id": "http://127.0.0.1:8080/demo-moodle/course/view.php?id=101",
+                          "definition": {"type": "http://id.tincanapi.com/activitytype/lms/course"}},
+               "timestamp": "2026-11-20T10:00:00Z"}'
+        echo "== a course completion from an LMS (an xAPI statement as Moodle's logstore_xapi sends it), sent twice"
+        for attempt in first again; do
+            # the source's secret goes to curl on stdin, not on its command line
+            http=$(printf 'user = "demo-moodle:%s"\n' "$(cat "$dir/demo-xapi.secret")" |
+                curl -s -o /dev/null -w '%{http_code}' --max-time 10 -K - \
+                    -H 'X-Experience-API-Version: 1.0.3' -H 'Content-Type: application/json' \
+                    --data "$stmt" "http://127.0.0.1:$bridge_port/xapi/statements") || http=000
+            echo "    POST /xapi/statements ($attempt): HTTP $http"
+        done
+        psql -X -d microcred -c "SELECT e.state, e.reason, e.credential_ids[1] AS credential,
+               (SELECT count(*) FROM microcred.issued_credential ic JOIN microcred.learner l ON l.id = ic.learner_id
+                 WHERE l.email = 'grace.demo@example.org') AS credentials_of_the_learner,
+               (microcred.verify(ic.document)).valid AS verifies
+          FROM microcred.completion_event e LEFT JOIN microcred.issued_credential ic ON ic.id = e.credential_ids[1]
+         WHERE e.event_key = '8d2c1b6e-5f4a-4c3b-9a1e-000000000101'"
+    fi
     echo "The bridge serves (no login):"
     echo "    http://127.0.0.1:$bridge_port/credentials/$cid"
     echo "    http://127.0.0.1:$bridge_port/issuers/demo-uas"
@@ -110,6 +153,7 @@ if [ "$up" = 1 ]; then
     echo "    launch/redirect   http://127.0.0.1:$bridge_port/lti/launch"
     echo "    tool JWKS         http://127.0.0.1:$bridge_port/lti/jwks"
     echo "    Canvas key JSON   http://127.0.0.1:$bridge_port/lti/canvas.json"
+    echo "and completion events: POST http://127.0.0.1:$bridge_port/xapi/statements, /canvas/live-events, /moodle/events"
     reg_url=$(psql -X -At -d microcred -c "SELECT url FROM microcred.lti_registration_invite('demo-uas', interval '1 day')" 2>/dev/null) || reg_url=
     [ -n "$reg_url" ] && echo "    Moodle dynamic registration (single use, 1 day): $reg_url"
     echo
