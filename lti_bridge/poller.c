@@ -284,7 +284,7 @@ poll_canvas(CURL *curl, const bridge_config *cfg, const poll_job *j, poll_stats 
 			return 0;
 		st->courses++;
 		snprintf(url, sizeof(url), "%s/api/v1/courses/%s/bulk_user_progress?per_page=100", j->base_url, course);
-		for (int page = 0; page < MAX_PAGES && url[0] != '\0'; page++)
+		for (int page = 0; page < MAX_PAGES && url[0] != '\0' && !atomic_load(&stop_requested); page++)
 		{
 			http_answer a;
 			json_t	   *doc;
