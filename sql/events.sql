@@ -122,9 +122,15 @@ SELECT v->>'view' AS view FROM microcred.lti_launch_view(:'pf', '42', NULL, '88'
 SELECT state FROM microcred.completion_event WHERE event_key = 'ev-moodle:502';
 
 -- Canvas names its own user id, not the LTI sub: a launch carrying lms_user_id ($Canvas.user.id) links it
+-- (on a platform trusted with the LMS's ids; untrusted, they are ignored)
 SELECT state FROM microcred.ingest_canvas(:'cs', '{"metadata": {"root_account_uuid": "acct-7", "event_name": "course_completed"},
     "body": {"user": {"id": "5009"}, "course": {"id": "42"}}}');
 SELECT microcred.add_learner('th-beispiel', email => 'user5009@example.org') IS NOT NULL AS l5009;
+SELECT microcred.lti_trust_lms_ids(:'pf', false);
+SELECT v->>'view' AS view FROM microcred.lti_launch_view(:'pf', '42', NULL, 'opaque-sub-5009', 'user5009@example.org', false, '42', '5009') v;
+SELECT count(*) AS lms_id_not_linked FROM microcred.learner_identifier WHERE value = '5009';
+SELECT state FROM microcred.completion_event WHERE event_key = 'acct-7:42:5009';
+SELECT microcred.lti_trust_lms_ids(:'pf');
 SELECT v->>'view' AS view FROM microcred.lti_launch_view(:'pf', 'lti-ctx-42', NULL, 'opaque-sub-5009', 'user5009@example.org', false, '42', '5009') v;
 SELECT v->>'view' AS view FROM microcred.lti_launch_view(:'pf', '42', NULL, 'opaque-sub-5009', 'user5009@example.org', false, NULL, '5009') v;
 SELECT state, cardinality(credential_ids) AS credentials FROM microcred.completion_event WHERE event_key = 'acct-7:42:5009';

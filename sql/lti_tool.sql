@@ -68,7 +68,14 @@ SELECT problem FROM microcred.lti_finish_deep_link(NULL, 'DPN-101', 'https://too
 SELECT microcred.lti_begin_deep_link(:'pf', 'dep-a', 'course-404', NULL, 'http://127.0.0.1:9100/dl-return', NULL) AS dl3 \gset
 UPDATE microcred.lti_deep_link SET expires_at = now() - interval '1 second' WHERE handle = :'dl3';
 SELECT problem FROM microcred.lti_finish_deep_link(:'dl3', 'DPN-101', 'https://tool.example/lti/launch');
--- the LMS's own course id (Canvas $Canvas.course.id) is mapped too, for its completion events
+-- the LMS's own course id (Canvas $Canvas.course.id) is mapped too, for its completion events,
+-- only for a platform trusted with them (Canvas: custom fields come from the developer key)
+SELECT microcred.lti_begin_deep_link(:'pf', 'dep-a', 'course-515', NULL, 'http://127.0.0.1:9100/dl-return', NULL,
+    lms_course_id => '7009') AS dl5 \gset
+SELECT problem IS NULL AS no_problem FROM microcred.lti_finish_deep_link(:'dl5', 'DPN-101', 'https://tool.example/lti/launch');
+SELECT count(*) AS untrusted_ids_ignored FROM microcred.lti_course_mapping WHERE context_id = '7009';
+SELECT microcred.lti_trust_lms_ids(:'pf');
+SELECT microcred.lti_trust_lms_ids('00000000-0000-0000-0000-000000000000');
 SELECT microcred.lti_begin_deep_link(:'pf', 'dep-a', 'course-505', 'Course 505', 'http://127.0.0.1:9100/dl-return', NULL,
     lms_course_id => '7001') AS dl4 \gset
 SELECT problem IS NULL AS no_problem FROM microcred.lti_finish_deep_link(:'dl4', 'DPN-101', 'https://tool.example/lti/launch');

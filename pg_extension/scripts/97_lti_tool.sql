@@ -173,6 +173,37 @@ COMMENT ON FUNCTION microcred.lti_client_assertion(uuid) IS
 
 -- course to credential type ---------------------------------------------------
 
+/*
+ * The LMS's own course and user ids come in custom claims of the launch
+ * (lms_course_id, lms_user_id).  Only platforms whose custom fields are set
+ * by their administrators may be trusted with them: in Canvas they come
+ * from the developer key; in Moodle a teacher can type custom parameters
+ * into an activity, and could then link another course or another user's
+ * id (Moodle does not need them: its LTI ids are its own).  Off by default.
+ */
+ALTER TABLE microcred.lti_platform ADD COLUMN trust_lms_ids boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN microcred.lti_platform.trust_lms_ids IS
+    'take the LMS''s own course and user ids from the launch''s custom claims (Canvas: set by the developer key); never for platforms where teachers set custom parameters';
+
+CREATE FUNCTION microcred.lti_trust_lms_ids(platform uuid, trust boolean DEFAULT true)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT pg_has_role(session_user, 'microcred_admin', 'MEMBER') THEN
+        PERFORM microcred._fail('42501', 'only a microcred admin may change a platform''s trust', NULL, NULL);
+    END IF;
+    UPDATE microcred.lti_platform lp SET trust_lms_ids = coalesce(trust, false) WHERE lp.id = platform;
+    IF NOT FOUND THEN
+        PERFORM microcred._fail('42704', format('LTI platform %s does not exist', platform), NULL,
+            'List them with: SELECT id, name, platform_issuer FROM microcred.lti_platform;');
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION microcred.lti_trust_lms_ids(uuid, boolean) IS
+    'let launches from this platform link the LMS''s own course and user ids (custom lms_course_id, lms_user_id): for Canvas, whose custom fields come from the developer key';
+
 CREATE TABLE microcred.lti_course_mapping (
     platform_id         uuid NOT NULL REFERENCES microcred.lti_platform (id) ON DELETE CASCADE,
     context_id          text NOT NULL CONSTRAINT lti_course_mapping_context_not_blank CHECK (btrim(context_id) <> ''),
@@ -325,6 +356,9 @@ BEGIN
     IF ttl IS NULL OR ttl <= interval '0' OR ttl > interval '1 day' THEN
         PERFORM microcred._fail('22023', 'ttl must be between 0 and 1 day', NULL, '30 minutes is usual.');
     END IF;
+    IF NOT (SELECT lp.trust_lms_ids FROM microcred.lti_platform lp WHERE lp.id = platform) THEN
+        lms_course_id := NULL;      -- see lti_trust_lms_ids
+    END IF;
     IF lms_course_id IS NOT NULL AND lms_course_id !~ '^[0-9]{1,20}$' THEN
         PERFORM microcred._fail('22023', format('lms_course_id "%s" is not an LMS course id', lms_course_id), NULL,
             'The LMS''s own numeric course id (Canvas: the custom field lms_course_id=$Canvas.course.id), or NULL.');
@@ -476,10 +510,10 @@ BEGIN
     IF t.id IS NULL THEN
         RETURN jsonb_build_object('view', 'not-configured');
     END IF;
-    IF lms_course_id !~ '^[0-9]{1,20}$' THEN
-        lms_course_id := NULL;      -- not substituted by the LMS ("$Canvas.course.id") or not an id
+    IF NOT p.trust_lms_ids OR lms_course_id !~ '^[0-9]{1,20}$' THEN
+        lms_course_id := NULL;      -- untrusted (lti_trust_lms_ids), or not substituted ("$Canvas.course.id")
     END IF;
-    IF lms_user_id !~ '^[0-9]{1,20}$' THEN
+    IF NOT p.trust_lms_ids OR lms_user_id !~ '^[0-9]{1,20}$' THEN
         lms_user_id := NULL;
     END IF;
     lms_course_id := microcred._lms_local_id(lms_course_id);
@@ -687,7 +721,8 @@ GRANT SELECT ON microcred.lti_registration_invite TO microcred_admin;
 GRANT EXECUTE ON FUNCTION microcred._lti_platform_type(microcred.lti_platform, text),
     microcred.lti_map_course(uuid, text, text, text), microcred.lti_unmap_course(uuid, text, text),
     microcred.lti_tool_key_rotate(), microcred.lti_tool_key_retire(text), microcred.lti_tool_jwks(),
-    microcred.lti_registration_invite(text, interval), microcred.lti_credential_choices(uuid)
+    microcred.lti_registration_invite(text, interval), microcred.lti_credential_choices(uuid),
+    microcred.lti_trust_lms_ids(uuid, boolean)
     TO microcred_admin;
 GRANT EXECUTE ON FUNCTION microcred.lti_tool_jwks(), microcred.lti_client_assertion(uuid),
     microcred.lti_begin_deep_link(uuid, text, text, text, text, text, interval, text),

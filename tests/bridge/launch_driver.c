@@ -2017,6 +2017,28 @@ test_deep_linking(void)
 		}
 		else
 			tap_ok(0, "login for the unsubstituted custom ids");
+		/* a platform not trusted with them (the default: Moodle teachers can type custom parameters) */
+		if (login_std(&l) == 0)
+		{
+			json_t	   *claims = rl_claims(l.nonce, "user-teacher", 1, DL_COURSE);
+			char	   *tok;
+
+			json_object_set_new(claims, LTI "custom", json_pack("{s:s, s:s}", "lms_course_id", "88124",
+																"lms_user_id", "77002"));
+			tok = sign_std(claims);
+			post_launch(tok, l.state, l.state, &x);
+			expect_view(&x, "instructor", "an instructor launch with custom LMS ids on an untrusted platform");
+			tap_ok(sql_is("0", "SELECT count(*) FROM microcred.lti_course_mapping WHERE platform_id = $1"
+						  " AND context_id = '88124'", platform_id, NULL),
+				   "an untrusted platform's custom lms_course_id maps nothing");
+			launch_free(&x);
+			free(tok);
+			json_decref(claims);
+			login_free(&l);
+		}
+		else
+			tap_ok(0, "login for the untrusted custom ids");
+		free(sql("SELECT microcred.lti_trust_lms_ids($1::uuid)::text", platform_id, NULL));
 		if (login_std(&l) == 0)
 		{
 			json_t	   *claims = rl_claims(l.nonce, "user-teacher", 1, DL_COURSE);
