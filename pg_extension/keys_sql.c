@@ -448,7 +448,8 @@ microcred_seal_secret(PG_FUNCTION_ARGS)
 	if (len == 0 || len > SECRET_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the secret must be 1 to %d bytes", SECRET_MAX)));
+				 errmsg("the secret must be 1 to %d bytes", SECRET_MAX),
+				 errhint("Give the API token as the LMS shows it.")));
 	load_kek();
 	out = (bytea *) palloc(VARHDRSZ + MCC_SEAL_OVERHEAD + len);
 	SET_VARSIZE(out, VARHDRSZ + MCC_SEAL_OVERHEAD + len);
@@ -504,7 +505,8 @@ microcred_unseal_secret(PG_FUNCTION_ARGS)
 	if (slen <= MCC_SEAL_OVERHEAD || p[0] != MCC_SEAL_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("the sealed secret is malformed")));
+				 errmsg("the sealed secret is malformed"),
+				 errhint("It was not made by microcred._seal_secret; set the secret again.")));
 	len = slen - MCC_SEAL_OVERHEAD;
 	load_kek();
 	out = (text *) palloc(VARHDRSZ + len);

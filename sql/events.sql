@@ -141,6 +141,18 @@ SELECT event_id AS gev, state FROM microcred.ingest_canvas(:'cs', '{"metadata": 
     "body": {"user": {"id": "21070000000005010", "name": "Grace Hopper", "email": "grace.events@example.org"}, "course": {"id": "21070000000000042"}}}') \gset
 SELECT :'state' AS state, event_key, course_key, user_key FROM microcred.completion_event WHERE id = :gev;
 
+-- sealed secrets: AES-256-GCM under the KEK, bound to their row (aad), tamper-evident
+SELECT microcred._seal_secret('s3cret', '\x01') AS sealed \gset
+SELECT length(:'sealed'::bytea) = 1 + 12 + 6 + 16 AS layout,
+       microcred._unseal_secret(:'sealed', '\x01') AS opened,
+       microcred._seal_secret('s3cret', '\x01') <> :'sealed'::bytea AS fresh_nonce;
+SELECT microcred._unseal_secret(:'sealed', '\x02');
+SELECT microcred._unseal_secret(overlay(:'sealed'::bytea PLACING '\xff' FROM 15 FOR 1), '\x01');
+SELECT microcred._unseal_secret('\x0102', '\x01');
+SELECT microcred._seal_secret('', '\x01');
+SELECT microcred._equal_ct('\x0102', '\x0102') AS same, microcred._equal_ct('\x0102', '\x0103') AS differ,
+       microcred._equal_ct('\x0102', '\x010203') AS longer;
+
 -- reconciliation polls: the token sealed, shown by nothing but event_poll_due (for the bridge)
 SELECT microcred.event_poll_set('ev-moodle', 'http://127.0.0.1:9200/', 'tok-moodle-1', '1 minute');
 SELECT microcred.event_poll_set('ev-canvas', 'https://canvas.example.edu', 'tok-canvas-1');

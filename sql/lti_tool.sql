@@ -42,6 +42,11 @@ SELECT microcred.lti_map_course('00000000-0000-0000-0000-000000000000', 'c', 'DP
 -- what the instructor may choose
 SELECT code, title, eqf_level FROM microcred.lti_credential_choices(:'pf') WHERE code = 'DPN-101';
 
+-- random tokens (states, nonces, handles, invites): 256 bits, base64url without padding, never twice
+SELECT count(*) AS tokens, count(DISTINCT t) AS distinct_tokens, min(length(t)) AS min_len, max(length(t)) AS max_len,
+       bool_and(t ~ '^[A-Za-z0-9_-]{43}$') AS base64url
+  FROM (SELECT microcred._random_token() AS t FROM generate_series(1, 1000)) x;
+
 -- deep linking: a handle, then the signed response; the mapping is stored
 SELECT microcred.lti_begin_deep_link(:'pf', 'dep-a', 'course-202', 'Course 202', 'http://127.0.0.1:9100/dl-return', 'opaque-data') AS dl \gset
 SELECT length(:'dl') AS handle_len;
