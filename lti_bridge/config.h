@@ -33,6 +33,8 @@ typedef struct bridge_config
 	int			jwks_min_refresh_s;
 	int			jwks_timeout_ms;
 	long		jwks_max_bytes;
+	int			public_cache_s;
+	int			public_cache_entries;
 	int			poll_interval_s;
 	int			poll_timeout_ms;
 	int			poll_max_users;

@@ -21,6 +21,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,14 +289,150 @@ etag_matches(const char *header, const char *etag)
 	return 0;
 }
 
+/*
+ * Issued credential documents never change (corrections supersede), so
+ * their 200 answers are kept in a small direct-mapped cache for
+ * public_cache_s seconds: a GET then needs no database round trip.  The
+ * only change a document can see is erasure (410), which cached copies
+ * follow within public_cache_s; 0 turns the cache off.  Bounded:
+ * public_cache_entries slots, each replaced by the next id hashing to it.
+ */
+typedef struct doc_slot
+{
+	char		id[128];
+	int			want_jwt;
+	char	   *content_type;
+	char	   *body;
+	size_t		len;
+	long long	last_modified;
+	int			max_age;
+	char		etag[40];
+	long long	stored_ms;
+} doc_slot;
+
+static pthread_mutex_t doc_lock = PTHREAD_MUTEX_INITIALIZER;
+static doc_slot *doc_slots;
+static size_t n_doc_slots;
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+doc_slot_clear(doc_slot *d)
+{
+	free(d->content_type);
+	free(d->body);
+	memset(d, 0, sizeof(*d));
+}
+
+/* (re)size the cache to the configuration; called at start and on reload */
+void
+http_configure(const bridge_config *cfg)
+{
+	size_t		want = cfg->public_cache_s > 0 ? (size_t) cfg->public_cache_entries : 0;
+
+	pthread_mutex_lock(&doc_lock);
+	if (want != n_doc_slots)
+	{
+		for (size_t i = 0; i < n_doc_slots; i++)
+			doc_slot_clear(&doc_slots[i]);
+		free(doc_slots);
+		doc_slots = want ? calloc(want, sizeof(doc_slot)) : NULL;
+		n_doc_slots = doc_slots ? want : 0;
+	}
+	pthread_mutex_unlock(&doc_lock);
+}
+
+static size_t
+doc_hash(const char *id, int want_jwt)
+{
+	uint64_t	h = 1469598103934665603ULL;	/* FNV-1a */
+
+	for (const unsigned char *p = (const unsigned char *) id; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	return (size_t) ((h ^ (uint64_t) want_jwt) % n_doc_slots);
+}
+
+/* a fresh cached answer, copied into r (caller frees); 1 on a hit */
+static int
+doc_cache_get(const bridge_config *cfg, const char *id, int want_jwt, db_resource *r, char *etag)
+{
+	int			hit = 0;
+
+	pthread_mutex_lock(&doc_lock);
+	if (n_doc_slots > 0)
+	{
+		doc_slot   *d = &doc_slots[doc_hash(id, want_jwt)];
+
+		if (d->body != NULL && d->want_jwt == want_jwt && strcmp(d->id, id) == 0 &&
+			mono_ms() - d->stored_ms < (long long) cfg->public_cache_s * 1000)
+		{
+			r->status = MHD_HTTP_OK;
+			r->content_type = strdup(d->content_type);
+			r->body = malloc(d->len + 1);
+			if (r->content_type != NULL && r->body != NULL)
+			{
+				memcpy(r->body, d->body, d->len + 1);
+				r->body_len = d->len;
+				r->last_modified = d->last_modified;
+				r->max_age = d->max_age;
+				memcpy(etag, d->etag, sizeof(d->etag));
+				hit = 1;
+			}
+			else
+				db_resource_free(r);
+		}
+	}
+	pthread_mutex_unlock(&doc_lock);
+	return hit;
+}
+
+static void
+doc_cache_put(const char *id, int want_jwt, const db_resource *r, const char *etag)
+{
+	pthread_mutex_lock(&doc_lock);
+	if (n_doc_slots > 0 && strlen(id) < sizeof(doc_slots[0].id))
+	{
+		doc_slot   *d = &doc_slots[doc_hash(id, want_jwt)];
+
+		doc_slot_clear(d);
+		d->content_type = strdup(r->content_type);
+		d->body = malloc(r->body_len + 1);
+		if (d->content_type == NULL || d->body == NULL)
+			doc_slot_clear(d);
+		else
+		{
+			memcpy(d->body, r->body, r->body_len);
+			d->body[r->body_len] = '\0';
+			d->len = r->body_len;
+			snprintf(d->id, sizeof(d->id), "%s", id);
+			d->want_jwt = want_jwt;
+			d->last_modified = r->last_modified;
+			d->max_age = r->max_age;
+			snprintf(d->etag, sizeof(d->etag), "%s", etag);
+			d->stored_ms = mono_ms();
+		}
+	}
+	pthread_mutex_unlock(&doc_lock);
+}
+
 /* a public resource from the database: 200, 304, 404, 406 or 410, or 503 */
 static unsigned int
 serve_public(struct MHD_Connection *conn, http_request *req, const char *kind, int want_jwt)
 {
-	db_resource r;
+	db_resource r = {0};
 	char		reason[64];
+	int			cacheable = strcmp(kind, "credential") == 0;
 
-	if (db_public_resource(req->cfg->db_conninfo, req->cfg->db_timeout_ms, kind, req->id,
+	if (cacheable && doc_cache_get(req->cfg, req->id, want_jwt, &r, req->etag))
+		req->reason = "cached";
+	else if (db_public_resource(req->cfg->db_conninfo, req->cfg->db_timeout_ms, kind, req->id,
 						   want_jwt, &r, reason, sizeof(reason)) != 0)
 	{
 		req->reason = db_reason_label(reason);
@@ -322,7 +459,12 @@ serve_public(struct MHD_Connection *conn, http_request *req, const char *kind, i
 		const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 													  MHD_HTTP_HEADER_IF_NONE_MATCH);
 
-		make_etag(r.body, r.body_len, req->etag, sizeof(req->etag));
+		if (req->etag[0] == '\0')
+		{
+			make_etag(r.body, r.body_len, req->etag, sizeof(req->etag));
+			if (cacheable)
+				doc_cache_put(req->id, want_jwt, &r, req->etag);
+		}
 		if (inm != NULL && req->etag[0] != '\0' && etag_matches(inm, req->etag))
 		{
 			db_resource_free(&r);
@@ -945,4 +1087,12 @@ http_stop(void)
 	if (daemon_handle != NULL)
 		MHD_stop_daemon(daemon_handle);
 	daemon_handle = NULL;
+	/* no request is left: drop the document cache */
+	pthread_mutex_lock(&doc_lock);
+	for (size_t i = 0; i < n_doc_slots; i++)
+		doc_slot_clear(&doc_slots[i]);
+	free(doc_slots);
+	doc_slots = NULL;
+	n_doc_slots = 0;
+	pthread_mutex_unlock(&doc_lock);
 }

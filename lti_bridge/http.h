@@ -25,4 +25,7 @@ extern long http_inflight(void);
 /* close everything and stop the threads */
 extern void http_stop(void);
 
+/* apply the reloadable settings of the HTTP layer (the document cache) */
+extern void http_configure(const bridge_config *cfg);
+
 #endif							/* MC_HTTP_H */

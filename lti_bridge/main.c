@@ -165,6 +165,7 @@ reload(void)
 	}
 	cfg = config_acquire();
 	lti_configure(cfg);
+	http_configure(cfg);
 	log_kv(LOG_LVL_INFO, "configuration reloaded",
 		   "log_level", log_level_name((log_level) cfg->log_level), NULL);
 	config_release(cfg);
@@ -244,6 +245,7 @@ main(int argc, char **argv)
 		log_kv(LOG_LVL_ERROR, "initialisation failed", NULL);
 		return 1;
 	}
+	http_configure(cfg);
 	if (http_start(cfg, err, sizeof(err)) != 0)
 	{
 		log_kv(LOG_LVL_ERROR, "cannot start the HTTP server", "error", err, NULL);

@@ -176,8 +176,15 @@ wrk_rate() {  # requests/s of GET $1; non-2xx answers fail the bench
 g_metrics=$(wrk_rate "http://127.0.0.1:$bport/metrics")
 g_doc=$(wrk_rate "http://127.0.0.1:$bport/credentials/$cid")
 g_list=$(wrk_rate "http://127.0.0.1:$bport/status/$lid")
+# the same without the bridge's document cache (SIGHUP reloads public_cache_s)
+echo "public_cache_s = 0" >>"$tmp/bridge.conf"
+kill -HUP "$bpid"; sleep 0.5
+g_doc_nc=$(wrk_rate "http://127.0.0.1:$bport/credentials/$cid")
+sed -i '/^public_cache_s = 0$/d' "$tmp/bridge.conf"
+kill -HUP "$bpid"; sleep 0.5
 printf '%-52s %8.0f/s  (no database: the HTTP baseline)\n' "GET /metrics" "$g_metrics"
-printf '%-52s %8.0f/s  %6s of the baseline (target 10000/s)\n' "GET /credentials/{id}, 5.6 KB document" "$g_doc" "$(pct "$g_doc" "$g_metrics")"
+printf '%-52s %8.0f/s  %6s of the baseline (target 10000/s)\n' "GET /credentials/{id}, 5.6 KB document, cached" "$g_doc" "$(pct "$g_doc" "$g_metrics")"
+printf '%-52s %8.0f/s  %6s of the baseline\n' "GET /credentials/{id}, cache off (a DB round trip)" "$g_doc_nc" "$(pct "$g_doc_nc" "$g_metrics")"
 printf '%-52s %8.0f/s  %6s of the baseline\n' "GET /status/{list}, cached signed list" "$g_list" "$(pct "$g_list" "$g_metrics")"
 # LTI: logins and launches through the bridge, the platform JWKS cached
 make -s -C lti_bridge lti_launch_bench >/dev/null

@@ -55,6 +55,7 @@ listen_port = $PORT
 db_conninfo = "host=$PGHOST port=${PGPORT:-5432} user=$role dbname=$db"
 threads = 2
 public_base_url = https://tool.example
+public_cache_s = 2
 EOC
     "$BIN" -c "$TMP/bridge.conf" 2>>"$TMP/bridge.log" &
     DPID=$!
@@ -177,8 +178,13 @@ ok "$(get /status/$(q -c 'SELECT gen_random_uuid()'))" 404 "an unknown status li
 ok "$(get /status/x)" 404 "a malformed status list id answers 404"
 
 # --- erasure: 410 -------------------------------------------------------------
+ok "$(grep -c 'route=credential status=200 .*reason=cached' "$TMP/bridge.log" | awk '{print ($1 > 0)}')" 1 \
+   "repeated GETs of a document are answered from the bridge's cache"
+get /credentials/$CID >/dev/null
 q -c "SELECT microcred.erase_learner((SELECT learner_id FROM microcred.issued_credential WHERE id = '$CID'), 'test: learner request')" >/dev/null
-ok "$(get /credentials/$CID)" 410 "a credential whose document was erased answers 410"
+ok "$(get /credentials/$CID)" 200 "just after erasure a cached copy may still be served (public_cache_s = 2)"
+sleep 2.2
+ok "$(get /credentials/$CID)" 410 "once public_cache_s has passed, a credential whose document was erased answers 410"
 ok "$(header Cache-Control)" "public, max-age=60" "a 410 is cacheable briefly"
 
 # --- LTI 1.3 login initiation --------------------------------------------------
@@ -230,7 +236,7 @@ ok "$(psql -X -At -d $db -U $role -c 'SELECT count(*) FROM microcred.issued_cred
 ok "$(psql -X -At -d $db -U $role -c "SELECT microcred.revoke('$CID', 'x')" 2>&1 | grep -c 'permission denied')" 1 \
    "the bridge's role cannot revoke"
 ok "$(grep -c "$CID" "$TMP/bridge.log")" 0 "request logs do not carry credential ids"
-ok "$(grep -c 'route=credential status=200' "$TMP/bridge.log")" 7 "each credential request is logged once under its route label"
+ok "$(grep -c 'route=credential status=200' "$TMP/bridge.log")" 9 "each credential request is logged once under its route label"
 curl -s --max-time 5 "$URL/metrics" >"$TMP/metrics"
 ok "$(grep -c 'route="status_list",status="200"' "$TMP/metrics")" 1 "/metrics counts status list requests by route and status"
 ok "$(grep -c 'route="credential",status="410"' "$TMP/metrics")" 1 "/metrics counts the 410"
