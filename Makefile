@@ -2,8 +2,12 @@
 #
 #   make            build the extension and the bridge
 #   make install    install both (as root)
-#   make test       install missing Debian packages (as root), build, install,
-#                   run every test against a throwaway cluster
+#   make extension  build the extension only (PostgreSQL, OpenSSL and zlib headers)
+#   make install-extension   install the extension only (as root)
+#   make test       install missing Debian packages (as root), build, install
+#                   into a temporary installation, run every test against a
+#                   throwaway cluster
+#   make installcheck        the pg_regress suites against a running server
 #   make run        a local cluster under .run/ with the demo, until Ctrl-C
 #   make bench      benchmarks, printed as ratios measured in the same run
 #   make fuzz       build and briefly run the libFuzzer targets (clang)
@@ -26,14 +30,23 @@ SQL_SRCS     = pg_extension/microcred.c pg_extension/json_sql.c pg_extension/key
 MODULE_big   = microcred
 OBJS         = $(patsubst %.c,%.o,$(SQL_SRCS) $(CORE_SRCS))
 SCRIPT_PARTS = $(sort $(wildcard pg_extension/scripts/[0-9]*.sql))
-DATA_built   = microcred--$(EXTVERSION).sql
+# Versions: the install scripts of released versions are frozen, byte for
+# byte, in pg_extension/released/ (checked against SHA256SUMS by
+# tests/t/version_policy.sh); the current version's install script is built
+# from the parts, and each upgrade script microcred--A--B.sql from the parts
+# in pg_extension/upgrade/A--B/.  README "Upgrading" has the policy.
+RELEASED     = $(sort $(wildcard pg_extension/released/microcred--*.sql))
+UPGRADE_DIRS = $(sort $(wildcard pg_extension/upgrade/*--*))
+UPGRADES     = $(patsubst pg_extension/upgrade/%,microcred--%.sql,$(UPGRADE_DIRS))
+DATA         = $(RELEASED)
+DATA_built   = microcred--$(EXTVERSION).sql $(UPGRADES)
 # pg_regress suites, in order: each builds on the state the previous ones left
 REGRESS      = catalog roles issue rdfc lifecycle stack lti lti_tool events
 PG_CPPFLAGS  = -std=c11 -D_GNU_SOURCE -DMICROCRED_VERSION=\"$(EXTVERSION)\" -Ipg_extension
 SHLIB_LINK   = -lcrypto -lz -lm
 EXTRA_CLEAN  = tests/bin
 
-.PHONY: deps test run bench fuzz unit bridge install-bridge clean-bridge
+.PHONY: deps test run bench fuzz unit bridge install-bridge clean-bridge extension install-extension
 
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
@@ -53,8 +66,20 @@ pg_extension/scripts/65_contexts.sql: pg_extension/contexts/to_sql.sh pg_extensi
 microcred--$(EXTVERSION).sql: $(SCRIPT_PARTS) microcred.control
 	cat $(SCRIPT_PARTS) > $@
 
+# an upgrade script: the parts of pg_extension/upgrade/A--B/, in order
+.SECONDEXPANSION:
+$(UPGRADES): microcred--%.sql: $$(sort $$(wildcard pg_extension/upgrade/%/*.sql))
+	cat $^ > $@
+
+# `make` builds the bridge too; NO_BRIDGE=1 (make extension) only what a DBA needs
+ifeq ($(NO_BRIDGE),)
 all: bridge
 install: install-bridge
+endif
+extension:
+	$(MAKE) all NO_BRIDGE=1
+install-extension:
+	$(MAKE) install NO_BRIDGE=1
 
 bridge:
 	$(MAKE) -C lti_bridge VERSION=$(EXTVERSION)
@@ -93,11 +118,12 @@ unit: $(UNIT_PROGS) $(REPLAY_PROGS)
 deps:
 	tests/deps.sh
 
+# installs into a temporary installation (tests/lib/tmp_install.sh), never
+# into the system's PostgreSQL
 test:
 	tests/deps.sh
 	$(MAKE) all unit
 	$(MAKE) -C lti_bridge tests
-	$(MAKE) install
 	tests/run_tests.sh $(REGRESS)
 
 run:

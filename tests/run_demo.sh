@@ -37,13 +37,18 @@ stop() {
 trap stop EXIT
 trap 'exit 0' INT TERM
 
-# the demo database holds demo data only: when the installed extension script
-# changed since it was made (a new checkout; versions before 1.0 all say 0.1),
-# it is made again rather than left half old
-script_sum=$(sha256sum "$("$PG_CONFIG" --sharedir)/extension/microcred--$(sed -n "s/^default_version = '\(.*\)'/\1/p" microcred.control).sql" 2>/dev/null | cut -c1-64)
-if [ -n "$script_sum" ] && [ "$(cat "$dir/demo.script-sum" 2>/dev/null)" != "$script_sum" ] &&
-   psql -X -q -d microcred -c 'SELECT 1' >/dev/null 2>&1; then
-    echo "== the extension changed since the demo database was made: making it again"
+# an existing demo database is kept: a newer extension version is applied
+# with ALTER EXTENSION ... UPDATE, as on any production database.  Only when
+# the install script of the *same* version changed (a development checkout of
+# an unreleased version) is the demo database made again.
+want_version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" microcred.control)
+script_sum=$(sha256sum "$("$PG_CONFIG" --sharedir)/extension/microcred--$want_version.sql" 2>/dev/null | cut -c1-64)
+have_version=$(psql -X -At -d microcred -c "SELECT extversion FROM pg_extension WHERE extname = 'microcred'" 2>/dev/null || true)
+if [ -n "$have_version" ] && [ "$have_version" != "$want_version" ]; then
+    echo "== updating the demo database's extension from $have_version to $want_version (ALTER EXTENSION microcred UPDATE)"
+    psql -X -q -v ON_ERROR_STOP=1 -d microcred -c 'ALTER EXTENSION microcred UPDATE'
+elif [ -n "$have_version" ] && [ -n "$script_sum" ] && [ "$(cat "$dir/demo.script-sum" 2>/dev/null)" != "$script_sum" ]; then
+    echo "== the unreleased version $want_version changed since the demo database was made: making it again"
     psql -X -q -d postgres -c 'DROP DATABASE IF EXISTS microcred' >/dev/null
     rm -f "$dir/demo-xapi.secret"
 fi

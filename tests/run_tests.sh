@@ -7,16 +7,21 @@
 #   3. the bridge: its unit tests, corpus replays and the daemon test
 #   4. shell tests (tests/t/*.sh, TAP output), which get the cluster too
 #
-# The cluster lives in a temporary directory and is stopped on every exit.
+# The extension is installed into a private copy of the PostgreSQL server
+# (tests/lib/tmp_install.sh), never into the system's; the cluster lives in a
+# temporary directory and is stopped on every exit.
 # MICROCRED_ONLY="events bridge_launch" runs only those shell tests (and
 # the pg_regress suites named as arguments), skipping stages 2 and 3.
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
-. tests/lib/cluster.sh
+. tests/lib/tmp_install.sh
 
 tmp=$(mktemp -d /tmp/microcred-test.XXXXXX)
 chmod 755 "$tmp"
+echo "== temporary installation in $tmp/inst"
+tmp_install "$tmp/inst" || { rm -rf "$tmp"; exit 1; }
+. tests/lib/cluster.sh
 cleanup() {
     cluster_stop "$tmp/pg"
     rm -rf "$tmp"
