@@ -58,6 +58,9 @@ all install:
 	@exit 1
 endif
 
+# the library reports the version of microcred.control
+pg_extension/microcred.o: microcred.control
+
 # the bundled JSON-LD contexts as an install-script part (generated, committed)
 pg_extension/scripts/65_contexts.sql: pg_extension/contexts/to_sql.sh pg_extension/contexts/urls.txt $(wildcard pg_extension/contexts/*.json*)
 	pg_extension/contexts/to_sql.sh > $@
@@ -120,9 +123,10 @@ deps:
 
 # installs into a temporary installation (tests/lib/tmp_install.sh), never
 # into the system's PostgreSQL
+# (with_llvm=no: no JIT bitcode, which tests do not need and which doubles the build)
 test:
 	tests/deps.sh
-	$(MAKE) all unit
+	$(MAKE) all unit with_llvm=no
 	$(MAKE) -C lti_bridge tests
 	tests/run_tests.sh $(REGRESS)
 

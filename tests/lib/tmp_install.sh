@@ -24,7 +24,7 @@ tmp_install() {
     # whatever an earlier system-wide `make install` left must not be found
     rm -f "$dest$sys_sharedir"/extension/microcred[-.]*
     rm -f "$dest$("$sys_config" --pkglibdir)"/microcred.so
-    make -s -C "$top" install-extension DESTDIR="$dest" PG_CONFIG="$sys_config" >"$dest/install.log" 2>&1 || {
+    make -s -C "$top" install-extension with_llvm=no DESTDIR="$dest" PG_CONFIG="$sys_config" >"$dest/install.log" 2>&1 || {
         cat "$dest/install.log" >&2
         echo "microcred: installing into the temporary installation $dest failed" >&2
         return 1
