@@ -102,6 +102,15 @@ SELECT microcred.define_credential(issuer => 'th-beispiel', code => 'DPN-201', t
     assessment => ARRAY['written_exam'], participation => 'online', quality_assurance => 'internal',
     ects => 1, eqf_level => 6, suspendable => true) IS NOT NULL AS suspendable_type;
 SELECT code, suspendable FROM microcred.credential_type WHERE code IN ('DPN-101', 'DPN-201') ORDER BY code;
+-- achievementType: a term of the OB 3.0 vocabulary or an ext: term, checked when defined
+SELECT microcred.define_credential(issuer => 'th-beispiel', code => 'ND-1', title => 'Nanodegree', description => 'd',
+    learning_outcomes => ARRAY['o'], assessment => ARRAY['oral_exam'], participation => 'online',
+    quality_assurance => 'internal', ects => 1, eqf_level => 5, achievement_type => 'Nanodegree');
+SELECT microcred.define_credential(issuer => 'th-beispiel', code => 'ND-1', title => 'Nanodegree', description => 'd',
+    learning_outcomes => ARRAY['o'], assessment => ARRAY['oral_exam'], participation => 'online',
+    quality_assurance => 'internal', ects => 1, eqf_level => 5, achievement_type => 'ext:Nanodegree') IS NOT NULL AS ext_term;
+UPDATE microcred.credential_type SET achievement_type = 'Course' WHERE code = 'ND-1';
+UPDATE microcred.credential_type SET achievement_type = 'course' WHERE code = 'ND-1';
 RESET ROLE;
 SET ROLE mc_issuer;
 SELECT microcred.issue('th-beispiel/DPN-201', :'emmy') AS susp_cred \gset

@@ -9,7 +9,10 @@
  *   without a suspension entry.  Existing types become non-suspendable (the
  *   new default); credentials already issued keep their two entries and
  *   stay suspendable (their status_entry rows are unchanged);
- * - ingest_xapi accepts "completed" on http://adlnet.gov/expapi/activities/course.
+ * - ingest_xapi accepts "completed" on http://adlnet.gov/expapi/activities/course;
+ * - a credential type's achievement_type must be an OB 3.0 AchievementType term
+ *   or an ext: term (it was any capitalised word, which issuing now refuses);
+ * - _document_part_drop runs as the owner (an admin's define_credential failed).
  */
 
 ALTER TABLE microcred.credential_type ADD COLUMN suspendable boolean NOT NULL DEFAULT false;
@@ -30,6 +33,59 @@ GRANT EXECUTE ON FUNCTION microcred.ob3_check(jsonb) TO microcred_admin, microcr
 -- owner's document_part cache entry: the trigger runs as the owner
 ALTER FUNCTION microcred._document_part_drop() SECURITY DEFINER;
 
+-- achievementType: the OB 3.0 vocabulary or an ext: term, checked when a type is defined
+CREATE OR REPLACE FUNCTION microcred._credential_type_check()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    NEW.title := microcred._required_text('title of the micro-credential', NEW.title,
+        'Give the title learners and employers will see, e.g. ''Data Protection for Nurses''.');
+    NEW.description := microcred._required_text('description of the micro-credential', NEW.description,
+        'Describe in a sentence or two what the learner did and can now do; Open Badges 3.0 requires it.');
+    IF NEW.ects IS NULL AND NEW.workload_hours IS NULL THEN
+        PERFORM microcred._fail('23502', 'notional workload is required',
+            'Neither ECTS credits nor workload hours were given.',
+            'Give ects (e.g. 2.5) or, where ECTS does not apply, workload_hours.');
+    END IF;
+    IF NEW.eqf_level IS NULL AND NEW.qf_ehea_cycle IS NULL THEN
+        PERFORM microcred._fail('23502', 'level of the micro-credential is required',
+            'Neither an EQF level nor a QF-EHEA cycle was given.',
+            'Give eqf_level (1 to 8) and, for higher education, qf_ehea_cycle (short, first, second, third).');
+    END IF;
+    IF NEW.assessment IS NULL OR cardinality(NEW.assessment) = 0
+       OR array_position(NEW.assessment, NULL) IS NOT NULL THEN
+        PERFORM microcred._fail('23502', 'type of assessment is required',
+            'No assessment type was given.',
+            'Give one or more of: ' || array_to_string(enum_range(NULL::microcred.assessment_type), ', ') || '.');
+    END IF;
+    IF NEW.quality_assurance IN ('external', 'accreditation', 'certification')
+       AND (NEW.quality_assurance_body IS NULL OR btrim(NEW.quality_assurance_body) = '') THEN
+        PERFORM microcred._fail('23502', 'body responsible for quality assurance is required',
+            format('Quality assurance "%s" names no body.', NEW.quality_assurance),
+            'Give quality_assurance_body, e.g. the agency''s name as registered in DEQAR.');
+    END IF;
+    PERFORM microcred._check_nfc('prerequisites', NEW.prerequisites);
+    PERFORM microcred._check_nfc('further information', NEW.further_information);
+    PERFORM microcred._check_nfc('grading scheme', NEW.grading_scheme);
+    PERFORM microcred._check_nfc('body responsible for quality assurance', NEW.quality_assurance_body);
+    -- Open Badges 3.0 AchievementType: a term of the vocabulary or an ext: term
+    -- (the same list as pg_extension/ob3_check.c, which checks issued documents)
+    IF NOT (NEW.achievement_type = ANY (ARRAY['Achievement', 'ApprenticeshipCertificate', 'Assessment',
+            'Assignment', 'AssociateDegree', 'Award', 'Badge', 'BachelorDegree', 'Certificate',
+            'CertificateOfCompletion', 'Certification', 'CommunityService', 'Competency', 'Course',
+            'CoCurricular', 'Degree', 'Diploma', 'DoctoralDegree', 'Fieldwork', 'GeneralEducationDevelopment',
+            'JourneymanCertificate', 'LearningProgram', 'License', 'Membership', 'ProfessionalDoctorate',
+            'QualityAssuranceCredential', 'MasterCertificate', 'MasterDegree', 'MicroCredential',
+            'ResearchDoctorate', 'SecondarySchoolDiploma'])
+            OR NEW.achievement_type ~ '^ext:[A-Za-z0-9._-]+$') THEN
+        PERFORM microcred._fail('22023', format('achievement type "%s" is not an Open Badges 3.0 achievement type', NEW.achievement_type),
+            NULL, 'Use a term of the Open Badges 3.0 AchievementType vocabulary (MicroCredential, the default; Course, Certificate, Badge, ...) or an extension term such as ''ext:Nanodegree''.');
+    END IF;
+    RETURN NEW;
+END
+$$;
 -- define_credential gains suspendable (a new signature: drop, create, grant again)
 DROP FUNCTION microcred.define_credential(text, text, text, text, text[], text[], text, text, numeric, numeric, integer, text, text[], text, text, boolean, text, text, text, text, text[], interval, text, text, text, text, text, boolean);
 CREATE FUNCTION microcred.define_credential(
