@@ -254,9 +254,10 @@ uri_member(walk *w, const mcj_value *obj, const char *key, bool required)
 {
 	const mcj_value *v = member(w, obj, key, required);
 
-	if (v != NULL && !is_uri(v))
-		finding(w, OB3_ERROR, key, "must be a URI (scheme:...)%s",
-				v->type == MCJ_STRING ? "" : ", not a non-string");
+	if (v != NULL && v->type != MCJ_STRING)
+		finding(w, OB3_ERROR, key, "must be a URI string, not %s", json_type_name(v));
+	else if (v != NULL && !is_uri(v))
+		finding(w, OB3_ERROR, key, "must be a URI (scheme:...)");
 }
 
 static void

@@ -346,7 +346,10 @@ main(void)
 	expect_error(with("/credentialSubject", "[{\"type\": \"AchievementSubject\"}]"), "/credentialSubject",
 				 "one AchievementSubject", "an array of subjects");
 	expect_error(with("/name", "42"), "/name", "must be a string", "a numeric name");
-	expect_error(with("/id", "\"credential 1\""), "/id", "URI", "an id that is not a URI");
+	expect_error(with("/id", "\"credential 1\""), "/id", "URI (scheme", "an id that is not a URI");
+	expect_error(with("/issuer/id", "42"), "/issuer/id", "URI string, not a number", "an issuer id that is a number");
+	expect_error(with("/credentialSubject/achievement/alignment/0/targetUrl", "\"data.europa.eu/snb/eqf/6\""),
+				 "/credentialSubject/achievement/alignment/0/targetUrl", "URI", "a targetUrl without a scheme");
 	expect_error(with("/credentialSubject/achievement/criteria", "\"pass the exam\""),
 				 "/credentialSubject/achievement/criteria", "object", "criteria as a string");
 	expect_error(with("/credentialSubject/creditsEarned", "\"2.5\""), "/credentialSubject/creditsEarned",
