@@ -290,7 +290,8 @@ microcred_credential_document(PG_FUNCTION_ARGS)
 		char	   *family = attr_text(l, "family_name");
 		char	   *name = psprintf("%s%s%s", given ? given : "", given && family ? " " : "", family ? family : "");
 
-		mcj_array_append(arena, identifiers, identity_object(arena, "ext:Name", false, name, NULL));
+		/* identityType "name": Open Badges' own term (IdentifierTypeEnum) */
+		mcj_array_append(arena, identifiers, identity_object(arena, "name", false, name, NULL));
 	}
 	if (identifiers->u.arr.n > 0)
 		mcj_object_set(arena, subject, "identifier", identifiers);
@@ -328,6 +329,9 @@ microcred_credential_document(PG_FUNCTION_ARGS)
 	set_str(arena, schema, "type", "JsonSchema");
 	mcj_object_set(arena, doc, "credentialSchema", mcj_array(arena));
 	mcj_array_append(arena, mcj_object_get(doc, "credentialSchema"), schema);
+
+	/* what we issue conforms to Open Badges 3.0 (ob3_check.c) */
+	mc_ob3_require(doc);
 
 	/* sign in the same call when a key is given */
 	if (PG_NARGS() >= 11 && !PG_ARGISNULL(7) && !PG_ARGISNULL(8) && !PG_ARGISNULL(9) && !PG_ARGISNULL(10))

@@ -44,6 +44,9 @@ extern mcc_key *mc_public_key_from_text(mcj_arena *arena, const char *s, size_t 
 extern mcj_value *mc_sign_document(mcj_arena *arena, mcj_value *unsecured, const char *suite,
 								   mcc_key *key, const char *vm, TimestampTz created);
 
+/* ob3_sql.c */
+extern void mc_ob3_require(const mcj_value *doc);
+
 /* rdf_sql.c */
 extern di_rdfc_fn mc_rdfc_callback(void);
 extern text *mc_rdfc_text(mcj_arena *arena, const mcj_value *v, const char *what);

@@ -5,6 +5,7 @@
  *
  * A verification is a list of checks, in this order:
  *   structure    the credential's shape (VC 2.0 or 1.1 data model)
+ *   ob3_structure  the Open Badges 3.0 data model (ob3_check.c; skip for others)
  *   proof / jwt  the proof object, or the JOSE header and claims
  *   key          how the verification method's key was found
  *   issuer_key   whether that key is bound to the issuer (warn if not)
@@ -16,6 +17,7 @@
  *-------------------------------------------------------------------------
  */
 #include "vc.h"
+#include "ob3_check.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -243,6 +245,8 @@ check_structure(vc_result *r, const mcj_value *cred)
 				 has_string(mcj_object_get(cred, "type"), "OpenBadgeCredential") ||
 				 has_string(mcj_object_get(cred, "type"), "AchievementCredential")
 				 ? "OpenBadgeCredential" : "VerifiableCredential");
+	/* Open Badges 3.0 structure: a check of its own (ob3_check.c) */
+	ob3_add_check(r, cred);
 	return true;
 }
 

@@ -208,3 +208,25 @@ SET ROLE mc_issuer;
 SELECT microcred.event_source_add('th-beispiel', 'xapi', 'ev-issuer');
 RESET ROLE;
 DROP ROLE mc_ev_bridge;
+
+-- xAPI from any LMS or LRS: "completed" on the ADL course activity type
+-- (LRS-forwarding LMSs, cmi5 tooling); a course that is not a Moodle
+-- .../course/view.php?id=N is mapped by its full activity IRI
+SELECT microcred.lti_map_course(:'pf', 'https://lms.other.example/courses/data-protection', 'DPN-101');
+SELECT state, duplicate FROM microcred.ingest_xapi('ev-lrs', :'xpw', '[
+  {"id": "6a0b5b4e-0000-4000-8000-0000000000a1", "actor": {"name": "Alan Turing", "mbox": "mailto:alan.adl@example.org"},
+   "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+   "object": {"id": "https://lms.other.example/courses/data-protection",
+              "definition": {"type": "http://adlnet.gov/expapi/activities/course"}}},
+  {"id": "6a0b5b4e-0000-4000-8000-0000000000a2", "actor": {"name": "Alan Turing", "mbox": "mailto:alan.adl@example.org"},
+   "verb": {"id": "http://adlnet.gov/expapi/verbs/attempted"},
+   "object": {"id": "https://lms.other.example/courses/data-protection",
+              "definition": {"type": "http://adlnet.gov/expapi/activities/course"}}},
+  {"id": "6a0b5b4e-0000-4000-8000-0000000000a3", "actor": {"name": "Alan Turing", "mbox": "mailto:alan.adl@example.org"},
+   "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+   "object": {"id": "https://lms.other.example/courses/data-protection/module-1",
+              "definition": {"type": "http://adlnet.gov/expapi/activities/module"}}}]');
+SELECT e.event_key, e.state, e.reason, e.course_key, (microcred.verify(ic.document)).valid, l.email
+  FROM microcred.completion_event e LEFT JOIN microcred.issued_credential ic ON ic.id = e.credential_ids[1]
+  LEFT JOIN microcred.learner l ON l.id = e.learner_id
+ WHERE e.event_key LIKE '6a0b5b4e-0000-4000-8000-0000000000a_' ORDER BY e.event_key;

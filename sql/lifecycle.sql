@@ -10,9 +10,10 @@ CREATE FUNCTION pg_temp.failed(v microcred.verification) RETURNS text LANGUAGE s
 CREATE FUNCTION pg_temp.status(v microcred.verification) RETURNS text LANGUAGE sql AS $$
     SELECT string_agg(c->>'result', ',') FROM jsonb_array_elements(v.checks) c WHERE c->>'check' = 'status' $$;
 
--- every credential issued since status lists exist has one entry per purpose, in one open list each
+-- every credential issued since status lists exist has one credentialStatus object
+-- (revocation), in one open list; suspension lists come with suspendable types
 SELECT purpose, count(*) AS lists, min(size) AS size FROM microcred.status_list GROUP BY purpose ORDER BY purpose;
-SELECT count(*) FILTER (WHERE jsonb_array_length(document -> 'credentialStatus') = 2) AS with_two_entries,
+SELECT count(*) FILTER (WHERE jsonb_typeof(document -> 'credentialStatus') = 'object') AS with_one_entry,
        count(DISTINCT (e.list_id, e.idx)) = count(*) AS indexes_unique
   FROM microcred.issued_credential c JOIN microcred.status_entry e ON e.credential_id = c.id AND e.purpose = 'revocation';
 
@@ -22,7 +23,7 @@ SELECT microcred.issue('th-beispiel/DPN-101', microcred.add_learner(issuer => 't
 SELECT document AS doc FROM microcred.issued_credential WHERE id = :'cred' \gset
 SELECT e ->> 'type' AS type, e ->> 'statusPurpose' AS purpose, (e ->> 'statusListIndex')::int < 131072 AS index_in_range,
        e ->> 'statusListCredential' LIKE 'https://credentials.th-beispiel.de/status/%' AS url_under_base
-  FROM jsonb_array_elements(:'doc'::jsonb -> 'credentialStatus') e ORDER BY 2;
+  FROM jsonb_path_query(:'doc'::jsonb, '$.credentialStatus') e ORDER BY 2;
 SELECT valid, pg_temp.status(v) FROM microcred.verify(:'doc'::jsonb) v;
 
 -- the status list credential: signed, cached until a bit changes
@@ -40,10 +41,14 @@ SELECT status, status_reason FROM microcred.issued_credential WHERE id = :'cred'
 SELECT valid, pg_temp.failed(v) FROM microcred.verify(:'doc'::jsonb) v;
 SELECT microcred.status_list_credential(:'rlist') <> :'slc'::jsonb AS resigned;
 SELECT (microcred._status_check(e, microcred.status_list_credential(:'rlist'))).is_set AS bit_in_published_list
-  FROM jsonb_array_elements(:'doc'::jsonb -> 'credentialStatus') e WHERE e ->> 'statusPurpose' = 'revocation';
+  FROM jsonb_path_query(:'doc'::jsonb, '$.credentialStatus') e WHERE e ->> 'statusPurpose' = 'revocation';
 
--- suspend, reinstate
+-- suspend, reinstate (suspension is a per-type opt-in: a second credentialStatus entry)
+UPDATE microcred.credential_type SET suspendable = true
+ WHERE code = 'DPN-101' AND issuer_id = (SELECT id FROM microcred.issuer WHERE handle = 'th-beispiel');
 SELECT microcred.issue('th-beispiel/DPN-101', microcred.add_learner(issuer => 'th-beispiel', email => 'chien-shiung.wu@example.org')) AS cred2 \gset
+UPDATE microcred.credential_type SET suspendable = false
+ WHERE code = 'DPN-101' AND issuer_id = (SELECT id FROM microcred.issuer WHERE handle = 'th-beispiel');
 SELECT document AS doc2 FROM microcred.issued_credential WHERE id = :'cred2' \gset
 SELECT microcred.suspend(:'cred2', 'identity check pending');
 SELECT valid, pg_temp.failed(v) FROM microcred.verify(:'doc2'::jsonb) v;
@@ -81,11 +86,12 @@ SELECT microcred.supersede(:'cred2');
 \set VERBOSITY default
 
 -- another issuer's credential: status from the status list credentials the caller passes
+-- (a suspendable type: two credentialStatus entries, revocation and suspension)
 SELECT microcred.generate_key('u-exemple') IS NOT NULL AS key;
 SELECT microcred.define_credential(issuer => 'u-exemple', code => 'FR-1', title => 'Analyse de données',
     description => 'Analyse de données tabulaires.', learning_outcomes => ARRAY['Nettoie des données'],
     assessment => ARRAY['project_work'], participation => 'online', quality_assurance => 'internal',
-    ects => 3, eqf_level => 6) IS NOT NULL AS defined;
+    ects => 3, eqf_level => 6, suspendable => true) IS NOT NULL AS defined;
 SELECT microcred.issue('u-exemple/FR-1', (SELECT id FROM microcred.learner WHERE email = 'marie@example.fr')) AS fcred \gset
 SELECT document AS fdoc FROM microcred.issued_credential WHERE id = :'fcred' \gset
 SELECT microcred.status_list_credential(l.id) AS frlist FROM microcred.status_list l JOIN microcred.status_entry e ON e.list_id = l.id

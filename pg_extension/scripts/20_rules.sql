@@ -43,9 +43,18 @@ BEGIN
     PERFORM microcred._check_nfc('further information', NEW.further_information);
     PERFORM microcred._check_nfc('grading scheme', NEW.grading_scheme);
     PERFORM microcred._check_nfc('body responsible for quality assurance', NEW.quality_assurance_body);
-    IF NEW.achievement_type !~ '^([A-Z][A-Za-z]+|ext:[A-Za-z0-9_-]+)$' THEN
+    -- Open Badges 3.0 AchievementType: a term of the vocabulary or an ext: term
+    -- (the same list as pg_extension/ob3_check.c, which checks issued documents)
+    IF NOT (NEW.achievement_type = ANY (ARRAY['Achievement', 'ApprenticeshipCertificate', 'Assessment',
+            'Assignment', 'AssociateDegree', 'Award', 'Badge', 'BachelorDegree', 'Certificate',
+            'CertificateOfCompletion', 'Certification', 'CommunityService', 'Competency', 'Course',
+            'CoCurricular', 'Degree', 'Diploma', 'DoctoralDegree', 'Fieldwork', 'GeneralEducationDevelopment',
+            'JourneymanCertificate', 'LearningProgram', 'License', 'Membership', 'ProfessionalDoctorate',
+            'QualityAssuranceCredential', 'MasterCertificate', 'MasterDegree', 'MicroCredential',
+            'ResearchDoctorate', 'SecondarySchoolDiploma'])
+            OR NEW.achievement_type ~ '^ext:[A-Za-z0-9._-]+$') THEN
         PERFORM microcred._fail('22023', format('achievement type "%s" is not an Open Badges 3.0 achievement type', NEW.achievement_type),
-            NULL, 'Use MicroCredential (the default), Course, Certificate, ... or an extension value ''ext:Name''.');
+            NULL, 'Use a term of the Open Badges 3.0 AchievementType vocabulary (MicroCredential, the default; Course, Certificate, Badge, ...) or an extension term such as ''ext:Nanodegree''.');
     END IF;
     RETURN NEW;
 END

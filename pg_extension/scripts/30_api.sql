@@ -140,7 +140,8 @@ CREATE FUNCTION microcred.define_credential(
     info_url            text DEFAULT NULL,
     human_code          text DEFAULT NULL,
     achievement_type    text DEFAULT 'MicroCredential',
-    allow_repeats       boolean DEFAULT false)
+    allow_repeats       boolean DEFAULT false,
+    suspendable         boolean DEFAULT false)
 RETURNS uuid
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -199,7 +200,7 @@ BEGIN
         assessment, participation, synchronous, quality_assurance, quality_assurance_body,
         quality_assurance_url, prerequisites, supervision, integration, stackable_towards, languages,
         validity_period, grading_scheme, further_information, info_url, human_code, achievement_type,
-        allow_repeats)
+        allow_repeats, suspendable)
     VALUES (
         new_id, issuer_uuid, code, title, description,
         microcred._check_ects(ects), workload_hours,
@@ -212,7 +213,8 @@ BEGIN
         microcred._vocab('microcred.supervision'::regtype, 'supervision and identity verification', supervision)::microcred.supervision,
         coalesce(microcred._vocab('microcred.integration'::regtype, 'integration option', integration), 'stand_alone')::microcred.integration,
         stackable_towards, languages, validity_period, grading_scheme, further_information, info_url,
-        human_code, coalesce(achievement_type, 'MicroCredential'), coalesce(allow_repeats, false));
+        human_code, coalesce(achievement_type, 'MicroCredential'), coalesce(allow_repeats, false),
+        coalesce(suspendable, false));
 
     FOR i IN 1 .. cardinality(learning_outcomes) LOOP
         INSERT INTO microcred.learning_outcome (issuer_id, credential_type_id, position, description, esco_uri)
@@ -228,8 +230,8 @@ EXCEPTION WHEN unique_violation THEN
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION microcred.define_credential(text, text, text, text, text[], text[], text, text, numeric, numeric, integer, text, text[], text, text, boolean, text, text, text, text, text[], interval, text, text, text, text, text, boolean) IS
-    'define a micro-credential type with every EU standard element; returns its id';
+COMMENT ON FUNCTION microcred.define_credential(text, text, text, text, text[], text[], text, text, numeric, numeric, integer, text, text[], text, text, boolean, text, text, text, text, text[], interval, text, text, text, text, text, boolean, boolean) IS
+    'define a micro-credential type with every EU standard element; returns its id (suspendable: its credentials carry a suspension entry too)';
 
 CREATE FUNCTION microcred.add_learner(
     issuer          text,

@@ -57,6 +57,13 @@ AS 'MODULE_PATHNAME', 'microcred_verify_jwt';
 COMMENT ON FUNCTION microcred._verify_token(text) IS
     'internal: verify a JWT credential (status: see microcred.verify_jwt)';
 
+CREATE FUNCTION microcred.ob3_check(credential jsonb)
+RETURNS jsonb
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'microcred_ob3_check';
+COMMENT ON FUNCTION microcred.ob3_check(jsonb) IS
+    'the Open Badges 3.0 structure of a credential: {applies, conforms, errors, warnings, findings: [{severity, pointer, message}]}, each finding at its JSON pointer (verify''s ob3_structure check)';
+
 CREATE FUNCTION microcred.canonicalize(doc jsonb, algorithm text DEFAULT 'jcs')
 RETURNS text
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
@@ -244,9 +251,11 @@ ALTER TABLE microcred.document_part ALTER COLUMN achievement SET COMPRESSION lz4
 COMMENT ON TABLE microcred.document_part IS
     'cache: the Achievement and Profile parts of credential documents per credential type (rebuilt on demand)';
 
+-- SECURITY DEFINER: the cache is the owner's, and an admin defining or changing
+-- a credential type (learning_outcome rows) must be able to drop its entry
 CREATE FUNCTION microcred._document_part_drop()
 RETURNS trigger
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -408,8 +417,12 @@ BEGIN
         part := ROW(t.id, t.issuer_id, microcred._achievement(t, i), microcred._issuer_profile(i));
         INSERT INTO microcred.document_part SELECT part.* ON CONFLICT DO NOTHING;
     END IF;
-    status := jsonb_build_array(microcred._allocate_status(t.issuer_id, i.base_url, c.id, 'revocation'),
-                                microcred._allocate_status(t.issuer_id, i.base_url, c.id, 'suspension'));
+    -- one credentialStatus object (Open Badges 3.0: 0..1): revocation; a type
+    -- that opted into suspension gets a second entry, an array (README, Lifecycle)
+    status := microcred._allocate_status(t.issuer_id, i.base_url, c.id, 'revocation');
+    IF t.suspendable THEN
+        status := jsonb_build_array(status, microcred._allocate_status(t.issuer_id, i.base_url, c.id, 'suspension'));
+    END IF;
     c.document := microcred._credential_document(c, t, i, l, salt, part.achievement, part.profile,
                                                  k.id, k.sealed_private, i.public_id || '#' || k.fragment,
                                                  c.proof_format, status);
@@ -417,7 +430,7 @@ BEGIN
     INSERT INTO microcred.issued_credential SELECT c.*
     ON CONFLICT ON CONSTRAINT issued_credential_idempotency_key_unique DO NOTHING;
     IF NOT FOUND THEN
-        -- a concurrent issue with the same key won; return its credential (our two
+        -- a concurrent issue with the same key won; return its credential (our
         -- positions stay unused: an index is never handed out twice)
         DELETE FROM microcred.status_entry e WHERE e.credential_id = c.id;
         SELECT ic.id INTO existing FROM microcred.issued_credential ic
@@ -539,7 +552,7 @@ GRANT EXECUTE ON FUNCTION
     TO microcred_admin, microcred_issuer;
 GRANT EXECUTE ON FUNCTION
     microcred._verify_document(jsonb), microcred._verify_text(text), microcred._verify_token(text),
-    microcred._lookup_key(text, text),
+    microcred._lookup_key(text, text), microcred.ob3_check(jsonb),
     microcred.canonicalize(jsonb, text), microcred.canonicalize(text, text),
     microcred.public_key_info(bytea), microcred.public_key(text),
     microcred.controller_document(text), microcred._resolve_issuer(text), microcred._fail(text, text, text, text)

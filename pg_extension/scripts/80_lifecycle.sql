@@ -159,6 +159,12 @@ COMMENT ON FUNCTION microcred.audit_verify(text, bigint, text) IS
 
 -- status lists ------------------------------------------------------------------
 
+-- suspension is a per-type opt-in (after 60_keys' proof_format: the column
+-- order of a fresh install equals that of an updated 0.1 database)
+ALTER TABLE microcred.credential_type ADD COLUMN suspendable boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN microcred.credential_type.suspendable IS
+    'credentials of this type issued from now on can be suspended: they carry a second credentialStatus entry (suspension), which leaves Open Badges 3.0''s credentialStatus 0..1; by default only revocation';
+
 CREATE TABLE microcred.status_list (
     id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     issuer_id       uuid NOT NULL REFERENCES microcred.issuer (id),
@@ -388,6 +394,17 @@ BEGIN
             || CASE op WHEN 'reinstate' THEN ' Only a suspended credential can be reinstated; revocation is final.' ELSE '' END,
             CASE op WHEN 'suspend' THEN 'Only an active credential can be suspended.'
                     WHEN 'revoke' THEN 'Revocation is final and happens once.' END);
+    END IF;
+    -- suspension needs the credential's suspension entry (suspendable types only)
+    IF op = 'suspend' THEN
+        SELECT u INTO missing FROM unnest(credentials) u
+         WHERE NOT EXISTS (SELECT FROM microcred.status_entry e WHERE e.credential_id = u AND e.purpose = 'suspension')
+         LIMIT 1;
+        IF missing IS NOT NULL THEN
+            PERFORM microcred._fail('55000', format('credential %s cannot be suspended: it has no suspension status entry', missing),
+                'Its credential type was not suspendable when it was issued, so its only credentialStatus entry is for revocation (Open Badges 3.0 allows one).',
+                'Revoke it if it must stop verifying; to suspend credentials issued from now on, make the type suspendable: define_credential(..., suspendable => true) or UPDATE microcred.credential_type SET suspendable = true WHERE ...');
+        END IF;
     END IF;
 
     -- the bits, and the version of each list they are in (the published list

@@ -336,7 +336,10 @@ $$;
 /*
  * xAPI statements (already shaped by the bridge: each an object with an id,
  * actor, verb.id and object.id).  Completion: verb completed on an LMS
- * course activity (Moodle logstore_xapi), or cmi5 satisfied on a course.
+ * course activity (Moodle logstore_xapi) or on the ADL course activity type
+ * (LRS-forwarding LMSs, cmi5 tooling), or cmi5 satisfied on a course.  The
+ * course key is the Moodle course id of a .../course/view.php?id=N activity,
+ * otherwise the full activity IRI.
  * Everything else is stored as ignored.
  */
 CREATE FUNCTION microcred.ingest_xapi(source text, password text, statements jsonb)
@@ -384,7 +387,8 @@ BEGIN
         ukey := coalesce(st->'actor'->'account'->>'name', email, st->'actor'->>'mbox_sha1sum', st->'actor'->>'openid');
         SELECT * INTO r FROM microcred._ingest(s, st->>'id',
             CASE WHEN (verb = 'http://adlnet.gov/expapi/verbs/completed'
-                       AND otype = 'http://id.tincanapi.com/activitytype/lms/course')
+                       AND otype IN ('http://id.tincanapi.com/activitytype/lms/course',
+                                     'http://adlnet.gov/expapi/activities/course'))
                    OR (verb = 'https://w3id.org/xapi/adl/verbs/satisfied'
                        AND otype = 'https://w3id.org/xapi/cmi5/activitytype/course')
                  THEN NULL ELSE 'not_a_completion' END,

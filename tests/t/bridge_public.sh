@@ -155,14 +155,14 @@ ok "$(q -v a="$(cat "$TMP/body")" -v c="$(cat "$TMP/credential.json")" -c "
 ok "$(get /achievements/$(q -c 'SELECT gen_random_uuid()'))" 404 "an unknown achievement answers 404"
 
 # --- status lists -------------------------------------------------------------
-LIST_URL=$(q -v c="$(cat "$TMP/credential.json")" -c "SELECT :'c'::jsonb->'credentialStatus'->0->>'statusListCredential'")
+LIST_URL=$(q -v c="$(cat "$TMP/credential.json")" -c "SELECT :'c'::jsonb->'credentialStatus'->>'statusListCredential'")
 LIST_PATH=${LIST_URL#http://127.0.0.1:8080}
 ok "$(get "$LIST_PATH")" 200 "GET /status/{list} at the credential's statusListCredential answers 200"
 cp "$TMP/body" "$TMP/list1.json"
 ok "$(header Cache-Control)" "public, max-age=60" "a status list is cacheable for one minute only"
 ok "$(q -v l="$(cat "$TMP/list1.json")" -c "SELECT (microcred.verify(:'l'::jsonb)).valid AND :'l'::jsonb->>'id' = '$LIST_URL'")" t \
    "the status list credential verifies and carries its own URL"
-ok "$(q -v l="$(cat "$TMP/list1.json")" -v c="$(cat "$TMP/credential.json")" -c "SELECT is_set FROM microcred._status_check(:'c'::jsonb->'credentialStatus'->0, :'l'::jsonb)")" f \
+ok "$(q -v l="$(cat "$TMP/list1.json")" -v c="$(cat "$TMP/credential.json")" -c "SELECT is_set FROM microcred._status_check(:'c'::jsonb->'credentialStatus', :'l'::jsonb)")" f \
    "before revocation the credential's bit is clear"
 get "$LIST_PATH" >/dev/null
 ok "$(cmp -s "$TMP/body" "$TMP/list1.json" && echo same || echo differs)" same \
@@ -170,7 +170,7 @@ ok "$(cmp -s "$TMP/body" "$TMP/list1.json" && echo same || echo differs)" same \
 q -c "SELECT microcred.revoke('$CID', 'test: issued in error')" >/dev/null
 get "$LIST_PATH" >/dev/null
 cp "$TMP/body" "$TMP/list2.json"
-ok "$(q -v l="$(cat "$TMP/list2.json")" -v c="$(cat "$TMP/credential.json")" -c "SELECT is_set FROM microcred._status_check(:'c'::jsonb->'credentialStatus'->0, :'l'::jsonb) WHERE (microcred.verify(:'l'::jsonb)).valid")" t \
+ok "$(q -v l="$(cat "$TMP/list2.json")" -v c="$(cat "$TMP/credential.json")" -c "SELECT is_set FROM microcred._status_check(:'c'::jsonb->'credentialStatus', :'l'::jsonb) WHERE (microcred.verify(:'l'::jsonb)).valid")" t \
    "after revoke the served list, re-signed, has the bit set"
 ok "$(cmp -s "$TMP/list2.json" "$TMP/list1.json" && echo same || echo differs)" differs "the revocation changed the served list"
 ok "$(get /credentials/$CID)" 200 "a revoked credential's document is still served (its status says revoked)"

@@ -79,5 +79,18 @@ for released in $(ls pg_extension/released/microcred--*.sql | sed 's/.*microcred
     q mc_up_filled -c "SELECT microcred.revoke('$new', 'upgrade test')" >/dev/null 2>"$tmp/err"
     ok "$(cat "$tmp/err")$(q mc_up_filled -c "SELECT (microcred.verify(document)).valid FROM microcred.issued_credential WHERE id = '$new'")" f \
        "revoking continues after the update, and the revocation shows in verification"
+    # credentials issued before the update keep both status entries: they still
+    # suspend and reinstate (ob3_structure warns about the array, valid is kept)
+    old=$(q mc_up_filled -c "SELECT id FROM microcred.issued_credential WHERE status = 'active'
+        AND jsonb_typeof(document -> 'credentialStatus') = 'array' ORDER BY issued_at LIMIT 1")
+    q mc_up_filled -c "SELECT microcred.suspend('$old', 'upgrade test')" >/dev/null 2>"$tmp/err"
+    ok "$(cat "$tmp/err")$(q mc_up_filled -c "SELECT (microcred.verify(document)).valid FROM microcred.issued_credential WHERE id = '$old'")" f \
+       "a credential issued by $released, with two status entries, can still be suspended"
+    q mc_up_filled -c "SELECT microcred.reinstate('$old', 'upgrade test')" >/dev/null 2>"$tmp/err"
+    ok "$(cat "$tmp/err")$(q mc_up_filled -c "SELECT v.valid || ':' || (SELECT c ->> 'result' FROM jsonb_array_elements(v.checks) c WHERE c ->> 'check' = 'ob3_structure')
+        FROM microcred.issued_credential ic, microcred.verify(ic.document) v WHERE ic.id = '$old'")" "true:warn" \
+       "and reinstated: it verifies again, its credentialStatus array a warning of ob3_structure"
+    ok "$(q mc_up_filled -c "SELECT jsonb_typeof(document -> 'credentialStatus') FROM microcred.issued_credential WHERE id = '$new'")" object \
+       "a credential issued after the update has one credentialStatus object"
 done
 echo "1..$n"
