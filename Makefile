@@ -21,7 +21,7 @@ PGXS        := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 # C of the extension: pure cores (no PostgreSQL headers, unit-tested and
 # fuzzed outside the server) and the SQL-callable layer.
 CORE_SRCS    = pg_extension/mcjson.c pg_extension/multibase.c pg_extension/mccrypto.c \
-               pg_extension/jws.c pg_extension/di.c pg_extension/vc.c \
+               pg_extension/jws.c pg_extension/di.c pg_extension/datetime.c pg_extension/vc.c \
                pg_extension/rdf.c pg_extension/nquads.c pg_extension/rdfc.c pg_extension/jsonld.c \
                pg_extension/statuslist.c pg_extension/ob3_check.c
 SQL_SRCS     = pg_extension/microcred.c pg_extension/json_sql.c pg_extension/keys_sql.c \

@@ -34,6 +34,7 @@
  *-------------------------------------------------------------------------
  */
 #include "ob3_check.h"
+#include "datetime.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -276,7 +277,7 @@ datetime_member(walk *w, const mcj_value *obj, const char *key, bool required)
 	time_t		t;
 
 	if (v != NULL && (v->type != MCJ_STRING || strlen(v->u.str.s) != v->u.str.len ||
-					  !vc_parse_datetime(v->u.str.s, &t)))
+					  !xsd_datetime_parse(v->u.str.s, &t)))
 		finding(w, OB3_ERROR, key, "must be a date-time with a time zone (DateTimeZ)");
 }
 
@@ -763,44 +764,4 @@ ob3_check(const mcj_value *cred, ob3_report *out)
 	memset(&w, 0, sizeof(w));
 	w.rep = out;
 	check_credential(&w, cred);
-}
-
-/* the ob3_structure check of a verification */
-void
-ob3_add_check(vc_result *r, const mcj_value *cred)
-{
-	ob3_report	rep;
-	char		buf[sizeof(r->checks[0].reason)];
-	size_t		len = 0;
-	ob3_severity want;
-	bool		first = true;
-
-	ob3_check(cred, &rep);
-	if (!rep.applies)
-	{
-		vc_add_check(r, "ob3_structure", VC_SKIP, "not an OpenBadgeCredential or AchievementCredential");
-		return;
-	}
-	if (rep.errors == 0 && rep.warnings == 0)
-	{
-		vc_add_check(r, "ob3_structure", VC_PASS, "every property Open Badges 3.0 requires, with its type");
-		return;
-	}
-	/* the findings of the worst severity, as many as fit */
-	want = rep.errors > 0 ? OB3_ERROR : OB3_WARNING;
-	len = (size_t) snprintf(buf, sizeof(buf), "%d %s: ", want == OB3_ERROR ? rep.errors : rep.warnings,
-							want == OB3_ERROR ? (rep.errors == 1 ? "problem" : "problems") :
-							(rep.warnings == 1 ? "warning" : "warnings"));
-	for (int i = 0; i < rep.n && len < sizeof(buf) - 1; i++)
-	{
-		if (rep.findings[i].severity != want)
-			continue;
-		len += (size_t) snprintf(buf + len, sizeof(buf) - len, "%s%s: %s", first ? "" : "; ",
-								 rep.findings[i].pointer[0] ? rep.findings[i].pointer : "(document)",
-								 rep.findings[i].message);
-		first = false;
-	}
-	if (len >= sizeof(buf) - 1)
-		memcpy(buf + sizeof(buf) - 4, "...", 4);
-	vc_add_check(r, "ob3_structure", want == OB3_ERROR ? VC_FAIL : VC_WARN, "%s", buf);
 }

@@ -20,7 +20,6 @@
 #include <stdbool.h>
 
 #include "mcjson.h"
-#include "vc.h"
 
 typedef enum ob3_severity
 {
@@ -54,11 +53,5 @@ extern bool ob3_applies(const mcj_value *credential);
  * that is not an OpenBadgeCredential / AchievementCredential object.
  */
 extern void ob3_check(const mcj_value *credential, ob3_report *out);
-
-/*
- * The ob3_structure check of a verification: pass, fail (any error), warn
- * (warnings only) or skip (not an Open Badges credential).
- */
-extern void ob3_add_check(vc_result *r, const mcj_value *credential);
 
 #endif							/* MC_OB3_CHECK_H */

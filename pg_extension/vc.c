@@ -17,6 +17,7 @@
  *-------------------------------------------------------------------------
  */
 #include "vc.h"
+#include "datetime.h"
 #include "ob3_check.h"
 
 #include <stdarg.h>
@@ -53,97 +54,6 @@ str_member(const mcj_value *obj, const char *key)
 	const mcj_value *v = obj ? mcj_object_get(obj, key) : NULL;
 
 	return (v && v->type == MCJ_STRING) ? v->u.str.s : NULL;
-}
-
-/* parse n decimal digits */
-static bool
-digits(const char *s, int n, int *out)
-{
-	int			v = 0;
-
-	for (int i = 0; i < n; i++)
-	{
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
-/* days since 1970-01-01 of a proleptic Gregorian date */
-static long
-days_from_civil(long y, int m, int d)
-{
-	long		era;
-	long		yoe,
-				doy,
-				doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* xsd:dateTime with a time zone (Z or +hh:mm), fractional seconds ignored */
-bool
-vc_parse_datetime(const char *s, time_t *out)
-{
-	int			Y,
-				M,
-				D,
-				h,
-				m,
-				sec,
-				tzh = 0,
-				tzm = 0;
-	const char *p;
-	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	long		t;
-
-	if (s == NULL || strlen(s) < 20)
-		return false;
-	if (!digits(s, 4, &Y) || s[4] != '-' || !digits(s + 5, 2, &M) || s[7] != '-' ||
-		!digits(s + 8, 2, &D) || (s[10] != 'T' && s[10] != 't') ||
-		!digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &m) ||
-		s[16] != ':' || !digits(s + 17, 2, &sec))
-		return false;
-	if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || m > 59 || sec > 60)
-		return false;
-	if (M == 2 && D == 29 && !((Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0))
-		return false;
-	p = s + 19;
-	if (*p == '.')
-	{
-		p++;
-		if (*p < '0' || *p > '9')
-			return false;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	if (*p == 'Z' || *p == 'z')
-		p++;
-	else if (*p == '+' || *p == '-')
-	{
-		int			sign = (*p == '-') ? -1 : 1;
-
-		if (!digits(p + 1, 2, &tzh) || p[3] != ':' || !digits(p + 4, 2, &tzm) || tzh > 23 || tzm > 59)
-			return false;
-		tzh *= sign;
-		tzm *= sign;
-		p += 6;
-	}
-	else
-		return false;			/* a time zone is required */
-	if (*p != '\0')
-		return false;
-	t = days_from_civil(Y, M, D) * 86400L + h * 3600L + m * 60L + (sec > 59 ? 59 : sec);
-	t -= tzh * 3600L + tzm * 60L;
-	*out = (time_t) t;
-	return true;
 }
 
 /* years 0001 to 9999 in seconds since the epoch */
@@ -185,6 +95,46 @@ has_string(const mcj_value *v, const char *s)
 			if (mcj_is_string(v->u.arr.items[i], s))
 				return true;
 	return false;
+}
+
+/* the ob3_structure check of a verification */
+void
+vc_check_ob3_structure(vc_result *r, const mcj_value *cred)
+{
+	ob3_report	rep;
+	char		buf[sizeof(r->checks[0].reason)];
+	size_t		len = 0;
+	ob3_severity want;
+	bool		first = true;
+
+	ob3_check(cred, &rep);
+	if (!rep.applies)
+	{
+		vc_add_check(r, "ob3_structure", VC_SKIP, "not an OpenBadgeCredential or AchievementCredential");
+		return;
+	}
+	if (rep.errors == 0 && rep.warnings == 0)
+	{
+		vc_add_check(r, "ob3_structure", VC_PASS, "every property Open Badges 3.0 requires, with its type");
+		return;
+	}
+	/* the findings of the worst severity, as many as fit */
+	want = rep.errors > 0 ? OB3_ERROR : OB3_WARNING;
+	len = (size_t) snprintf(buf, sizeof(buf), "%d %s: ", want == OB3_ERROR ? rep.errors : rep.warnings,
+							want == OB3_ERROR ? (rep.errors == 1 ? "problem" : "problems") :
+							(rep.warnings == 1 ? "warning" : "warnings"));
+	for (int i = 0; i < rep.n && len < sizeof(buf) - 1; i++)
+	{
+		if (rep.findings[i].severity != want)
+			continue;
+		len += (size_t) snprintf(buf + len, sizeof(buf) - len, "%s%s: %s", first ? "" : "; ",
+								 rep.findings[i].pointer[0] ? rep.findings[i].pointer : "(document)",
+								 rep.findings[i].message);
+		first = false;
+	}
+	if (len >= sizeof(buf) - 1)
+		memcpy(buf + sizeof(buf) - 4, "...", 4);
+	vc_add_check(r, "ob3_structure", want == OB3_ERROR ? VC_FAIL : VC_WARN, "%s", buf);
 }
 
 /* the data model's shape; fills r->issuer and r->credential_id */
@@ -246,7 +196,7 @@ check_structure(vc_result *r, const mcj_value *cred)
 				 has_string(mcj_object_get(cred, "type"), "AchievementCredential")
 				 ? "OpenBadgeCredential" : "VerifiableCredential");
 	/* Open Badges 3.0 structure: a check of its own (ob3_check.c) */
-	ob3_add_check(r, cred);
+	vc_check_ob3_structure(r, cred);
 	return true;
 }
 
@@ -265,7 +215,7 @@ check_dates(vc_result *r, const vc_verifier *v, const mcj_value *cred,
 	if (until == NULL)
 		until = str_member(cred, "expirationDate");
 
-	if (from != NULL && !vc_parse_datetime(from, &t))
+	if (from != NULL && !xsd_datetime_parse(from, &t))
 		vc_add_check(r, "valid_from", VC_FAIL, "validFrom \"%.60s\" is not a date-time with a time zone", from);
 	else if (from != NULL && t > v->now + v->leeway_seconds)
 		vc_add_check(r, "valid_from", VC_FAIL, "not yet valid: valid from %s", from);
@@ -279,7 +229,7 @@ check_dates(vc_result *r, const vc_verifier *v, const mcj_value *cred,
 	else
 		vc_add_check(r, "valid_from", VC_SKIP, "the credential states no validFrom");
 
-	if (until != NULL && !vc_parse_datetime(until, &t))
+	if (until != NULL && !xsd_datetime_parse(until, &t))
 		vc_add_check(r, "valid_until", VC_FAIL, "validUntil \"%.60s\" is not a date-time with a time zone", until);
 	else if (until != NULL && t <= v->now)
 		vc_add_check(r, "valid_until", VC_FAIL, "expired: valid until %s", until);
@@ -444,7 +394,7 @@ vc_verify_di(mcj_arena *arena, const vc_verifier *v, const mcj_value *cred, vc_r
 		return;
 	}
 	r->cryptosuite = info.cryptosuite;
-	if (info.created != NULL && !vc_parse_datetime(info.created, &created))
+	if (info.created != NULL && !xsd_datetime_parse(info.created, &created))
 	{
 		vc_add_check(r, "proof", VC_FAIL, "proof created \"%.60s\" is not a date-time", info.created);
 		return;
@@ -458,7 +408,7 @@ vc_verify_di(mcj_arena *arena, const vc_verifier *v, const mcj_value *cred, vc_r
 	{
 		time_t		expires;
 
-		if (!vc_parse_datetime(info.expires, &expires))
+		if (!xsd_datetime_parse(info.expires, &expires))
 		{
 			vc_add_check(r, "proof", VC_FAIL, "proof expires \"%.60s\" is not a date-time", info.expires);
 			return;
@@ -674,11 +624,11 @@ vc_sign_jwt(mcj_arena *arena, const mcj_value *cred, bool ob_form, mcc_key *key,
 			mcj_object_set(arena, payload, "iss", mcj_cstring(arena, s));
 		if ((s = str_member(cred, "id")) != NULL)
 			mcj_object_set(arena, payload, "jti", mcj_cstring(arena, s));
-		if ((s = str_member(cred, "validFrom")) != NULL && vc_parse_datetime(s, &t))
+		if ((s = str_member(cred, "validFrom")) != NULL && xsd_datetime_parse(s, &t))
 			mcj_object_set(arena, payload, "nbf", mcj_number(arena, (double) t));
 		if ((s = str_member(mcj_object_get(cred, "credentialSubject"), "id")) != NULL)
 			mcj_object_set(arena, payload, "sub", mcj_cstring(arena, s));
-		if ((s = str_member(cred, "validUntil")) != NULL && vc_parse_datetime(s, &t))
+		if ((s = str_member(cred, "validUntil")) != NULL && xsd_datetime_parse(s, &t))
 			mcj_object_set(arena, payload, "exp", mcj_number(arena, (double) t));
 	}
 	mcj_buf_init(&buf, arena, 4096);

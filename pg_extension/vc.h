@@ -86,8 +86,6 @@ extern void vc_verify_jwt(mcj_arena *arena, const vc_verifier *v,
 extern void vc_add_check(vc_result *r, const char *name, vc_status status,
 						 const char *fmt,...) __attribute__((format(printf, 4, 5)));
 
-/* xsd:dateTime / RFC 3339 to seconds since the epoch; false if malformed */
-extern bool vc_parse_datetime(const char *s, time_t *out);
 
 /*
  * JWT envelopes for an unsecured credential:
@@ -97,5 +95,12 @@ extern bool vc_parse_datetime(const char *s, time_t *out);
  */
 extern char *vc_sign_jwt(mcj_arena *arena, const mcj_value *credential, bool ob_form,
 						 mcc_key *key, mcc_alg alg, const char *kid, mcj_error *err);
+
+/*
+ * The ob3_structure check (ob3_check.c) added to a verification result: pass,
+ * fail (any error), warn (warnings only) or skip (not an Open Badges
+ * credential).
+ */
+extern void vc_check_ob3_structure(vc_result *r, const mcj_value *credential);
 
 #endif							/* MC_VC_H */

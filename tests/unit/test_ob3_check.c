@@ -452,33 +452,33 @@ main(void)
 
 		memset(&vr, 0, sizeof(vr));
 		vr.valid = true;
-		ob3_add_check(&vr, parse(FULL));
+		vc_check_ob3_structure(&vr, parse(FULL));
 		ok(vr.nchecks == 1 && strcmp(vr.checks[0].name, "ob3_structure") == 0 && vr.checks[0].status == VC_PASS && vr.valid,
 		   "ob3_structure passes a conforming credential");
 
 		memset(&vr, 0, sizeof(vr));
 		vr.valid = true;
-		ob3_add_check(&vr, without("/credentialSubject/achievement/criteria"));
+		vc_check_ob3_structure(&vr, without("/credentialSubject/achievement/criteria"));
 		ok(vr.checks[0].status == VC_FAIL && !vr.valid &&
 		   strcmp(vr.checks[0].reason, "1 problem: /credentialSubject/achievement/criteria: required property is missing") == 0,
 		   "ob3_structure fails, naming the pointer: %s", vr.checks[0].reason);
 
 		memset(&vr, 0, sizeof(vr));
 		vr.valid = true;
-		ob3_add_check(&vr, with("/credentialStatus", "[{\"type\": \"A\"}, {\"type\": \"B\"}]"));
+		vc_check_ob3_structure(&vr, with("/credentialStatus", "[{\"type\": \"A\"}, {\"type\": \"B\"}]"));
 		ok(vr.checks[0].status == VC_WARN && vr.valid && strncmp(vr.checks[0].reason, "1 warning: /credentialStatus: an array of 2 entries", 51) == 0,
 		   "ob3_structure warns about a credentialStatus array, valid stays true");
 
 		memset(&vr, 0, sizeof(vr));
 		vr.valid = true;
-		ob3_add_check(&vr, parse("{\"type\": \"AchievementCredential\", \"credentialSubject\": [], \"issuer\": 1, \"name\": 2}"));
+		vc_check_ob3_structure(&vr, parse("{\"type\": \"AchievementCredential\", \"credentialSubject\": [], \"issuer\": 1, \"name\": 2}"));
 		ok(vr.checks[0].status == VC_FAIL && strlen(vr.checks[0].reason) < sizeof(vr.checks[0].reason) &&
 		   strstr(vr.checks[0].reason, "problems: ") != NULL,
 		   "many problems fit the reason: %s", vr.checks[0].reason);
 
 		memset(&vr, 0, sizeof(vr));
 		vr.valid = true;
-		ob3_add_check(&vr, parse("{\"type\": [\"VerifiableCredential\"]}"));
+		vc_check_ob3_structure(&vr, parse("{\"type\": [\"VerifiableCredential\"]}"));
 		ok(vr.checks[0].status == VC_SKIP && vr.valid, "ob3_structure skips other credentials");
 	}
 
