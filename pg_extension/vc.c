@@ -518,8 +518,8 @@ resolve_key(mcj_arena *arena, const vc_verifier *v, const char *issuer,
 		}
 		else
 			snprintf(out->bind_reason, sizeof(out->bind_reason),
-					 "the did:key is not issuer %.100s and nothing binds it to it%s%.200s; " VC_BIND_HINT,
-					 issuer, note[0] ? ": " : "", note);
+					 "the did:key is not the issuer %.100s, and no registered key or controller document of that issuer lists it%s; " VC_BIND_HINT,
+					 issuer, note[0] ? " (the controller document given does not)" : "");
 		return;
 	}
 	if (vm != NULL && (hash = strchr(vm, '#')) != NULL && hash[1] == 'z')

@@ -300,6 +300,9 @@ check_result(const vc_result *r, const char *format_expected)
 	/* a trusted key is only reported alongside a passed key check */
 	if (r->trusted && !key_passed)
 		abort();
+	/* valid means the issuer signed it: a proof's key is bound to the issuer */
+	if (r->valid && !r->trusted)
+		abort();
 	/* the issuer looked up is the whole issuer id, not a prefix of it */
 	if (r->trusted)
 	{
