@@ -302,6 +302,45 @@ check_set_vector(const char *name, const char *signed_path, size_t nproofs, bool
 	mcj_arena_destroy(a);
 }
 
+/* the published canonical forms of the Ed25519Signature2020 vector */
+static void
+check_ed2020_canon(const char *dir, di_canon *canon)
+{
+	mcj_arena  *a = mcj_arena_create(NULL);
+	char		path[1024];
+	mcj_value  *doc;
+	mcj_value  *config;
+	mcj_buf		out;
+	mcj_error	err;
+	size_t		len;
+	char	   *want;
+
+	snprintf(path, sizeof(path), "%s/vc-di-eddsa/Ed25519Signature2020/signedEdSig.json", dir);
+	doc = load_json(a, path);
+	snprintf(path, sizeof(path), "%s/vc-di-eddsa/Ed25519Signature2020/proofConfigEdSig.json", dir);
+	config = load_json(a, path);
+	if (doc == NULL || config == NULL)
+	{
+		ok(0, "Ed25519Signature2020 (W3C): vector loads");
+		mcj_arena_destroy(a);
+		return;
+	}
+	mcj_object_remove(doc, "proof");
+	snprintf(path, sizeof(path), "%s/vc-di-eddsa/Ed25519Signature2020/canonDocEdSig.txt", dir);
+	want = slurp(path, &len);
+	ok(want != NULL && canon->rdfc(canon->rdfc_ctx, a, doc, &out, &err) &&
+	   out.len == len && memcmp(out.data, want, len) == 0,
+	   "Ed25519Signature2020 (W3C): the canonical document is the published one byte for byte");
+	free(want);
+	snprintf(path, sizeof(path), "%s/vc-di-eddsa/Ed25519Signature2020/proofCanonEdSig.txt", dir);
+	want = slurp(path, &len);
+	ok(want != NULL && canon->rdfc(canon->rdfc_ctx, a, config, &out, &err) &&
+	   out.len == len && memcmp(out.data, want, len) == 0,
+	   "Ed25519Signature2020 (W3C): the canonical proof options are the published ones byte for byte");
+	free(want);
+	mcj_arena_destroy(a);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -320,6 +359,7 @@ main(int argc, char **argv)
 	check_set_vector("proof chain of 3 (W3C)", "vc-di-eddsa/proof-set-chain/signedProofChain1.json", 3, true, dir, &rdf);
 	check_set_vector("proof chain of 4 (W3C)", "vc-di-eddsa/proof-set-chain/signedProofChain2.json", 4, true, dir, &rdf);
 	check_set_vector("Ed25519Signature2020 (W3C)", "vc-di-eddsa/Ed25519Signature2020/signedEdSig.json", 1, false, dir, &rdf);
+	check_ed2020_canon(dir, &rdf);
 	printf("1..%d\n", n);
 	mcj_arena_destroy(ca);
 	return failed ? 1 : 0;
