@@ -364,6 +364,15 @@ listed_in(const mcj_value *list, const char *docid, const char *vm)
 	return false;
 }
 
+/* a verification method whose key material does not parse: settled, as a key failure */
+static bool
+key_unusable(key_found *out, const char *vm, const mcj_error *err)
+{
+	out->key_status = VC_FAIL;
+	snprintf(out->key_reason, sizeof(out->key_reason), "verification method %.100s: %s", vm, err->message);
+	return true;
+}
+
 /*
  * A key from the controller documents the caller passed: the document whose
  * id is the issuer must list vm under assertionMethod.  Returns true when it
@@ -397,7 +406,7 @@ controller_key(const vc_verifier *v, const char *issuer, const char *vm, key_fou
 		{
 			out->key = mcc_key_from_did_key(vm, strlen(vm), &err);
 			if (out->key == NULL)
-				goto bad_key;
+				return key_unusable(out, vm, &err);
 		}
 		else if (obj == NULL)
 		{
@@ -431,7 +440,7 @@ controller_key(const vc_verifier *v, const char *issuer, const char *vm, key_fou
 				return true;
 			}
 			if (out->key == NULL)
-				goto bad_key;
+				return key_unusable(out, vm, &err);
 		}
 		out->owned = true;
 		out->key_status = VC_PASS;
@@ -439,10 +448,6 @@ controller_key(const vc_verifier *v, const char *issuer, const char *vm, key_fou
 		out->bound = true;
 		snprintf(out->bind_reason, sizeof(out->bind_reason),
 				 "the controller document of issuer %.100s lists the key under assertionMethod", issuer);
-		return true;
-bad_key:
-		out->key_status = VC_FAIL;
-		snprintf(out->key_reason, sizeof(out->key_reason), "verification method %.100s: %s", vm, err.message);
 		return true;
 	}
 	snprintf(out->bind_reason, sizeof(out->bind_reason), "%s",
