@@ -209,6 +209,20 @@ SELECT c.document AS own_doc FROM microcred.issued_credential c JOIN microcred.l
 SELECT valid, pg_temp.reason(v, 'status', 'skip') ~ '^[0-9]+ credentialStatus entr(y was|ies were) not checked: the credential already failed verification$' AS status_says_not_checked
   FROM microcred.verify(jsonb_set(:'own_doc'::jsonb, '{name}', '"Changed"')) v;
 RESET ROLE;
+-- bad input: another issuer hosted here (u-exemple, with its own key) points
+-- at th-beispiel's revocation list to look unrevoked: our lists answer only
+-- for their own issuer's credentials
+SELECT e ->> 'statusListCredential' AS th_list, e ->> 'statusListIndex' AS th_idx
+  FROM jsonb_path_query(:'own_doc'::jsonb, '$.credentialStatus[*] ? (@.statusPurpose == "revocation")') e \gset
+SELECT microcred._sign_di(jsonb_build_object('@context', jsonb_build_array('https://www.w3.org/ns/credentials/v2'),
+           'type', jsonb_build_array('VerifiableCredential'), 'issuer', i.public_id, 'validFrom', '2026-01-01T00:00:00Z',
+           'credentialSubject', jsonb_build_object('id', 'did:example:borrower'),
+           'credentialStatus', jsonb_build_object('type', 'BitstringStatusListEntry', 'statusPurpose', 'revocation',
+                                                  'statusListIndex', :'th_idx', 'statusListCredential', :'th_list')),
+       'eddsa-jcs-2022', k.id, k.issuer_id, k.sealed_private, i.public_id || '#' || k.fragment, now()) AS borrowed
+  FROM microcred.issuer i JOIN microcred.signing_key k ON k.issuer_id = i.id
+ WHERE i.handle = 'u-exemple' AND k.algorithm = 'Ed25519' AND k.state = 'active' \gset
+SELECT valid, regexp_replace(pg_temp.failed(v), '/status/\S+', '/status/<x>') AS failed FROM microcred.verify(:'borrowed'::jsonb) v;
 
 -- the controller document we publish: Ed25519 as Multikey (Data Integrity
 -- proofs name it) and as JsonWebKey (EdDSA JWTs name it), the keys only JWTs
