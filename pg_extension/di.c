@@ -2,7 +2,10 @@
  *
  * di.c
  *	  Data Integrity proofs with eddsa-jcs-2022 and eddsa-rdfc-2022
- *	  (W3C Data Integrity EdDSA Cryptosuites v1.0).
+ *	  (W3C Data Integrity EdDSA Cryptosuites v1.0), proof sets and chains
+ *	  (VC Data Integrity 1.0 section 4.5), and the verification of the older
+ *	  Ed25519Signature2020 proofs (the same hashing over RDFC-1.0, the proof
+ *	  options taking the document's @context).
  *
  * Create: proofConfig = options with @context of the document; hashData =
  * SHA-256(canon(proofConfig)) || SHA-256(canon(document)); proofValue =
@@ -51,6 +54,8 @@ di_suite_name(di_suite suite)
 			return "eddsa-jcs-2022";
 		case DI_SUITE_EDDSA_RDFC:
 			return "eddsa-rdfc-2022";
+		case DI_SUITE_ED25519_2020:
+			return "Ed25519Signature2020";
 		default:
 			return "unknown";
 	}
@@ -64,10 +69,10 @@ di_canonicalize(mcj_arena *arena, di_suite suite, const di_canon *canon,
 	mcj_buf_init(out, arena, 2048);
 	if (suite == DI_SUITE_EDDSA_JCS)
 		return mcj_write_jcs(out, doc, err);
-	if (suite == DI_SUITE_EDDSA_RDFC)
+	if (suite == DI_SUITE_EDDSA_RDFC || suite == DI_SUITE_ED25519_2020)
 	{
 		if (canon == NULL || canon->rdfc == NULL)
-			return di_fail(err, "eddsa-rdfc-2022 is not available: no RDF canonicalizer");
+			return di_fail(err, "RDF canonicalization is not available: no RDF canonicalizer");
 		return canon->rdfc(canon->rdfc_ctx, arena, doc, out, err);
 	}
 	return di_fail(err, "unknown cryptosuite");
@@ -164,37 +169,59 @@ str_member(const mcj_value *obj, const char *key)
 	return (v && v->type == MCJ_STRING) ? v->u.str.s : NULL;
 }
 
-/* find and check the shape of the single proof */
-bool
-di_proof_parse(const mcj_value *secured, di_proof_info *info, mcj_error *err)
+/* how many proofs the document carries (0: none, or not an object/array) */
+size_t
+di_proof_count(const mcj_value *secured)
 {
-	const mcj_value *proof;
+	const mcj_value *proof = (secured && secured->type == MCJ_OBJECT) ? mcj_object_get(secured, "proof") : NULL;
+
+	if (proof == NULL)
+		return 0;
+	return proof->type == MCJ_ARRAY ? proof->u.arr.n : 1;
+}
+
+/* proof i of the document */
+const mcj_value *
+di_proof_at(const mcj_value *secured, size_t i)
+{
+	const mcj_value *proof = mcj_object_get(secured, "proof");
+
+	if (proof == NULL)
+		return NULL;
+	if (proof->type == MCJ_ARRAY)
+		return i < proof->u.arr.n ? proof->u.arr.items[i] : NULL;
+	return i == 0 ? proof : NULL;
+}
+
+/* the shape of one proof */
+bool
+di_proof_check(const mcj_value *proof, di_proof_info *info, mcj_error *err)
+{
 	const char *type;
+	const mcj_value *prev;
+	const mcj_value *id;
 
 	memset(info, 0, sizeof(*info));
-	if (secured == NULL || secured->type != MCJ_OBJECT)
-		return di_fail(err, "credential is not a JSON object");
-	proof = mcj_object_get(secured, "proof");
-	if (proof == NULL)
-		return di_fail(err, "credential has no proof");
-	if (proof->type == MCJ_ARRAY)
-	{
-		if (proof->u.arr.n != 1)
-			return di_fail(err, "proof sets with more than one proof are not supported");
-		proof = proof->u.arr.items[0];
-	}
-	if (proof->type != MCJ_OBJECT)
+	if (proof == NULL || proof->type != MCJ_OBJECT)
 		return di_fail(err, "proof is not a JSON object");
 	info->proof = proof;
 	type = str_member(proof, "type");
-	if (type == NULL || strcmp(type, "DataIntegrityProof") != 0)
-		return di_fail(err, "proof type is not DataIntegrityProof");
-	info->cryptosuite = str_member(proof, "cryptosuite");
-	if (info->cryptosuite == NULL)
-		return di_fail(err, "proof has no cryptosuite");
-	info->suite = di_suite_from_name(info->cryptosuite);
-	if (info->suite == DI_SUITE_UNKNOWN)
-		return di_fail(err, "proof cryptosuite is not eddsa-jcs-2022 or eddsa-rdfc-2022");
+	if (type != NULL && strcmp(type, "Ed25519Signature2020") == 0)
+	{
+		info->cryptosuite = "Ed25519Signature2020";
+		info->suite = DI_SUITE_ED25519_2020;
+	}
+	else if (type == NULL || strcmp(type, "DataIntegrityProof") != 0)
+		return di_fail(err, "proof type is not DataIntegrityProof (or Ed25519Signature2020)");
+	else
+	{
+		info->cryptosuite = str_member(proof, "cryptosuite");
+		if (info->cryptosuite == NULL)
+			return di_fail(err, "proof has no cryptosuite");
+		info->suite = di_suite_from_name(info->cryptosuite);
+		if (info->suite == DI_SUITE_UNKNOWN)
+			return di_fail(err, "proof cryptosuite is not eddsa-jcs-2022 or eddsa-rdfc-2022");
+	}
 	info->verification_method = str_member(proof, "verificationMethod");
 	if (info->verification_method == NULL)
 		return di_fail(err, "proof has no verificationMethod");
@@ -210,7 +237,38 @@ di_proof_parse(const mcj_value *secured, di_proof_info *info, mcj_error *err)
 	info->expires = str_member(proof, "expires");
 	if (str_member(proof, "proofValue") == NULL)
 		return di_fail(err, "proof has no proofValue");
+	id = mcj_object_get(proof, "id");
+	if (id != NULL && (id->type != MCJ_STRING || strlen(id->u.str.s) != id->u.str.len))
+		return di_fail(err, "proof id is not a string");
+	info->id = id ? id->u.str.s : NULL;
+	prev = mcj_object_get(proof, "previousProof");
+	if (prev != NULL)
+	{
+		if (prev->type == MCJ_ARRAY)
+		{
+			for (size_t i = 0; i < prev->u.arr.n; i++)
+				if (prev->u.arr.items[i]->type != MCJ_STRING)
+					return di_fail(err, "previousProof is not a string or an array of strings");
+		}
+		else if (prev->type != MCJ_STRING)
+			return di_fail(err, "previousProof is not a string or an array of strings");
+		info->previous = prev;
+	}
 	return true;
+}
+
+/* find and check the shape of the single proof */
+bool
+di_proof_parse(const mcj_value *secured, di_proof_info *info, mcj_error *err)
+{
+	memset(info, 0, sizeof(*info));
+	if (secured == NULL || secured->type != MCJ_OBJECT)
+		return di_fail(err, "credential is not a JSON object");
+	if (di_proof_count(secured) == 0)
+		return di_fail(err, "credential has no proof");
+	if (di_proof_count(secured) != 1)
+		return di_fail(err, "a proof set: verify each proof with di_verify_proof");
+	return di_proof_check(di_proof_at(secured, 0), info, err);
 }
 
 /* does the array (or single value) a start with the elements of b, in order? */
@@ -233,10 +291,25 @@ context_starts_with(const mcj_value *a, const mcj_value *b)
 	return true;
 }
 
-/* verify the proof of a secured document */
+/* the proof of the document whose id is id, or NULL */
+static const mcj_value *
+proof_by_id(const mcj_value *secured, const mcj_value *id)
+{
+	for (size_t i = 0; i < di_proof_count(secured); i++)
+	{
+		const mcj_value *p = di_proof_at(secured, i);
+		const mcj_value *pid = (p && p->type == MCJ_OBJECT) ? mcj_object_get(p, "id") : NULL;
+
+		if (pid != NULL && mcj_equal(pid, id))
+			return p;
+	}
+	return NULL;
+}
+
+/* verify one proof of a secured document */
 bool
-di_verify(mcj_arena *arena, const di_canon *canon, const mcj_value *secured,
-		  mcc_key *key, mcj_error *err)
+di_verify_proof(mcj_arena *arena, const di_canon *canon, const mcj_value *secured,
+				const mcj_value *proof, mcc_key *key, mcj_error *err)
 {
 	di_proof_info info;
 	mcj_value  *unsecured;
@@ -248,7 +321,9 @@ di_verify(mcj_arena *arena, const di_canon *canon, const mcj_value *secured,
 	size_t		siglen;
 	unsigned char hash[64];
 
-	if (!di_proof_parse(secured, &info, err))
+	if (secured == NULL || secured->type != MCJ_OBJECT)
+		return di_fail(err, "credential is not a JSON object");
+	if (!di_proof_check(proof, &info, err))
 		return false;
 	if (mcc_key_type(key) != MCC_KEY_ED25519)
 		return di_fail(err, "the verification method's key is not an Ed25519 key");
@@ -264,6 +339,28 @@ di_verify(mcj_arena *arena, const di_canon *canon, const mcj_value *secured,
 		return di_fail(err, "proofValue does not decode to a 64-byte Ed25519 signature");
 
 	unsecured = object_without(arena, secured, "proof");
+	if (info.previous != NULL)
+	{
+		/* a chain: the proofs it follows are part of what it signs */
+		mcj_value  *matching = mcj_array(arena);
+		size_t		n = info.previous->type == MCJ_ARRAY ? info.previous->u.arr.n : 1;
+
+		for (size_t i = 0; i < n; i++)
+		{
+			const mcj_value *id = info.previous->type == MCJ_ARRAY ? info.previous->u.arr.items[i] : info.previous;
+			const mcj_value *p = proof_by_id(secured, id);
+
+			if (p == NULL || p == proof)
+			{
+				snprintf(err->message, sizeof(err->message),
+						 "previousProof %.100s names no other proof", id->u.str.s);
+				err->offset = 0;
+				return false;
+			}
+			mcj_array_append(arena, matching, (mcj_value *) p);
+		}
+		mcj_object_set(arena, unsecured, "proof", matching);
+	}
 	options = object_without(arena, info.proof, "proofValue");
 	pctx = mcj_object_get(options, "@context");
 	if (pctx != NULL)
@@ -286,4 +383,16 @@ di_verify(mcj_arena *arena, const di_canon *canon, const mcj_value *secured,
 	if (!mcc_verify(key, MCC_ALG_EDDSA, hash, sizeof(hash), sig, siglen, err))
 		return di_fail(err, "the signature does not match the document and proof options");
 	return true;
+}
+
+/* verify the single proof of a secured document */
+bool
+di_verify(mcj_arena *arena, const di_canon *canon, const mcj_value *secured,
+		  mcc_key *key, mcj_error *err)
+{
+	di_proof_info info;
+
+	if (!di_proof_parse(secured, &info, err))
+		return false;
+	return di_verify_proof(arena, canon, secured, info.proof, key, err);
 }

@@ -22,7 +22,8 @@ typedef enum di_suite
 {
 	DI_SUITE_UNKNOWN = 0,
 	DI_SUITE_EDDSA_JCS,			/* eddsa-jcs-2022 */
-	DI_SUITE_EDDSA_RDFC			/* eddsa-rdfc-2022 */
+	DI_SUITE_EDDSA_RDFC,		/* eddsa-rdfc-2022 */
+	DI_SUITE_ED25519_2020		/* proof type Ed25519Signature2020 (verify only) */
 } di_suite;
 
 /* canonical N-Quads of a JSON-LD document (RDFC-1.0), into out */
@@ -67,7 +68,28 @@ typedef struct di_proof_info
 	const char *proof_purpose;
 	const char *created;		/* or NULL */
 	const char *expires;		/* or NULL */
+	const char *id;				/* the proof's id, or NULL */
+	const mcj_value *previous;	/* previousProof (a string or an array), or NULL */
 } di_proof_info;
+
+/* the proofs of a secured document: the proof object, or the items of a proof set */
+extern size_t di_proof_count(const mcj_value *secured);
+extern const mcj_value *di_proof_at(const mcj_value *secured, size_t i);
+
+/*
+ * Check the shape of one proof object: type DataIntegrityProof with a
+ * known EdDSA cryptosuite, or Ed25519Signature2020; verificationMethod and
+ * proofPurpose strings, a proofValue; previousProof a string or strings.
+ */
+extern bool di_proof_check(const mcj_value *proof, di_proof_info *info, mcj_error *err);
+
+/*
+ * Verify one proof of a secured document (a proof set or chain: the
+ * document's other proofs named by its previousProof are covered by it, as
+ * VC Data Integrity section 4.5 says) with an Ed25519 public key.
+ */
+extern bool di_verify_proof(mcj_arena *arena, const di_canon *canon, const mcj_value *secured,
+							const mcj_value *proof, mcc_key *key, mcj_error *err);
 
 /*
  * Find and check the shape of the single proof of a secured document:

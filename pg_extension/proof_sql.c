@@ -20,6 +20,8 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "commands/trigger.h"
 #include "utils/hsearch.h"
@@ -367,13 +369,20 @@ status_name(vc_status s)
 	}
 }
 
-/* a vc_result as a microcred.verification row */
+/*
+ * A vc_result as a microcred.verification row.  Attributes are filled by
+ * name: a 0.1 database (whose type still has "trusted") runs this library
+ * until ALTER EXTENSION UPDATE, and there trusted = valid.  The
+ * credentialStatus entries are returned even for an invalid credential, so
+ * the status check can say it did not look at them rather than that there
+ * are none.
+ */
 static Datum
 result_datum(FunctionCallInfo fcinfo, mcj_arena *arena, const vc_result *r)
 {
 	TupleDesc	tupdesc;
-	Datum		values[8];
-	bool		nulls[8] = {false, false, false, false, false, false, false, false};
+	Datum	   *values;
+	bool	   *nulls;
 	const mcj_value *status = r->credential ? mcj_object_get(r->credential, "credentialStatus") : NULL;
 	mcj_value  *checks = mcj_array(arena);
 
@@ -389,20 +398,90 @@ result_datum(FunctionCallInfo fcinfo, mcj_arena *arena, const vc_result *r)
 		mcj_object_set(arena, c, "reason", mcj_cstring(arena, r->checks[i].reason));
 		mcj_array_append(arena, checks, c);
 	}
-	values[0] = BoolGetDatum(r->valid);
-	values[1] = BoolGetDatum(r->valid && r->trusted);
-#define TEXT_OR_NULL(i, s) do { if ((s) != NULL) values[i] = CStringGetTextDatum(s); else nulls[i] = true; } while (0)
-	TEXT_OR_NULL(2, r->format);
-	TEXT_OR_NULL(3, r->cryptosuite);
-	TEXT_OR_NULL(4, r->issuer);
-	TEXT_OR_NULL(5, r->credential_id);
-#undef TEXT_OR_NULL
-	values[6] = JsonbPGetDatum(mc_to_jsonb(checks));
-	if (status != NULL && r->valid)
-		values[7] = JsonbPGetDatum(mc_to_jsonb(status));
-	else
-		nulls[7] = true;		/* an invalid credential's status is not worth checking */
+	values = palloc0(sizeof(Datum) * tupdesc->natts);
+	nulls = palloc(sizeof(bool) * tupdesc->natts);
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		const char *name = NameStr(att->attname);
+		const char *text = NULL;
+
+		nulls[i] = false;
+		if (att->attisdropped)
+			nulls[i] = true;
+		else if (strcmp(name, "valid") == 0 || strcmp(name, "trusted") == 0)
+			values[i] = BoolGetDatum(r->valid);
+		else if (strcmp(name, "checks") == 0)
+			values[i] = JsonbPGetDatum(mc_to_jsonb(checks));
+		else if (strcmp(name, "credential_status") == 0)
+		{
+			if (status != NULL)
+				values[i] = JsonbPGetDatum(mc_to_jsonb(status));
+			else
+				nulls[i] = true;
+		}
+		else
+		{
+			if (strcmp(name, "format") == 0)
+				text = r->format;
+			else if (strcmp(name, "cryptosuite") == 0)
+				text = r->cryptosuite;
+			else if (strcmp(name, "issuer") == 0)
+				text = r->issuer;
+			else if (strcmp(name, "credential_id") == 0)
+				text = r->credential_id;
+			if (text != NULL)
+				values[i] = CStringGetTextDatum(text);
+			else
+				nulls[i] = true;
+		}
+	}
 	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
+}
+
+/*
+ * The controller documents of argument argno (jsonb[], optional): the keys
+ * a caller vouches for.  NULL elements are skipped.
+ */
+static void
+controllers_arg(FunctionCallInfo fcinfo, int argno, mcj_arena *arena, vc_verifier *v)
+{
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *enulls;
+	int			nelems;
+	const mcj_value **docs;
+	size_t		n = 0;
+
+	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
+		return;
+	arr = PG_GETARG_ARRAYTYPE_P(argno);
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("controller_documents must be a one-dimensional array")));
+	deconstruct_array(arr, JSONBOID, -1, false, TYPALIGN_INT, &elems, &enulls, &nelems);
+	if (nelems > 64)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("controller_documents has %d documents; at most 64 are accepted", nelems),
+				 errhint("Pass only the controller documents of the issuers concerned.")));
+	docs = palloc(sizeof(mcj_value *) * (nelems + 1));
+	for (int i = 0; i < nelems; i++)
+	{
+		Jsonb	   *jb;
+
+		if (enulls[i])
+			continue;
+		jb = DatumGetJsonbP(elems[i]);
+		if (VARSIZE(jb) > MC_JSON_MAX_BYTES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("controller_documents[%d] is larger than 8 MB", i + 1)));
+		docs[n++] = mc_from_jsonb(arena, jb, "controller document");
+	}
+	v->controllers = docs;
+	v->ncontrollers = n;
 }
 
 /* a result that failed before any check could run */
@@ -417,7 +496,7 @@ early_failure(vc_result *r, const char *format, const char *check, const char *r
 
 PG_FUNCTION_INFO_V1(microcred_verify_jsonb);
 
-/* microcred.verify(credential jsonb) */
+/* microcred._verify_document(credential jsonb [, controller_documents jsonb[]]) */
 Datum
 microcred_verify_jsonb(PG_FUNCTION_ARGS)
 {
@@ -428,6 +507,7 @@ microcred_verify_jsonb(PG_FUNCTION_ARGS)
 	vc_result	r;
 
 	init_verifier(&v, &lctx);
+	controllers_arg(fcinfo, 1, arena, &v);
 	if (VARSIZE(doc) > MC_JSON_MAX_BYTES)
 		early_failure(&r, "data-integrity", "structure", "the credential is larger than 8 MB");
 	else
@@ -456,7 +536,7 @@ looks_like_jwt(const char *s, size_t len)
 
 PG_FUNCTION_INFO_V1(microcred_verify_text);
 
-/* microcred.verify(credential text): strict I-JSON, or a JWT */
+/* microcred._verify_text(credential text [, controller_documents jsonb[]]): strict I-JSON, or a JWT */
 Datum
 microcred_verify_text(PG_FUNCTION_ARGS)
 {
@@ -469,6 +549,7 @@ microcred_verify_text(PG_FUNCTION_ARGS)
 	vc_result	r;
 
 	init_verifier(&v, &lctx);
+	controllers_arg(fcinfo, 1, arena, &v);
 	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == ' ' || s[len - 1] == '\r' || s[len - 1] == '\t'))
 		len--;
 	while (len > 0 && (*s == '\n' || *s == ' ' || *s == '\r' || *s == '\t'))
@@ -502,7 +583,7 @@ microcred_verify_text(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(microcred_verify_jwt);
 
-/* microcred.verify_jwt(token text) */
+/* microcred._verify_token(token text [, controller_documents jsonb[]]) */
 Datum
 microcred_verify_jwt(PG_FUNCTION_ARGS)
 {
@@ -513,6 +594,7 @@ microcred_verify_jwt(PG_FUNCTION_ARGS)
 	vc_result	r;
 
 	init_verifier(&v, &lctx);
+	controllers_arg(fcinfo, 1, arena, &v);
 	if (VARSIZE_ANY_EXHDR(t) > MC_JSON_MAX_BYTES)
 		early_failure(&r, "jwt", "jwt", "the token is larger than 8 MB");
 	else

@@ -8,11 +8,17 @@
  *   ob3_structure  the Open Badges 3.0 data model (ob3_check.c; skip for others)
  *   proof / jwt  the proof object, or the JOSE header and claims
  *   key          how the verification method's key was found
- *   issuer_key   whether that key is bound to the issuer (warn if not)
- *   signature    the cryptographic check
+ *   issuer_key   whether that key is bound to the issuer: one of its
+ *                registered keys, a key listed under assertionMethod of its
+ *                controller document, or the issuer's own did:key (fail if not)
+ *   signature    the cryptographic check (still run when issuer_key fails,
+ *                so a DBA sees whether the signature itself is intact)
  *   valid_from   not before validFrom (issuanceDate, nbf)
  *   valid_until  not after validUntil (expirationDate, exp)
- * A failed check makes the credential invalid; a warning does not.
+ * A failed check makes the credential invalid; a warning does not.  A proof
+ * set or chain has these checks for each proof: every proof must verify,
+ * and at least one must be made with a key bound to the issuer (the others
+ * are additional signers, a warning).
  *
  *-------------------------------------------------------------------------
  */
@@ -244,101 +250,273 @@ check_dates(vc_result *r, const vc_verifier *v, const mcj_value *cred,
 		vc_add_check(r, "valid_until", VC_SKIP, "the credential does not expire");
 }
 
+/* what resolve_key found for one verification method */
+typedef struct key_found
+{
+	mcc_key    *key;			/* NULL: no key, see key_reason */
+	bool		owned;			/* the caller frees key */
+	vc_status	key_status;
+	char		key_reason[768];
+	bool		bound;			/* bound to the issuer */
+	char		bind_reason[768];
+} key_found;
+
+#define VC_BIND_HINT "register the issuer's keys with microcred.trust_key() or microcred.trust_controller_document(), or pass its controller document in controller_documents"
+
+/* does the reference ref (absolute, or "#fragment" of the document docid) name vm? */
+static bool
+same_vm(const char *docid, const mcj_value *ref, const char *vm)
+{
+	size_t		l;
+
+	if (ref == NULL || ref->type != MCJ_STRING || strlen(ref->u.str.s) != ref->u.str.len)
+		return false;
+	if (ref->u.str.s[0] == '#')
+	{
+		l = strlen(docid);
+		return strncmp(vm, docid, l) == 0 && strcmp(vm + l, ref->u.str.s) == 0;
+	}
+	return strcmp(ref->u.str.s, vm) == 0;
+}
+
+/* the verification method object of list (an array or one value) that is vm */
+static const mcj_value *
+find_vm_object(const mcj_value *list, const char *docid, const char *vm)
+{
+	size_t		n;
+
+	if (list == NULL)
+		return NULL;
+	n = list->type == MCJ_ARRAY ? list->u.arr.n : 1;
+	for (size_t i = 0; i < n; i++)
+	{
+		const mcj_value *e = list->type == MCJ_ARRAY ? list->u.arr.items[i] : list;
+
+		if (e->type == MCJ_OBJECT && same_vm(docid, mcj_object_get(e, "id"), vm))
+			return e;
+	}
+	return NULL;
+}
+
+/* is vm listed (by reference or embedded) in list? */
+static bool
+listed_in(const mcj_value *list, const char *docid, const char *vm)
+{
+	size_t		n;
+
+	if (list == NULL)
+		return false;
+	n = list->type == MCJ_ARRAY ? list->u.arr.n : 1;
+	for (size_t i = 0; i < n; i++)
+	{
+		const mcj_value *e = list->type == MCJ_ARRAY ? list->u.arr.items[i] : list;
+
+		if (same_vm(docid, e, vm) ||
+			(e->type == MCJ_OBJECT && same_vm(docid, mcj_object_get(e, "id"), vm)))
+			return true;
+	}
+	return false;
+}
+
+/* a verification method whose key material does not parse: settled, as a key failure */
+static bool
+key_unusable(key_found *out, const char *vm, const mcj_error *err)
+{
+	out->key_status = VC_FAIL;
+	snprintf(out->key_reason, sizeof(out->key_reason), "verification method %.100s: %s", vm, err->message);
+	return true;
+}
+
 /*
- * The key of a verification method: a key the caller registered for the
- * issuer, else one derived without network from a did:key or from a
- * Multikey fragment (<issuer url>#z6Mk...).  Adds the key and issuer_key
- * checks.
+ * A key from the controller documents the caller passed: the document whose
+ * id is the issuer must list vm under assertionMethod.  Returns true when it
+ * settled the key (found and bound, or a broken entry); false when no
+ * document lists it, with a note in out->bind_reason.
  */
-static mcc_key *
-resolve_key(mcj_arena *arena, const vc_verifier *v, vc_result *r,
-			const char *vm, const mcj_value *jwk, bool *owned)
+static bool
+controller_key(const vc_verifier *v, const char *issuer, const char *vm, key_found *out)
+{
+	bool		have_doc = false;
+	mcj_error	err;
+
+	for (size_t d = 0; d < v->ncontrollers; d++)
+	{
+		const mcj_value *doc = v->controllers[d];
+		const char *docid = str_member(doc, "id");
+		const mcj_value *obj;
+		const char *controller;
+		const mcj_value *jwk;
+		const char *mb;
+
+		if (doc == NULL || doc->type != MCJ_OBJECT || docid == NULL || strcmp(docid, issuer) != 0)
+			continue;
+		have_doc = true;
+		if (!listed_in(mcj_object_get(doc, "assertionMethod"), docid, vm))
+			continue;
+		obj = find_vm_object(mcj_object_get(doc, "assertionMethod"), docid, vm);
+		if (obj == NULL)
+			obj = find_vm_object(mcj_object_get(doc, "verificationMethod"), docid, vm);
+		if (obj == NULL && strncmp(vm, "did:key:", 8) == 0)
+		{
+			out->key = mcc_key_from_did_key(vm, strlen(vm), &err);
+			if (out->key == NULL)
+				return key_unusable(out, vm, &err);
+		}
+		else if (obj == NULL)
+		{
+			out->key_status = VC_FAIL;
+			snprintf(out->key_reason, sizeof(out->key_reason),
+					 "the controller document of %.100s lists %.100s under assertionMethod but gives no key for it",
+					 issuer, vm);
+			return true;
+		}
+		else
+		{
+			controller = str_member(obj, "controller");
+			if (controller != NULL && strcmp(controller, issuer) != 0)
+			{
+				out->key_status = VC_FAIL;
+				snprintf(out->key_reason, sizeof(out->key_reason),
+						 "verification method %.100s is controlled by %.60s, not by the issuer", vm, controller);
+				return true;
+			}
+			mb = str_member(obj, "publicKeyMultibase");
+			jwk = mcj_object_get(obj, "publicKeyJwk");
+			if (mb != NULL)
+				out->key = mcc_key_from_multikey(mb, strlen(mb), &err);
+			else if (jwk != NULL && jwk->type == MCJ_OBJECT)
+				out->key = mcc_key_from_jwk(jwk, &err);
+			else
+			{
+				out->key_status = VC_FAIL;
+				snprintf(out->key_reason, sizeof(out->key_reason),
+						 "verification method %.100s in the controller document has neither publicKeyMultibase nor publicKeyJwk", vm);
+				return true;
+			}
+			if (out->key == NULL)
+				return key_unusable(out, vm, &err);
+		}
+		out->owned = true;
+		out->key_status = VC_PASS;
+		snprintf(out->key_reason, sizeof(out->key_reason), "%.120s is in the controller document given for %.100s", vm, issuer);
+		out->bound = true;
+		snprintf(out->bind_reason, sizeof(out->bind_reason),
+				 "the controller document of issuer %.100s lists the key under assertionMethod", issuer);
+		return true;
+	}
+	snprintf(out->bind_reason, sizeof(out->bind_reason), "%s",
+			 have_doc ? "the issuer's controller document given does not list it under assertionMethod" : "");
+	return false;
+}
+
+/*
+ * The key of a verification method and whether it is bound to the issuer:
+ * a key registered for the issuer (ours, or trusted by an admin), a key of
+ * the issuer's controller document given by the caller, or the issuer's
+ * own did:key.  Any other key (an unrelated did:key, a Multikey fragment
+ * <issuer url>#z6Mk... nobody vouched for, a JOSE header jwk) is derived
+ * only so the signature can still be checked; it is not bound.
+ */
+static void
+resolve_key(mcj_arena *arena, const vc_verifier *v, const char *issuer,
+			const char *vm, const mcj_value *jwk, key_found *out)
 {
 	vc_key_lookup lk;
 	mcj_error	err;
-	mcc_key    *key = NULL;
 	const char *hash;
+	char		note[768];
 
-	*owned = true;				/* keys derived here are freed by the caller */
+	memset(out, 0, sizeof(*out));
 	memset(&lk, 0, sizeof(lk));
+	out->key_status = VC_FAIL;
 	if (vm != NULL && v->lookup != NULL)
 	{
-		if (!v->lookup(v->lookup_ctx, arena, r->issuer, vm, &lk, &err))
+		if (!v->lookup(v->lookup_ctx, arena, issuer, vm, &lk, &err))
 		{
-			vc_add_check(r, "key", VC_FAIL, "%s", err.message);
-			return NULL;
+			snprintf(out->key_reason, sizeof(out->key_reason), "%s", err.message);
+			return;
 		}
 		if (lk.retired)
 		{
-			vc_add_check(r, "key", VC_FAIL, "verification method %.120s was retired by its issuer", vm);
-			return NULL;
+			snprintf(out->key_reason, sizeof(out->key_reason), "verification method %.120s was retired by its issuer", vm);
+			return;
 		}
 		if (lk.key != NULL)
 		{
-			vc_add_check(r, "key", VC_PASS, "%.120s is %s", vm, lk.source ? lk.source : "a registered key");
-			vc_add_check(r, "issuer_key", VC_PASS, "the key is registered for issuer %.120s", r->issuer);
-			r->trusted = true;
-			*owned = false;		/* the lookup's key belongs to the caller */
-			return lk.key;
+			out->key = lk.key;
+			out->owned = false; /* the lookup's key belongs to the caller */
+			out->key_status = VC_PASS;
+			snprintf(out->key_reason, sizeof(out->key_reason), "%.120s is %s", vm, lk.source ? lk.source : "a registered key");
+			out->bound = true;
+			snprintf(out->bind_reason, sizeof(out->bind_reason), "the key is registered for issuer %.120s", issuer);
+			return;
 		}
 	}
+	if (vm != NULL && controller_key(v, issuer, vm, out))
+		return;
+	snprintf(note, sizeof(note), "%.200s", out->bind_reason);
+	out->owned = true;			/* keys derived here are freed by the caller */
 	if (vm != NULL && strncmp(vm, "did:key:", 8) == 0)
 	{
 		size_t		didlen;
 
 		hash = strchr(vm, '#');
 		didlen = hash ? (size_t) (hash - vm) : strlen(vm);
-		key = mcc_key_from_did_key(vm, strlen(vm), &err);
-		if (key == NULL)
+		out->key = mcc_key_from_did_key(vm, strlen(vm), &err);
+		if (out->key == NULL)
 		{
-			vc_add_check(r, "key", VC_FAIL, "verification method %.120s: %s", vm, err.message);
-			return NULL;
+			snprintf(out->key_reason, sizeof(out->key_reason), "verification method %.120s: %s", vm, err.message);
+			return;
 		}
-		vc_add_check(r, "key", VC_PASS, "taken from the did:key %.*s", (int) (didlen > 100 ? 100 : didlen), vm);
-		if (strlen(r->issuer) == didlen && strncmp(r->issuer, vm, didlen) == 0)
+		out->key_status = VC_PASS;
+		snprintf(out->key_reason, sizeof(out->key_reason), "taken from the did:key %.*s", (int) (didlen > 100 ? 100 : didlen), vm);
+		if (strlen(issuer) == didlen && strncmp(issuer, vm, didlen) == 0)
 		{
-			vc_add_check(r, "issuer_key", VC_PASS, "the issuer is the did:key itself");
-			r->trusted = true;
+			out->bound = true;
+			snprintf(out->bind_reason, sizeof(out->bind_reason), "the issuer is the did:key itself");
 		}
 		else
-			vc_add_check(r, "issuer_key", VC_WARN,
-						 "nothing binds this did:key to issuer %.100s; register the issuer's key to trust it", r->issuer);
-		return key;
+			snprintf(out->bind_reason, sizeof(out->bind_reason),
+					 "the did:key is not the issuer %.100s, and no registered key or controller document of that issuer lists it%s; " VC_BIND_HINT,
+					 issuer, note[0] ? " (the controller document given does not)" : "");
+		return;
 	}
 	if (vm != NULL && (hash = strchr(vm, '#')) != NULL && hash[1] == 'z')
 	{
-		key = mcc_key_from_multikey(hash + 1, strlen(hash + 1), &err);
-		if (key == NULL)
+		out->key = mcc_key_from_multikey(hash + 1, strlen(hash + 1), &err);
+		if (out->key == NULL)
 		{
-			vc_add_check(r, "key", VC_FAIL, "verification method %.120s: %s", vm, err.message);
-			return NULL;
+			snprintf(out->key_reason, sizeof(out->key_reason), "verification method %.120s: %s", vm, err.message);
+			return;
 		}
-		vc_add_check(r, "key", VC_PASS, "taken from the Multikey fragment of %.120s", vm);
-		vc_add_check(r, "issuer_key", VC_WARN,
-					 "the issuer's controller document was not fetched, so nothing binds this key to %.100s; register it to trust it",
-					 r->issuer);
-		return key;
+		out->key_status = VC_PASS;
+		snprintf(out->key_reason, sizeof(out->key_reason), "taken from the Multikey fragment of %.120s", vm);
+		snprintf(out->bind_reason, sizeof(out->bind_reason),
+				 "a key in a URL fragment proves nothing: nobody vouched that it is a key of %.100s%s%s; " VC_BIND_HINT,
+				 issuer, note[0] ? " (" : "", note[0] ? "the controller document given does not list it)" : "");
+		return;
 	}
 	if (vm == NULL && jwk != NULL)
 	{
-		key = mcc_key_from_jwk(jwk, &err);
-		if (key == NULL)
+		out->key = mcc_key_from_jwk(jwk, &err);
+		if (out->key == NULL)
 		{
-			vc_add_check(r, "key", VC_FAIL, "the JOSE header jwk: %s", err.message);
-			return NULL;
+			snprintf(out->key_reason, sizeof(out->key_reason), "the JOSE header jwk: %s", err.message);
+			return;
 		}
-		vc_add_check(r, "key", VC_PASS, "taken from the JOSE header jwk");
-		vc_add_check(r, "issuer_key", VC_WARN,
-					 "a key carried in the token proves nothing about issuer %.100s; register it to trust it", r->issuer);
-		return key;
+		out->key_status = VC_PASS;
+		snprintf(out->key_reason, sizeof(out->key_reason), "taken from the JOSE header jwk");
+		snprintf(out->bind_reason, sizeof(out->bind_reason),
+				 "a key carried in the token proves nothing about issuer %.100s; " VC_BIND_HINT, issuer);
+		return;
 	}
 	if (vm == NULL)
-		vc_add_check(r, "key", VC_FAIL, "no verification method (kid) names the key");
+		snprintf(out->key_reason, sizeof(out->key_reason), "no verification method (kid) names the key");
+	else if (note[0])
+		snprintf(out->key_reason, sizeof(out->key_reason), "verification method %.100s: %.200s", vm, note);
 	else
-		vc_add_check(r, "key", VC_FAIL,
-					 "verification method %.120s cannot be resolved without network access; register the issuer's key with microcred.trust_key()",
-					 vm);
-	return NULL;
+		snprintf(out->key_reason, sizeof(out->key_reason),
+				 "verification method %.120s cannot be resolved without network access; " VC_BIND_HINT, vm);
 }
 
 /* result defaults */
@@ -372,69 +550,145 @@ check_appended_contexts(vc_result *r, const mcj_value *cred, const mcj_value *pr
 	}
 }
 
-/* verify a credential secured with a Data Integrity proof */
-void
-vc_verify_di(mcj_arena *arena, const vc_verifier *v, const mcj_value *cred, vc_result *r)
+/* the outcome of one proof of a proof set */
+typedef struct proof_outcome
+{
+	bool		shape_ok;
+	char		proof_reason[300];
+	key_found	kf;
+	bool		sig_checked;
+	bool		sig_ok;
+	char		sig_reason[300];
+	const char *suite;
+} proof_outcome;
+
+/* check the shape, dates, key and signature of proof i */
+static void
+check_one_proof(mcj_arena *arena, const vc_verifier *v, const mcj_value *cred,
+				const char *issuer, size_t i, proof_outcome *o)
 {
 	di_proof_info info;
 	mcj_error	err;
-	mcc_key    *key;
-	time_t		created;
-	bool		owned;
+	time_t		t;
+
+	memset(o, 0, sizeof(*o));
+	if (!di_proof_check(di_proof_at(cred, i), &info, &err))
+	{
+		o->suite = info.cryptosuite;
+		snprintf(o->proof_reason, sizeof(o->proof_reason), "%s", err.message);
+		return;
+	}
+	o->suite = info.cryptosuite;
+	if (info.created != NULL && !xsd_datetime_parse(info.created, &t))
+	{
+		snprintf(o->proof_reason, sizeof(o->proof_reason), "proof created \"%.60s\" is not a date-time", info.created);
+		return;
+	}
+	if (info.created != NULL && t > v->now + v->leeway_seconds)
+	{
+		snprintf(o->proof_reason, sizeof(o->proof_reason), "the proof was created in the future (%.60s)", info.created);
+		return;
+	}
+	if (info.expires != NULL && !xsd_datetime_parse(info.expires, &t))
+	{
+		snprintf(o->proof_reason, sizeof(o->proof_reason), "proof expires \"%.60s\" is not a date-time", info.expires);
+		return;
+	}
+	if (info.expires != NULL && t <= v->now)
+	{
+		snprintf(o->proof_reason, sizeof(o->proof_reason), "the proof expired at %.60s", info.expires);
+		return;
+	}
+	o->shape_ok = true;
+	snprintf(o->proof_reason, sizeof(o->proof_reason), "%s with %s",
+			 info.suite == DI_SUITE_ED25519_2020 ? "Ed25519Signature2020" : "DataIntegrityProof",
+			 info.suite == DI_SUITE_ED25519_2020 ? "RDFC-1.0" : info.cryptosuite);
+	resolve_key(arena, v, issuer, info.verification_method, NULL, &o->kf);
+	if (o->kf.key == NULL)
+		return;
+	o->sig_checked = true;
+	o->sig_ok = di_verify_proof(arena, &v->canon, cred, info.proof, o->kf.key, &err);
+	if (o->sig_ok)
+		snprintf(o->sig_reason, sizeof(o->sig_reason), "the %s signature verifies", info.cryptosuite);
+	else
+		snprintf(o->sig_reason, sizeof(o->sig_reason), "%s", err.message);
+	if (o->kf.owned)
+		mcc_key_free(o->kf.key);
+	o->kf.key = NULL;
+}
+
+/* verify a credential secured with a Data Integrity proof (or a proof set or chain) */
+void
+vc_verify_di(mcj_arena *arena, const vc_verifier *v, const mcj_value *cred, vc_result *r)
+{
+	proof_outcome out[VC_MAX_PROOFS];
+	size_t		n;
+	bool		any_bound = false;
+	char		prefix[160];
 
 	result_init(r);
 	r->format = "data-integrity";
 	r->credential = cred;
 	if (!check_structure(r, cred))
 		return;
-	if (!di_proof_parse(cred, &info, &err))
+	n = di_proof_count(cred);
+	if (n == 0)
 	{
-		r->cryptosuite = info.cryptosuite;
-		vc_add_check(r, "proof", VC_FAIL, "%s", err.message);
+		vc_add_check(r, "proof", VC_FAIL, "credential has no proof");
 		return;
 	}
-	r->cryptosuite = info.cryptosuite;
-	if (info.created != NULL && !xsd_datetime_parse(info.created, &created))
+	if (n > VC_MAX_PROOFS)
 	{
-		vc_add_check(r, "proof", VC_FAIL, "proof created \"%.60s\" is not a date-time", info.created);
+		vc_add_check(r, "proof", VC_FAIL, "the proof set has %zu proofs; at most %d are verified", n, VC_MAX_PROOFS);
 		return;
 	}
-	if (info.created != NULL && created > v->now + v->leeway_seconds)
+	for (size_t i = 0; i < n; i++)
 	{
-		vc_add_check(r, "proof", VC_FAIL, "the proof was created in the future (%.60s)", info.created);
-		return;
+		check_one_proof(arena, v, cred, r->issuer, i, &out[i]);
+		if (i == 0)
+			r->cryptosuite = out[0].suite;
+		if (out[i].shape_ok && out[i].kf.bound && out[i].sig_ok)
+			any_bound = true;
 	}
-	if (info.expires != NULL)
+	r->trusted = any_bound;
+	for (size_t i = 0; i < n; i++)
 	{
-		time_t		expires;
+		proof_outcome *o = &out[i];
+		const char *pid = NULL;
 
-		if (!xsd_datetime_parse(info.expires, &expires))
+		if (n > 1)
 		{
-			vc_add_check(r, "proof", VC_FAIL, "proof expires \"%.60s\" is not a date-time", info.expires);
-			return;
-		}
-		if (expires <= v->now)
-		{
-			vc_add_check(r, "proof", VC_FAIL, "the proof expired at %.60s", info.expires);
-			return;
-		}
-	}
-	vc_add_check(r, "proof", VC_PASS, "DataIntegrityProof with %s", info.cryptosuite);
-	check_appended_contexts(r, cred, info.proof);
+			const mcj_value *p = di_proof_at(cred, i);
 
-	key = resolve_key(arena, v, r, info.verification_method, NULL, &owned);
-	if (key == NULL)
-	{
-		vc_add_check(r, "signature", VC_SKIP, "no key to check the signature with");
-		check_dates(r, v, cred, NULL, NULL);
-		return;
+			pid = p->type == MCJ_OBJECT ? str_member(p, "id") : NULL;
+			snprintf(prefix, sizeof(prefix), "proof %zu of %zu%s%.80s%s: ", i + 1, n,
+					 pid ? " (" : "", pid ? pid : "", pid ? ")" : "");
+		}
+		else
+			prefix[0] = '\0';
+		if (!o->shape_ok)
+		{
+			vc_add_check(r, "proof", VC_FAIL, "%s%s", prefix, o->proof_reason);
+			continue;
+		}
+		vc_add_check(r, "proof", VC_PASS, "%s%s", prefix, o->proof_reason);
+		if (i == 0)
+			check_appended_contexts(r, cred, di_proof_at(cred, 0));
+		vc_add_check(r, "key", o->kf.key_status, "%s%s", prefix, o->kf.key_reason);
+		if (o->kf.key_status == VC_PASS)
+		{
+			if (o->kf.bound)
+				vc_add_check(r, "issuer_key", VC_PASS, "%s%s", prefix, o->kf.bind_reason);
+			else if (any_bound)
+				vc_add_check(r, "issuer_key", VC_WARN, "%san additional signer, not the issuer: %s", prefix, o->kf.bind_reason);
+			else
+				vc_add_check(r, "issuer_key", VC_FAIL, "%s%s", prefix, o->kf.bind_reason);
+		}
+		if (o->sig_checked)
+			vc_add_check(r, "signature", o->sig_ok ? VC_PASS : VC_FAIL, "%s%s", prefix, o->sig_reason);
+		else
+			vc_add_check(r, "signature", VC_SKIP, "%sno key to check the signature with", prefix);
 	}
-	if (di_verify(arena, &v->canon, cred, key, &err))
-		vc_add_check(r, "signature", VC_PASS, "the %s signature verifies", info.cryptosuite);
-	else
-		vc_add_check(r, "signature", VC_FAIL, "%s", err.message);
-	if (owned)
-		mcc_key_free(key);
 	check_dates(r, v, cred, NULL, NULL);
 }
 
@@ -468,8 +722,7 @@ vc_verify_jwt(mcj_arena *arena, const vc_verifier *v, const char *token, size_t 
 	const char *iss;
 	const char *vm;
 	char	   *kid_abs = NULL;
-	mcc_key    *key;
-	bool		derived;
+	key_found	kf;
 	mcc_alg		allowed[2];
 
 	result_init(r);
@@ -576,20 +829,23 @@ vc_verify_jwt(mcj_arena *arena, const vc_verifier *v, const char *token, size_t 
 		strcat(kid_abs, vm);
 		vm = kid_abs;
 	}
-	key = resolve_key(arena, v, r, vm, mcj_object_get(parts.header, "jwk"), &derived);
-	if (key == NULL)
+	resolve_key(arena, v, r->issuer, vm, mcj_object_get(parts.header, "jwk"), &kf);
+	vc_add_check(r, "key", kf.key_status, "%s", kf.key_reason);
+	if (kf.key == NULL)
 	{
 		vc_add_check(r, "signature", VC_SKIP, "no key to check the signature with");
 		check_dates(r, v, cred, nbf, exp);
 		return;
 	}
-	allowed[0] = alg_for_key(key);
-	if (jws_verify_parts(&parts, key, allowed, 1, &err))
+	vc_add_check(r, "issuer_key", kf.bound ? VC_PASS : VC_FAIL, "%s", kf.bind_reason);
+	allowed[0] = alg_for_key(kf.key);
+	if (jws_verify_parts(&parts, kf.key, allowed, 1, &err))
 		vc_add_check(r, "signature", VC_PASS, "the %s signature verifies", r->cryptosuite);
 	else
 		vc_add_check(r, "signature", VC_FAIL, "%s", err.message);
-	if (derived)
-		mcc_key_free(key);
+	r->trusted = kf.bound && r->valid;
+	if (kf.owned)
+		mcc_key_free(kf.key);
 	check_dates(r, v, cred, nbf, exp);
 }
 

@@ -31,19 +31,20 @@ typedef enum vc_status
 	VC_SKIP
 } vc_status;
 
-#define VC_MAX_CHECKS 16
+#define VC_MAX_CHECKS 48
+#define VC_MAX_PROOFS 8		/* proofs of a proof set or chain that are checked */
 
 typedef struct vc_check
 {
 	const char *name;
 	vc_status	status;
-	char		reason[240];
+	char		reason[1024];
 } vc_check;
 
 typedef struct vc_result
 {
-	bool		valid;			/* no check failed */
-	bool		trusted;		/* the key is registered for the issuer (or is the issuer's did:key) */
+	bool		valid;			/* no check failed: the issuer signed it (see issuer_key) */
+	bool		trusted;		/* a proof's key is bound to the issuer (implied by valid) */
 	const char *format;			/* "data-integrity", "ob-jwt", "vc-jwt" or NULL */
 	const char *cryptosuite;	/* suite or JWS alg, or NULL */
 	const char *issuer;			/* issuer id, or NULL */
@@ -72,6 +73,11 @@ typedef struct vc_verifier
 	di_canon	canon;			/* for eddsa-rdfc-2022 */
 	time_t		now;
 	long		leeway_seconds; /* tolerance on validFrom / nbf */
+	/* controller documents the caller vouches for (DID documents or CID
+	 * documents): a key listed under assertionMethod of the one whose id is
+	 * the issuer is bound to that issuer */
+	const mcj_value *const *controllers;
+	size_t		ncontrollers;
 } vc_verifier;
 
 /* verify a credential secured with a Data Integrity proof */

@@ -122,20 +122,20 @@ SELECT jsonb_build_object('@context', jsonb_build_array('https://www.w3.org/ns/c
            'type', jsonb_build_array('VerifiableCredential'), 'issuer', i.public_id,
            'validFrom', '2026-01-01T00:00:00Z', 'credentialSubject', jsonb_build_object('id', 'did:example:x')) AS plain
   FROM microcred.issuer i WHERE i.handle = 'th-beispiel' \gset
-SELECT s.suite, v.valid, v.trusted, v.cryptosuite
+SELECT s.suite, v.valid, v.cryptosuite
   FROM (VALUES ('eddsa-jcs-2022'), ('eddsa-rdfc-2022')) AS s(suite),
        microcred.signing_key k JOIN microcred.issuer i ON i.id = k.issuer_id,
        LATERAL microcred.verify(microcred._sign_di(:'plain'::jsonb, s.suite, k.id, k.issuer_id, k.sealed_private,
                                                    i.public_id || '#' || k.fragment, now())) v
  WHERE i.handle = 'th-beispiel' AND k.algorithm = 'Ed25519' AND k.state = 'active' ORDER BY 1;
-SELECT v.valid, v.trusted, v.format, v.cryptosuite
+SELECT v.valid, v.format, v.cryptosuite
   FROM microcred.signing_key k JOIN microcred.issuer i ON i.id = k.issuer_id,
        LATERAL microcred.verify(microcred._sign_jwt(:'plain'::jsonb, 'vc-jwt', k.id, k.issuer_id, k.sealed_private, 'ES256',
                                                     i.public_id || '#' || k.fragment)) v
  WHERE i.handle = 'th-beispiel' AND k.algorithm = 'P-256' AND k.state = 'active';
 
--- it verifies, and is trusted (the key is the issuer's own)
-SELECT valid, trusted, format, cryptosuite, pg_temp.results(v)
+-- it verifies (the key is the issuer's own, so it is bound to the issuer)
+SELECT valid, format, cryptosuite, pg_temp.results(v)
   FROM microcred.issued_credential c, microcred.verify(c.document) v WHERE c.id = :'cred';
 -- as text, too
 SELECT (microcred.verify(document::text)).valid FROM microcred.issued_credential WHERE id = :'cred';
@@ -235,15 +235,15 @@ SELECT 'tampered payload', valid, pg_temp.failed(v)
 UNION ALL
 SELECT 'not base64url', valid, pg_temp.failed(v) FROM microcred.verify_jwt('a.b!.c') v;
 
--- credentials from other issuers: the W3C eddsa-jcs-2022 vector verifies (did:key, not bound to its issuer)
+-- credentials from other issuers: the W3C eddsa-jcs-2022 vector is signed by a did:key nothing binds to its issuer: its signature is intact, issuer_key fails, not valid
 \set w3c `cat tests/data/vc-di-eddsa/eddsa-jcs-2022/signedJCS.json`
-SELECT valid, trusted, cryptosuite, issuer, pg_temp.results(v) FROM microcred.verify(:'w3c'::jsonb) v;
+SELECT valid, cryptosuite, issuer, pg_temp.results(v) FROM microcred.verify(:'w3c'::jsonb) v;
 SELECT valid, pg_temp.failed(v) FROM microcred.verify(jsonb_set(:'w3c'::jsonb, '{credentialSubject,alumniOf}', '"The School of Samples"')) v;
--- once an admin registers the issuer's key it is trusted
+-- once an admin registers the issuer's key it is bound to the issuer, and the credential is valid
 SELECT microcred.trust_key('https://vc.example/issuers/5678',
     'did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2#z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2',
     'z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2', note => 'W3C test vector') IS NOT NULL AS registered;
-SELECT valid, trusted, pg_temp.results(v) FROM microcred.verify(:'w3c'::jsonb) v;
+SELECT valid, pg_temp.results(v) FROM microcred.verify(:'w3c'::jsonb) v;
 SELECT microcred.trust_key('https://x.example', 'https://x.example#k', 'not-a-key');
 
 -- set-based issuance
@@ -292,7 +292,7 @@ SELECT microcred.issue('th-beispiel/DPN-101', (SELECT id FROM microcred.learner 
 RESET ROLE;
 CREATE ROLE mc_verifier LOGIN IN ROLE microcred_verifier;
 SET ROLE mc_verifier;
-SELECT valid, trusted FROM microcred.verify(:'w3c'::jsonb);
+SELECT valid FROM microcred.verify(:'w3c'::jsonb);
 SELECT count(*) AS issued_rows_visible FROM microcred.issued_credential;
 SELECT microcred.issue('th-beispiel/DPN-101', :'erased');
 RESET ROLE;

@@ -20,11 +20,11 @@ SELECT url, bundled FROM microcred.jsonld_context ORDER BY url;
 \set pcanon `cat tests/data/vc-di-eddsa/eddsa-rdfc-2022/proofCanonDataInt.txt`
 SELECT rtrim(microcred.canonicalize(:'signed'::jsonb - 'proof', 'rdfc-1.0'), E'\n') = rtrim(:'canon', E'\n') AS document_canon,
        rtrim(microcred.canonicalize(:'pconfig'::jsonb, 'rdfc-1.0'), E'\n') = rtrim(:'pcanon', E'\n') AS proof_canon;
-SELECT valid, trusted, cryptosuite, pg_temp.results(v) FROM microcred.verify(:'signed'::jsonb) v;
+SELECT valid, cryptosuite, pg_temp.results(v) FROM microcred.verify(:'signed'::jsonb) v;
 \set employ `cat tests/data/vc-di-eddsa/eddsa-rdfc-2022/employ/signedDataInt.json`
 \set ecanon `cat tests/data/vc-di-eddsa/eddsa-rdfc-2022/employ/canonDocDataInt.txt`
 SELECT rtrim(microcred.canonicalize(:'employ'::jsonb - 'proof', 'rdfc-1.0'), E'\n') = rtrim(:'ecanon', E'\n') AS employ_canon;
-SELECT valid, trusted, pg_temp.results(v) FROM microcred.verify(:'employ'::jsonb) v;
+SELECT valid, pg_temp.results(v) FROM microcred.verify(:'employ'::jsonb) v;
 
 -- the 1EdTech Open Badges 3.0 vector: canonical document, canonical proof options, signature
 \set ob `cat tests/data/ob-v3p0/signed-credential.json`
@@ -36,7 +36,7 @@ SELECT rtrim(microcred.canonicalize(:'ob'::jsonb - 'proof', 'rdfc-1.0'), E'\n') 
            = rtrim(:'obpcanon', E'\n') AS ob_proof_canon,
        encode(sha256(convert_to(microcred.canonicalize(:'ob'::jsonb - 'proof', 'rdfc-1.0'), 'UTF8')), 'hex')
            = '87f65a76d40146205e3b3e06cb0fbd153f97f9ce70372390f52566bb7f9e0773' AS ob_document_hash;
-SELECT valid, trusted, issuer, pg_temp.results(v) FROM microcred.verify(:'ob'::jsonb) v;
+SELECT valid, issuer, pg_temp.results(v) FROM microcred.verify(:'ob'::jsonb) v;
 SELECT valid, pg_temp.failed(v) FROM microcred.verify(jsonb_set(:'ob'::jsonb, '{name}', '"Teamwork Badge!"')) v;
 
 -- N-Quads of a JSON-LD document (not canonical: blank nodes in document order)
@@ -50,7 +50,7 @@ SELECT microcred.issue('th-beispiel/DPN-101', microcred.add_learner(issuer => 't
     email => 'emmy.noether@example.org', given_name => 'Emmy', family_name => 'Noether', name_in_credential => true),
     grade => '1.0') AS cred \gset
 SELECT proof_format, document -> 'proof' ->> 'cryptosuite' AS suite FROM microcred.issued_credential WHERE id = :'cred';
-SELECT valid, trusted, format, cryptosuite, pg_temp.results(v)
+SELECT valid, format, cryptosuite, pg_temp.results(v)
   FROM microcred.issued_credential c, microcred.verify(c.document) v WHERE c.id = :'cred';
 SELECT document AS doc FROM microcred.issued_credential WHERE id = :'cred' \gset
 SELECT array_length(string_to_array(rtrim(microcred.canonicalize(:'doc'::jsonb - 'proof', 'rdfc-1.0'), E'\n'), E'\n'), 1) > 40 AS many_quads,

@@ -117,7 +117,7 @@ SELECT document -> 'credentialSubject' ->> 'creditsEarned' AS credits_earned,
        regexp_replace(jsonb_path_query_array(document, '$.evidence[*].name')::text, '(urn:uuid:|https://\S+/achievements/)[0-9a-f-]+', '<id>', 'g') AS evidence_names,
        regexp_replace(jsonb_path_query_array(document, '$.evidence[*].description')::text, '(urn:uuid:|https://\S+/achievements/)[0-9a-f-]+', '<id>', 'g') AS evidence_descriptions
   FROM microcred.issued_credential WHERE id = :'stacked';
-SELECT valid, trusted FROM microcred.issued_credential c, microcred.verify(c.document) v WHERE c.id = :'stacked';
+SELECT valid FROM microcred.issued_credential c, microcred.verify(c.document) v WHERE c.id = :'stacked';
 
 -- batch: who satisfies a pathway now
 SELECT microcred.issue('th-beispiel/ML', :'ben', issued_at => '2026-02-03 10:00Z') IS NOT NULL AS ben_ml;

@@ -74,7 +74,7 @@ echo "== the demo credential, as issued (Open Badges 3.0, eddsa-rdfc-2022)"
 psql -X -At -d microcred -c "SELECT jsonb_pretty(document) FROM microcred.issued_credential WHERE idempotency_key = 'demo:GDPR-NURSE:D2026-0042'"
 echo
 echo "== and its verification"
-psql -X -d microcred -c "SELECT v.valid, v.trusted, v.format, v.cryptosuite, c->>'check' AS check, c->>'result' AS result, c->>'reason' AS reason
+psql -X -d microcred -c "SELECT v.valid, v.format, v.cryptosuite, c->>'check' AS check, c->>'result' AS result, c->>'reason' AS reason
   FROM microcred.issued_credential ic, microcred.verify(ic.document) v, jsonb_array_elements(v.checks) c
  WHERE ic.idempotency_key = 'demo:GDPR-NURSE:D2026-0042'"
 

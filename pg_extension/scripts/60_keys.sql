@@ -56,7 +56,7 @@ CREATE TABLE microcred.trusted_key (
     UNIQUE (issuer, verification_method)
 );
 COMMENT ON TABLE microcred.trusted_key IS
-    'public keys of other issuers, registered by an admin, so their credentials verify as trusted without network access';
+    'public keys of other issuers, registered by an admin (trust_key, trust_controller_document): keys bound to that issuer, so its credentials verify without network access';
 
 CREATE FUNCTION microcred._key_generate(key_id uuid, issuer_id uuid, algorithm text,
     OUT sealed_private bytea, OUT public_key bytea, OUT public_key_multibase text,
@@ -181,7 +181,13 @@ SELECT k.id, i.handle AS issuer, k.algorithm, k.state,
   FROM microcred.signing_key k JOIN microcred.issuer i ON i.id = k.issuer_id;
 COMMENT ON VIEW microcred.issuer_keys IS 'public parts of every issuer key (never the private key)';
 
--- the controller document an HTTPS issuer URL serves, so <issuer>#<fragment> resolves
+-- the controller document an HTTPS issuer URL serves, so <issuer>#<fragment> resolves.
+-- Ed25519 keys appear twice: as Multikey at #<publicKeyMultibase> (Data
+-- Integrity proofs name it) and as JsonWebKey at #<JWK thumbprint> (the kid of
+-- our EdDSA JWTs); the keys only JWTs use (P-256 for ES256, RSA for RS256) as
+-- JsonWebKey at #<fragment>.  One verification method never carries both
+-- publicKeyMultibase and publicKeyJwk (W3C Controlled Identifiers 1.0).
+-- (CREATE OR REPLACE'd by upgrade part 20_verify_trust)
 CREATE FUNCTION microcred.controller_document(issuer text)
 RETURNS jsonb
 LANGUAGE sql STABLE SECURITY DEFINER
@@ -191,18 +197,22 @@ AS $$
         '@context', jsonb_build_array('https://www.w3.org/ns/did/v1', 'https://w3id.org/security/multikey/v1',
                                       'https://w3id.org/security/jwk/v1'),
         'id', i.public_id,
-        'verificationMethod', coalesce(jsonb_agg(
-            CASE WHEN k.public_key_multibase IS NOT NULL THEN
-                jsonb_build_object('id', i.public_id || '#' || k.fragment, 'type', 'Multikey',
-                                   'controller', i.public_id, 'publicKeyMultibase', k.public_key_multibase)
-            ELSE
-                jsonb_build_object('id', i.public_id || '#' || k.fragment, 'type', 'JsonWebKey',
-                                   'controller', i.public_id, 'publicKeyJwk', k.public_jwk)
-            END ORDER BY k.created_at, k.algorithm, k.id) FILTER (WHERE k.id IS NOT NULL), '[]'::jsonb),
-        'assertionMethod', coalesce(jsonb_agg(i.public_id || '#' || k.fragment ORDER BY k.created_at, k.algorithm, k.id)
-                                    FILTER (WHERE k.id IS NOT NULL), '[]'::jsonb))
+        'verificationMethod', coalesce(jsonb_agg(vm.method ORDER BY k.created_at, k.algorithm, k.id, vm.n)
+                                       FILTER (WHERE vm.method IS NOT NULL), '[]'::jsonb),
+        'assertionMethod', coalesce(jsonb_agg(vm.method -> 'id' ORDER BY k.created_at, k.algorithm, k.id, vm.n)
+                                    FILTER (WHERE vm.method IS NOT NULL), '[]'::jsonb))
       FROM microcred.issuer i
       LEFT JOIN microcred.signing_key k ON k.issuer_id = i.id AND k.state <> 'retired'
+      LEFT JOIN LATERAL (VALUES
+            (1, CASE WHEN k.algorithm = 'Ed25519' THEN
+                     jsonb_build_object('id', i.public_id || '#' || k.fragment, 'type', 'Multikey',
+                                        'controller', i.public_id, 'publicKeyMultibase', k.public_key_multibase)
+                     WHEN k.id IS NOT NULL THEN
+                     jsonb_build_object('id', i.public_id || '#' || k.fragment, 'type', 'JsonWebKey',
+                                        'controller', i.public_id, 'publicKeyJwk', k.public_jwk) END),
+            (2, CASE WHEN k.algorithm = 'Ed25519' THEN
+                     jsonb_build_object('id', i.public_id || '#' || (k.public_jwk ->> 'kid'), 'type', 'JsonWebKey',
+                                        'controller', i.public_id, 'publicKeyJwk', k.public_jwk) END)) AS vm(n, method) ON true
      WHERE i.id = microcred._resolve_issuer(issuer)
      GROUP BY i.public_id
 $$;
@@ -234,9 +244,86 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION microcred.trust_key(text, text, text, text, text) IS
-    'register another issuer''s public key (Multikey, did:key or JWK) so its credentials verify as trusted';
+    'register another issuer''s public key (Multikey, did:key or JWK) as bound to that issuer, so credentials it signs for that issuer verify';
+
+-- every key listed under assertionMethod of an issuer's controller document
+-- (DID document or controlled identifier document), as trusted keys of the
+-- document's id: what an admin fetched and checked once, instead of a fetch
+-- at every verification
+CREATE FUNCTION microcred.trust_controller_document(document jsonb, trusted_by text DEFAULT NULL,
+                                                    note text DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    doc_id  text := document ->> 'id';
+    entry   jsonb;
+    vm_id   text;
+    vm      jsonb;
+    key     bytea;
+    prev    bytea;
+    n       integer := 0;
+BEGIN
+    IF jsonb_typeof(document) IS DISTINCT FROM 'object' OR doc_id IS NULL
+       OR doc_id !~ '^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$' THEN
+        PERFORM microcred._fail('22023', 'the controller document has no id that is a URI', NULL,
+            'Give the issuer''s DID document or controller document; its id must be the issuer id its credentials state.');
+    END IF;
+    FOR entry IN SELECT e FROM jsonb_array_elements(CASE coalesce(jsonb_typeof(document -> 'assertionMethod'), 'null')
+                               WHEN 'array' THEN document -> 'assertionMethod'
+                               WHEN 'null' THEN '[]' ELSE jsonb_build_array(document -> 'assertionMethod') END) e
+    LOOP
+        vm_id := CASE jsonb_typeof(entry) WHEN 'string' THEN entry #>> '{}' ELSE entry ->> 'id' END;
+        IF vm_id IS NULL THEN
+            PERFORM microcred._fail('22023', 'an assertionMethod entry of the controller document has no id', NULL, NULL);
+        END IF;
+        IF vm_id LIKE '#%' THEN
+            vm_id := doc_id || vm_id;
+        END IF;
+        vm := CASE WHEN jsonb_typeof(entry) = 'object' THEN entry END;
+        IF vm IS NULL THEN
+            SELECT v INTO vm FROM jsonb_array_elements(CASE jsonb_typeof(document -> 'verificationMethod')
+                                  WHEN 'array' THEN document -> 'verificationMethod' ELSE '[]' END) v
+             WHERE v ->> 'id' = vm_id OR doc_id || (v ->> 'id') = vm_id
+             LIMIT 1;
+        END IF;
+        IF vm IS NOT NULL AND vm ->> 'controller' IS DISTINCT FROM doc_id AND vm ? 'controller' THEN
+            PERFORM microcred._fail('22023', format('verification method %s is controlled by %s, not by %s', vm_id, vm ->> 'controller', doc_id),
+                NULL, 'Only keys the issuer itself controls are registered for it.');
+        END IF;
+        key := CASE
+            WHEN vm ? 'publicKeyMultibase' THEN microcred.public_key(vm ->> 'publicKeyMultibase')
+            WHEN vm ? 'publicKeyJwk' THEN microcred.public_key((vm -> 'publicKeyJwk')::text)
+            WHEN vm IS NULL AND vm_id LIKE 'did:key:%' THEN microcred.public_key(split_part(vm_id, '#', 1))
+        END;
+        IF key IS NULL THEN
+            PERFORM microcred._fail('22023', format('the controller document gives no key for %s', vm_id), NULL,
+                'Each assertionMethod must be, or name, a verification method with publicKeyMultibase or publicKeyJwk.');
+        END IF;
+        SELECT t.public_key INTO prev FROM microcred.trusted_key t WHERE t.issuer = doc_id AND t.verification_method = vm_id;
+        IF prev IS NULL THEN
+            INSERT INTO microcred.trusted_key (trusted_by, issuer, verification_method, public_key, note)
+            VALUES (CASE WHEN trusted_by IS NULL THEN NULL ELSE microcred._resolve_issuer(trusted_by) END,
+                    doc_id, vm_id, key, note);
+            n := n + 1;
+        ELSIF prev <> key THEN
+            PERFORM microcred._fail('23505', format('%s is already registered with another key', vm_id), NULL,
+                'Delete the old row from microcred.trusted_key first if the issuer replaced the key.');
+        END IF;
+    END LOOP;
+    IF n = 0 AND NOT EXISTS (SELECT FROM microcred.trusted_key t WHERE t.issuer = doc_id) THEN
+        PERFORM microcred._fail('22023', 'the controller document lists no key under assertionMethod', NULL,
+            'Only keys listed under assertionMethod may sign credentials for the issuer.');
+    END IF;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION microcred.trust_controller_document(jsonb, text, text) IS
+    'register every key under assertionMethod of an issuer''s controller document (DID document) as bound to the document''s id; returns how many keys were new';
 
 -- the registered key of a verification method, for verification
+-- (CREATE OR REPLACE'd by upgrade part 20_verify_trust)
 CREATE FUNCTION microcred._lookup_key(issuer text, verification_method text,
     OUT public_key bytea, OUT retired boolean, OUT source text)
 RETURNS SETOF record
@@ -245,7 +332,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT k.public_key, k.state = 'retired', 'a key of this issuer'
       FROM microcred.issuer i JOIN microcred.signing_key k ON k.issuer_id = i.id
-     WHERE i.public_id = issuer AND verification_method = i.public_id || '#' || k.fragment
+     WHERE i.public_id = issuer
+       AND (verification_method = i.public_id || '#' || k.fragment
+            -- an Ed25519 key's JsonWebKey form (the kid of EdDSA JWTs)
+            OR (k.algorithm = 'Ed25519' AND verification_method = i.public_id || '#' || (k.public_jwk ->> 'kid')))
     UNION ALL
     SELECT t.public_key, false, 'a trusted key of this issuer'
       FROM microcred.trusted_key t
@@ -253,7 +343,7 @@ AS $$
      LIMIT 1
 $$;
 COMMENT ON FUNCTION microcred._lookup_key(text, text) IS
-    'internal: the registered public key of a verification method (own issuer keys, then trusted keys)';
+    'internal: the registered public key of a verification method (own issuer keys, by Multikey or JWK id, then trusted keys)';
 
 -- verification caches registered keys per backend; key changes must reach every backend
 CREATE FUNCTION microcred._invalidate_caches()

@@ -9,7 +9,6 @@
 
 CREATE TYPE microcred.verification AS (
     valid           boolean,
-    trusted         boolean,
     format          text,
     cryptosuite     text,
     issuer          text,
@@ -18,7 +17,7 @@ CREATE TYPE microcred.verification AS (
     credential_status jsonb
 );
 COMMENT ON TYPE microcred.verification IS
-    'result of verifying a credential: valid (no check failed), trusted (the key is registered for the issuer), each check with pass/fail/warn/skip and a reason, and the credential''s credentialStatus entries';
+    'result of verifying a credential: valid (no check failed: a key bound to the issuer signed it, it is in its validity period and not revoked or suspended), each check with pass/fail/warn/skip and a reason, and the credential''s credentialStatus entries';
 
 CREATE FUNCTION microcred._sign_di(document jsonb, cryptosuite text, key_id uuid, issuer_id uuid,
                                    sealed bytea, verification_method text, created timestamptz)
@@ -36,25 +35,25 @@ AS 'MODULE_PATHNAME', 'microcred_sign_jwt';
 COMMENT ON FUNCTION microcred._sign_jwt(jsonb, text, uuid, uuid, bytea, text, text) IS
     'internal: a compact JWT (ob-jwt or vc-jwt) of an unsecured document';
 
-CREATE FUNCTION microcred._verify_document(credential jsonb)
+CREATE FUNCTION microcred._verify_document(credential jsonb, controller_documents jsonb[])
 RETURNS microcred.verification
 LANGUAGE C STRICT STABLE
 AS 'MODULE_PATHNAME', 'microcred_verify_jsonb';
-COMMENT ON FUNCTION microcred._verify_document(jsonb) IS
-    'internal: verify the proof of a credential secured with a Data Integrity proof (status: see microcred.verify)';
+COMMENT ON FUNCTION microcred._verify_document(jsonb, jsonb[]) IS
+    'internal: verify the proofs of a credential secured with Data Integrity, keys bound to the issuer by registration, by the controller documents given, or as its did:key (status: see microcred.verify)';
 
-CREATE FUNCTION microcred._verify_text(credential text)
+CREATE FUNCTION microcred._verify_text(credential text, controller_documents jsonb[])
 RETURNS microcred.verification
 LANGUAGE C STRICT STABLE
 AS 'MODULE_PATHNAME', 'microcred_verify_text';
-COMMENT ON FUNCTION microcred._verify_text(text) IS
+COMMENT ON FUNCTION microcred._verify_text(text, jsonb[]) IS
     'internal: verify a credential given as strict I-JSON text or as a compact JWT (status: see microcred.verify)';
 
-CREATE FUNCTION microcred._verify_token(token text)
+CREATE FUNCTION microcred._verify_token(token text, controller_documents jsonb[])
 RETURNS microcred.verification
 LANGUAGE C STRICT STABLE
 AS 'MODULE_PATHNAME', 'microcred_verify_jwt';
-COMMENT ON FUNCTION microcred._verify_token(text) IS
+COMMENT ON FUNCTION microcred._verify_token(text, jsonb[]) IS
     'internal: verify a JWT credential (status: see microcred.verify_jwt)';
 
 CREATE FUNCTION microcred.ob3_check(credential jsonb)
@@ -467,6 +466,7 @@ CREATE TABLE microcred.credential_envelope (
 COMMENT ON TABLE microcred.credential_envelope IS
     'JWT envelopes of issued credentials, made once on first request and then served unchanged';
 
+-- (CREATE OR REPLACE'd by upgrade part 20_verify_trust: the kid of EdDSA JWTs)
 CREATE FUNCTION microcred._document(credential uuid, format text, algorithm text, actor name)
 RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER
@@ -515,8 +515,10 @@ BEGIN
         PERFORM microcred._fail('55000', format('issuer "%s" has no active %s signing key', i.handle, keyalg), NULL,
             format('Create one with: SELECT microcred.generate_key(%L, %L);', i.handle, keyalg));
     END IF;
+    -- kid: the key's JsonWebKey verification method in the controller document
+    -- (an Ed25519 key's is #<JWK thumbprint>; its #<multibase> is the Multikey)
     tok := microcred._sign_jwt(c.document - 'proof', format, k.id, k.issuer_id, k.sealed_private, algorithm,
-                               i.public_id || '#' || k.fragment);
+                               i.public_id || '#' || CASE k.algorithm WHEN 'Ed25519' THEN k.public_jwk ->> 'kid' ELSE k.fragment END);
     INSERT INTO microcred.credential_envelope (issuer_id, credential_id, format, algorithm, token)
     VALUES (c.issuer_id, c.id, format, algorithm, tok)
     ON CONFLICT DO NOTHING;
@@ -542,7 +544,8 @@ GRANT SELECT ON microcred.trusted_key TO microcred_admin, microcred_verifier;
 GRANT EXECUTE ON FUNCTION
     microcred.generate_key(text, text), microcred._generate_key(text, text, name),
     microcred.retire_key(uuid), microcred._retire_key(uuid, name),
-    microcred.trust_key(text, text, text, text, text)
+    microcred.trust_key(text, text, text, text, text),
+    microcred.trust_controller_document(jsonb, text, text)
     TO microcred_admin;
 GRANT INSERT ON microcred.trusted_key TO microcred_admin;
 GRANT EXECUTE ON FUNCTION
@@ -551,7 +554,7 @@ GRANT EXECUTE ON FUNCTION
     microcred.document(uuid, text, text), microcred._document(uuid, text, text, name)
     TO microcred_admin, microcred_issuer;
 GRANT EXECUTE ON FUNCTION
-    microcred._verify_document(jsonb), microcred._verify_text(text), microcred._verify_token(text),
+    microcred._verify_document(jsonb, jsonb[]), microcred._verify_text(text, jsonb[]), microcred._verify_token(text, jsonb[]),
     microcred._lookup_key(text, text), microcred.ob3_check(jsonb),
     microcred.canonicalize(jsonb, text), microcred.canonicalize(text, text),
     microcred.public_key_info(bytea), microcred.public_key(text),

@@ -543,10 +543,13 @@ COMMENT ON VIEW microcred.expiring_credentials IS
 
 -- verification with status ----------------------------------------------------------
 
--- add the status checks of a credential's credentialStatus entries to a verification
-CREATE FUNCTION microcred._with_status(v microcred.verification, status_lists jsonb[])
+-- add the status checks of a credential's credentialStatus entries to a verification.
+-- VOLATILE: it must see status rows written earlier in the same statement
+-- (verify(document(issue(...))) in one SELECT); a STABLE function reads the
+-- statement's snapshot and would not find them.
+CREATE FUNCTION microcred._with_status(v microcred.verification, status_lists jsonb[], controller_documents jsonb[])
 RETURNS microcred.verification
-LANGUAGE plpgsql STABLE SECURITY DEFINER
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -566,6 +569,15 @@ BEGIN
                                                    'reason', 'the credential has no credentialStatus');
         RETURN v;
     END IF;
+    IF NOT v.valid THEN
+        -- what a credential that failed says about its own status is not worth reading
+        v.checks := v.checks || jsonb_build_object('check', 'status', 'result', 'skip',
+            'reason', format('%s credentialStatus %s not checked: the credential already failed verification',
+                             CASE jsonb_typeof(v.credential_status) WHEN 'array' THEN jsonb_array_length(v.credential_status) ELSE 1 END,
+                             CASE WHEN jsonb_typeof(v.credential_status) = 'array' AND jsonb_array_length(v.credential_status) <> 1
+                                  THEN 'entries were' ELSE 'entry was' END));
+        RETURN v;
+    END IF;
     FOR entry IN SELECT e FROM jsonb_array_elements(CASE jsonb_typeof(v.credential_status)
                                WHEN 'array' THEN v.credential_status ELSE jsonb_build_array(v.credential_status) END) e
     LOOP
@@ -576,8 +588,15 @@ BEGIN
         END IF;
         list_url := entry ->> 'statusListCredential';
         purpose := entry ->> 'statusPurpose';
-        SELECT sl.id, sl.purpose, sl.size INTO own FROM microcred.status_list sl WHERE sl.url = list_url;
+        SELECT sl.id, sl.purpose, sl.size, i.public_id INTO own
+          FROM microcred.status_list sl JOIN microcred.issuer i ON i.id = sl.issuer_id WHERE sl.url = list_url;
         IF own.id IS NOT NULL THEN
+            IF own.public_id IS DISTINCT FROM v.issuer THEN
+                checks := checks || jsonb_build_object('check', 'status', 'result', 'fail',
+                    'reason', format('the status list %s belongs to %s, not to the credential''s issuer', list_url, own.public_id));
+                failed := true;
+                CONTINUE;
+            END IF;
             IF coalesce(entry ->> 'statusListIndex', '') !~ '^[0-9]{1,9}$' OR (entry ->> 'statusListIndex')::integer >= own.size THEN
                 checks := checks || jsonb_build_object('check', 'status', 'result', 'fail',
                     'reason', format('status list index %s is out of range for %s (%s entries)', entry ->> 'statusListIndex', list_url, own.size));
@@ -600,24 +619,27 @@ BEGIN
             END IF;
             CONTINUE;
         END IF;
-        -- a foreign list: only from what the caller passed, verified like any credential
+        -- a foreign list: only from what the caller passed, and only if it
+        -- verifies under the same rule as the credential, for the credential's
+        -- issuer (a key bound to that issuer signed it)
         SELECT s INTO list FROM unnest(coalesce(status_lists, '{}')) s WHERE s ->> 'id' = list_url LIMIT 1;
         IF list IS NULL THEN
             checks := checks || jsonb_build_object('check', 'status', 'result', 'warn',
                 'reason', format('%s status list %s was not given; pass it in status_lists to check it', purpose, list_url));
             CONTINUE;
         END IF;
-        lv := microcred._verify_document(list);
-        IF NOT lv.valid THEN
+        lv := microcred._verify_document(list, coalesce(controller_documents, '{}'));
+        IF lv.issuer IS DISTINCT FROM v.issuer THEN
             checks := checks || jsonb_build_object('check', 'status', 'result', 'fail',
-                'reason', format('the status list credential %s does not verify: %s', list_url,
-                                 (SELECT string_agg(c ->> 'reason', '; ') FROM jsonb_array_elements(lv.checks) c WHERE c ->> 'result' = 'fail')));
+                'reason', format('the status list %s was issued by %s, not by the credential''s issuer', list_url, coalesce(lv.issuer, '(no issuer)')));
             failed := true;
             CONTINUE;
         END IF;
-        IF lv.issuer IS DISTINCT FROM v.issuer THEN
+        IF NOT lv.valid THEN
             checks := checks || jsonb_build_object('check', 'status', 'result', 'fail',
-                'reason', format('the status list %s was issued by %s, not by the credential''s issuer', list_url, lv.issuer));
+                'reason', format('the status list credential %s is not the issuer''s: %s', list_url,
+                                 (SELECT string_agg((c ->> 'check') || ': ' || (c ->> 'reason'), '; ')
+                                    FROM jsonb_array_elements(lv.checks) c WHERE c ->> 'result' = 'fail')));
             failed := true;
             CONTINUE;
         END IF;
@@ -639,35 +661,40 @@ BEGIN
     v.checks := v.checks || checks;
     IF failed THEN
         v.valid := false;
-        v.trusted := false;
     END IF;
     RETURN v;
 END
 $$;
-COMMENT ON FUNCTION microcred._with_status(microcred.verification, jsonb[]) IS
-    'internal: check the credentialStatus entries of a verified credential against our lists or the given ones';
+COMMENT ON FUNCTION microcred._with_status(microcred.verification, jsonb[], jsonb[]) IS
+    'internal: check the credentialStatus entries of a verified credential against our lists or the given ones (which must verify for the credential''s issuer)';
 
 -- (the wrappers have no SET clause, so they are inlined; their bodies are schema-qualified)
-CREATE FUNCTION microcred.verify(credential jsonb, status_lists jsonb[] DEFAULT NULL)
+CREATE FUNCTION microcred.verify(credential jsonb, status_lists jsonb[] DEFAULT NULL,
+                                 controller_documents jsonb[] DEFAULT NULL)
 RETURNS microcred.verification
-LANGUAGE sql STABLE
-AS $$ SELECT microcred._with_status(microcred._verify_document(credential), status_lists) $$;
-COMMENT ON FUNCTION microcred.verify(jsonb, jsonb[]) IS
-    'verify a credential secured with a Data Integrity proof (eddsa-rdfc-2022, eddsa-jcs-2022), ours or another issuer''s, including its status: our own lists directly, another issuer''s from the status list credentials given';
+LANGUAGE sql VOLATILE
+AS $$ SELECT microcred._with_status(microcred._verify_document(credential, coalesce(controller_documents, '{}')),
+                                    status_lists, controller_documents) $$;
+COMMENT ON FUNCTION microcred.verify(jsonb, jsonb[], jsonb[]) IS
+    'verify a credential secured with Data Integrity (eddsa-rdfc-2022, eddsa-jcs-2022, Ed25519Signature2020; proof sets and chains), ours or another issuer''s: valid only if a key bound to its issuer signed it (registered, or in a controller document given), including its status: our own lists directly, another issuer''s from the status list credentials given';
 
-CREATE FUNCTION microcred.verify(credential text, status_lists jsonb[] DEFAULT NULL)
+CREATE FUNCTION microcred.verify(credential text, status_lists jsonb[] DEFAULT NULL,
+                                 controller_documents jsonb[] DEFAULT NULL)
 RETURNS microcred.verification
-LANGUAGE sql STABLE
-AS $$ SELECT microcred._with_status(microcred._verify_text(credential), status_lists) $$;
-COMMENT ON FUNCTION microcred.verify(text, jsonb[]) IS
-    'verify a credential given as text: strict I-JSON (duplicate members refused) with a Data Integrity proof, or a compact JWT; status as for verify(jsonb)';
+LANGUAGE sql VOLATILE
+AS $$ SELECT microcred._with_status(microcred._verify_text(credential, coalesce(controller_documents, '{}')),
+                                    status_lists, controller_documents) $$;
+COMMENT ON FUNCTION microcred.verify(text, jsonb[], jsonb[]) IS
+    'verify a credential given as text: strict I-JSON (duplicate members refused) with a Data Integrity proof, or a compact JWT; keys and status as for verify(jsonb)';
 
-CREATE FUNCTION microcred.verify_jwt(token text, status_lists jsonb[] DEFAULT NULL)
+CREATE FUNCTION microcred.verify_jwt(token text, status_lists jsonb[] DEFAULT NULL,
+                                     controller_documents jsonb[] DEFAULT NULL)
 RETURNS microcred.verification
-LANGUAGE sql STABLE
-AS $$ SELECT microcred._with_status(microcred._verify_token(token), status_lists) $$;
-COMMENT ON FUNCTION microcred.verify_jwt(text, jsonb[]) IS
-    'verify a credential secured as a JWT: Open Badges 3.0 VC-JWT (typ JWT) or W3C VC-JOSE (typ vc+jwt); status as for verify(jsonb)';
+LANGUAGE sql VOLATILE
+AS $$ SELECT microcred._with_status(microcred._verify_token(token, coalesce(controller_documents, '{}')),
+                                    status_lists, controller_documents) $$;
+COMMENT ON FUNCTION microcred.verify_jwt(text, jsonb[], jsonb[]) IS
+    'verify a credential secured as a JWT: Open Badges 3.0 VC-JWT (typ JWT) or W3C VC-JOSE (typ vc+jwt); keys and status as for verify(jsonb)';
 
 -- grants for this part
 REVOKE ALL ON ALL TABLES IN SCHEMA microcred FROM PUBLIC;
@@ -684,7 +711,8 @@ GRANT EXECUTE ON FUNCTION
     TO microcred_admin, microcred_issuer;
 GRANT EXECUTE ON FUNCTION microcred.audit_verify(text, bigint, text), microcred.audit_anchor(text) TO microcred_admin;
 GRANT EXECUTE ON FUNCTION
-    microcred.verify(jsonb, jsonb[]), microcred.verify(text, jsonb[]), microcred.verify_jwt(text, jsonb[]),
-    microcred._with_status(microcred.verification, jsonb[]), microcred.status_list_credential(uuid),
+    microcred.verify(jsonb, jsonb[], jsonb[]), microcred.verify(text, jsonb[], jsonb[]),
+    microcred.verify_jwt(text, jsonb[], jsonb[]),
+    microcred._with_status(microcred.verification, jsonb[], jsonb[]), microcred.status_list_credential(uuid),
     microcred._status_check(jsonb, jsonb)
     TO microcred_admin, microcred_issuer, microcred_verifier;

@@ -28,6 +28,9 @@
  *	   #key-0	retired
  *	   #error	the lookup itself fails
  *	 anything else is unknown
+ * Controller document given by the caller (controller_documents): that
+ * issuer's #key-cd is the same key under assertionMethod, #key-auth only
+ * under authentication.
  *
  * Build (from the repository root):
  *	 clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
@@ -230,6 +233,22 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	verifier.canon.rdfc_ctx = NULL;
 	verifier.now = 1735689600;	/* 2025-01-01T00:00:00Z */
 	verifier.leeway_seconds = 300;
+	{
+		static const mcj_value *docs[1];
+		const char *mb = strchr(didkey_vm, '#') + 1;
+		char		json[1024];
+
+		snprintf(json, sizeof(json),
+				 "{\"id\": \"https://example.edu/issuers/565049\", \"assertionMethod\": [{\"id\": \"#key-cd\", "
+				 "\"type\": \"Multikey\", \"controller\": \"https://example.edu/issuers/565049\", \"publicKeyMultibase\": \"%s\"}], "
+				 "\"authentication\": [{\"id\": \"#key-auth\", \"type\": \"Multikey\", \"publicKeyMultibase\": \"%s\"}]}",
+				 mb, mb);
+		docs[0] = mcj_parse(cache_arena, json, strlen(json), NULL, &err);
+		if (docs[0] == NULL)
+			abort();
+		verifier.controllers = docs;
+		verifier.ncontrollers = 1;
+	}
 	return 0;
 }
 
@@ -299,6 +318,9 @@ check_result(const vc_result *r, const char *format_expected)
 		abort();
 	/* a trusted key is only reported alongside a passed key check */
 	if (r->trusted && !key_passed)
+		abort();
+	/* valid means the issuer signed it: a proof's key is bound to the issuer */
+	if (r->valid && !r->trusted)
 		abort();
 	/* the issuer looked up is the whole issuer id, not a prefix of it */
 	if (r->trusted)
@@ -374,7 +396,8 @@ sign_and_verify_di(mcj_arena *arena, uint8_t sel, const mcj_value *doc)
 	if (sel & 2)
 		mcj_object_set(arena, options, "created", mcj_cstring(arena, "2024-05-06T07:08:09Z"));
 	mcj_object_set(arena, options, "verificationMethod",
-				   mcj_cstring(arena, (sel & 4) ? didkey_vm : FUZZ_VM_KEY));
+				   mcj_cstring(arena, (sel & 8) ? "https://example.edu/issuers/565049#key-cd" :
+							   (sel & 4) ? didkey_vm : FUZZ_VM_KEY));
 	mcj_object_set(arena, options, "proofPurpose", mcj_cstring(arena, "assertionMethod"));
 	secured = di_add_proof(arena, &verifier.canon, doc, options, private_key, &err);
 	if (secured == NULL)
@@ -382,6 +405,11 @@ sign_and_verify_di(mcj_arena *arena, uint8_t sel, const mcj_value *doc)
 	vc_verify_di(arena, &verifier, secured, &r);
 	check_result(&r, "data-integrity");
 	if (check_status(&r, "signature") == VC_FAIL)
+		abort();
+	/* the controller document given binds #key-cd to its issuer, and nothing else */
+	if ((sel & 8) && check_status(&r, "key") == VC_PASS &&
+		(check_status(&r, "issuer_key") == VC_PASS) !=
+		(r.issuer != NULL && strcmp(r.issuer, "https://example.edu/issuers/565049") == 0))
 		abort();
 }
 

@@ -14,6 +14,9 @@ current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" microcred.control)
 n=0
 ok() { n=$((n + 1)); if [ "$1" = "$2" ]; then echo "ok $n - $3"; else echo "not ok $n - $3"; echo "#   got:  $1" | head -c 2000; echo; echo "#   want: $2"; fi; }
 q() { psql -X -At -v ON_ERROR_STOP=1 -d "$@"; }
+# rows counted per table; a new version may bundle more JSON-LD contexts, so
+# of jsonld_context only the rows an admin registered are counted
+nobundled() { [ "$1" = jsonld_context ] && echo " WHERE NOT bundled"; }
 tmp=$(mktemp -d)
 dbs="mc_up_fresh mc_up_empty mc_up_filled"
 dropdbs() { for d in $dbs; do psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $d" 2>/dev/null; done; }
@@ -47,7 +50,7 @@ for released in $(ls pg_extension/released/microcred--*.sql | sed 's/.*microcred
     tables=$(q mc_up_filled -c "SELECT string_agg(format('%I', c.relname), ' ' ORDER BY c.relname) FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'microcred' AND c.relkind IN ('r', 'p')")
     rows_before=$(q mc_up_filled -c "SELECT string_agg(format('%s=%s', t, n), ' ' ORDER BY t) FROM (VALUES $(
-        for t in $tables; do printf "('%s', (SELECT count(*) FROM microcred.%s))," "$t" "$t"; done | sed 's/,$//')) v(t, n)")
+        for t in $tables; do printf "('%s', (SELECT count(*) FROM microcred.%s%s))," "$t" "$t" "$(nobundled "$t")"; done | sed 's/,$//')) v(t, n)")
     docs_before=$(q mc_up_filled -c "SELECT md5(string_agg(id::text || document::text, ',' ORDER BY id)), count(*) FROM microcred.issued_credential")
     verdicts_before=$(q mc_up_filled -c "SELECT string_agg(id::text || ':' || (microcred.verify(document)).valid, ',' ORDER BY id) FROM microcred.issued_credential")
     ok "$(echo "$rows_before" | grep -Eo 'issued_credential=[1-9][0-9]*' | wc -l)|$(echo "$verdicts_before" | grep -o ':true' | wc -l | sed 's/^0$/none/')" \
@@ -62,7 +65,7 @@ for released in $(ls pg_extension/released/microcred--*.sql | sed 's/.*microcred
     d=$(diff "$tmp/fresh.txt" "$tmp/filled.txt" | head -60)
     ok "$d" "" "filled $released updated to $current has the schema of a fresh $current install (no object left behind)"
     rows_after=$(q mc_up_filled -c "SELECT string_agg(format('%s=%s', t, n), ' ' ORDER BY t) FROM (VALUES $(
-        for t in $tables; do printf "('%s', (SELECT count(*) FROM microcred.%s))," "$t" "$t"; done | sed 's/,$//')) v(t, n)")
+        for t in $tables; do printf "('%s', (SELECT count(*) FROM microcred.%s%s))," "$t" "$t" "$(nobundled "$t")"; done | sed 's/,$//')) v(t, n)")
     ok "$rows_after" "$rows_before" "every table of $released keeps its rows"
     ok "$(q mc_up_filled -c "SELECT md5(string_agg(id::text || document::text, ',' ORDER BY id)), count(*) FROM microcred.issued_credential")" \
        "$docs_before" "every signed document is unchanged, byte for byte"
