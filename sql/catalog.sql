@@ -2,7 +2,7 @@
 -- learners, issued credentials; every bad input with its exact error.
 CREATE EXTENSION microcred;
 \set SHOW_CONTEXT never
-SELECT microcred.version() ~ '^microcred 0\.1 \(OpenSSL 3\.' AS version_ok;
+SELECT microcred.version() ~ '^microcred 0\.2 \(OpenSSL 3\.' AS version_ok;
 
 -- an awarding body
 SELECT microcred.add_issuer(

@@ -692,7 +692,10 @@ AS $$ SELECT microcred._stack_issue(learner, pathway, current_user COLLATE "defa
 COMMENT ON FUNCTION microcred.stack_issue(uuid, text) IS
     'issue a pathway''s target credential to a learner if the check passes, listing its components as Evidence and earning their summed ECTS; idempotent per learner and pathway';
 
--- pathways with auto_award: issuing a component may complete one
+-- pathways with auto_award: issuing a component may complete one.  Only an
+-- issue by microcred._issue (which marks the credential it inserts) awards:
+-- rows arriving from pg_restore, a replica or a hand-written INSERT are data
+-- being loaded, not credentials being issued.
 CREATE FUNCTION microcred._stack_auto_award()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -701,6 +704,9 @@ AS $$
 DECLARE
     p microcred.pathway;
 BEGIN
+    IF current_setting('microcred_issue.credential', true) IS DISTINCT FROM NEW.id::text THEN
+        RETURN NULL;
+    END IF;
     FOR p IN SELECT DISTINCT pw.* FROM microcred.pathway pw JOIN microcred.pathway_node n ON n.pathway_id = pw.id
               WHERE pw.auto_award AND pw.issuer_id = NEW.issuer_id AND n.credential_type_id = NEW.credential_type_id
     LOOP
