@@ -126,3 +126,7 @@ GRANT SELECT, INSERT, UPDATE ON microcred.learner, microcred.learner_identifier 
 GRANT EXECUTE ON FUNCTION
     microcred.add_learner(text, text, text, text, text, date, text, boolean, text, text)
     TO microcred_issuer;
+
+-- the library's version, for every role (support questions start with it)
+GRANT EXECUTE ON FUNCTION microcred.version()
+    TO microcred_admin, microcred_issuer, microcred_verifier, microcred_reader;

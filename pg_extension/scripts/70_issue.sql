@@ -244,9 +244,11 @@ ALTER TABLE microcred.document_part ALTER COLUMN achievement SET COMPRESSION lz4
 COMMENT ON TABLE microcred.document_part IS
     'cache: the Achievement and Profile parts of credential documents per credential type (rebuilt on demand)';
 
+-- (SECURITY DEFINER: the admin who changes a type, an outcome or an issuer may
+-- not touch the cache table itself)
 CREATE FUNCTION microcred._document_part_drop()
 RETURNS trigger
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN

@@ -250,7 +250,7 @@ AS $$
 DECLARE
     p microcred.pathway;
 BEGIN
-    SELECT * INTO p FROM microcred.pathway WHERE id = pathway;
+    SELECT * INTO p FROM microcred.pathway pw WHERE pw.id = set_pathway_rule.pathway;
     IF p.id IS NULL THEN
         PERFORM microcred._fail('42704', format('pathway %s does not exist', pathway), NULL, NULL);
     END IF;

@@ -320,6 +320,97 @@ BEGIN
 END
 $$;
 
+-- (SECURITY DEFINER: the admin who changes a type, an outcome or an issuer may
+-- not touch the cache table itself)
+CREATE OR REPLACE FUNCTION microcred._document_part_drop()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'credential_type' THEN
+        DELETE FROM microcred.document_part WHERE credential_type_id = OLD.id;
+    ELSIF TG_TABLE_NAME = 'learning_outcome' THEN
+        DELETE FROM microcred.document_part
+         WHERE credential_type_id IN (CASE WHEN TG_OP <> 'INSERT' THEN OLD.credential_type_id END,
+                                      CASE WHEN TG_OP <> 'DELETE' THEN NEW.credential_type_id END);
+    ELSIF TG_TABLE_NAME = 'issuer' THEN
+        DELETE FROM microcred.document_part WHERE issuer_id = OLD.id;
+    ELSIF TG_TABLE_NAME = 'issuer_identifier' THEN
+        DELETE FROM microcred.document_part
+         WHERE issuer_id IN (CASE WHEN TG_OP <> 'INSERT' THEN OLD.issuer_id END,
+                             CASE WHEN TG_OP <> 'DELETE' THEN NEW.issuer_id END);
+    ELSE
+        DELETE FROM microcred.document_part;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION microcred.set_pathway_rule(pathway uuid, rule jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p microcred.pathway;
+BEGIN
+    SELECT * INTO p FROM microcred.pathway pw WHERE pw.id = set_pathway_rule.pathway;
+    IF p.id IS NULL THEN
+        PERFORM microcred._fail('42704', format('pathway %s does not exist', pathway), NULL, NULL);
+    END IF;
+    DELETE FROM microcred.pathway_node n WHERE n.pathway_id = p.id;
+    PERFORM microcred._store_rule(p, rule, NULL, 1, 0);
+    PERFORM microcred._check_pathway_cycles(p.issuer_id);
+END
+$$;
+COMMENT ON FUNCTION microcred.set_pathway_rule(uuid, jsonb) IS 'replace the rule of a pathway (validated like define_pathway)';
+
+-- SECURITY DEFINER: admins may not write the table (the bundled contexts must
+-- stay as shipped); the function checks the actor and refuses bundled URLs
+CREATE OR REPLACE FUNCTION microcred._register_context(url text, document jsonb, actor name)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF actor IS NULL OR NOT pg_has_role(session_user, actor, 'MEMBER')
+       OR NOT pg_has_role(actor, 'microcred_admin', 'MEMBER') THEN
+        PERFORM microcred._fail('42501', 'only a microcred admin may register JSON-LD contexts', NULL,
+            'Grant microcred_admin to the role that registers contexts.');
+    END IF;
+    IF url IS NULL OR url !~ '^https?://\S+$' THEN
+        PERFORM microcred._fail('22023', 'context URL must be an absolute http(s) URL', NULL,
+            'Give the exact URL the context document is served at, as credentials cite it.');
+    END IF;
+    IF document IS NULL OR jsonb_typeof(document) <> 'object' OR NOT document ? '@context' THEN
+        PERFORM microcred._fail('22023', format('context document for %s must be a JSON object with an @context member', url), NULL,
+            'Register the document exactly as it is served, e.g. {"@context": {...}}.');
+    END IF;
+    IF EXISTS (SELECT FROM microcred.jsonld_context c WHERE c.url = _register_context.url AND c.bundled) THEN
+        PERFORM microcred._fail('42710', format('context %s is bundled with microcred and cannot be replaced', url), NULL, NULL);
+    END IF;
+    INSERT INTO microcred.jsonld_context (url, document, added_by) VALUES (url, document::text, actor)
+    ON CONFLICT ON CONSTRAINT jsonld_context_pkey DO UPDATE SET document = EXCLUDED.document,
+        added_by = EXCLUDED.added_by, added_at = now();
+END
+$$;
+COMMENT ON FUNCTION microcred._register_context(text, jsonb, name) IS 'internal: see microcred.register_context';
+
+CREATE OR REPLACE FUNCTION microcred.register_context(url text, document jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._register_context(url, document, current_user COLLATE "default") $$;
+COMMENT ON FUNCTION microcred.register_context(text, jsonb) IS
+    'register an additional JSON-LD context document (e.g. an issuer''s extension) under its exact URL';
+
+-- grants of this part (new functions start without PUBLIC's EXECUTE)
+REVOKE ALL ON FUNCTION microcred._register_context(text, jsonb, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION microcred._register_context(text, jsonb, name) TO microcred_admin;
+GRANT EXECUTE ON FUNCTION microcred.version()
+    TO microcred_admin, microcred_issuer, microcred_verifier, microcred_reader;
+
 -- what pg_dump backs up (pg_extension/scripts/99_backup.sql): every table and
 -- sequence but the seeded reference data and the document cache
 DO $$
