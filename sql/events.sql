@@ -191,8 +191,8 @@ SELECT source, completions_found FROM microcred.event_polls ORDER BY source;
 SELECT microcred.event_poll_clear('ev-canvas'), microcred.event_poll_clear('ev-canvas');
 
 -- grants: the bridge ingests and reads nothing; issuers cannot add sources
-CREATE ROLE mc_ev_bridge LOGIN IN ROLE microcred_bridge;
-SET ROLE mc_ev_bridge;
+CREATE ROLE regress_mc_ev_bridge LOGIN IN ROLE microcred_bridge;
+SET ROLE regress_mc_ev_bridge;
 SELECT state, duplicate FROM microcred.ingest_moodle('ev-moodle', :'mbody', :'msig');
 SELECT count(*) FROM microcred.completion_event;
 SELECT hmac_key FROM microcred.event_source;
@@ -200,11 +200,18 @@ SELECT microcred.event_retry(1);
 SELECT sealed_token FROM microcred.event_poll;
 SELECT microcred.event_poll_set('ev-moodle', 'https://m.example', 'x');
 RESET ROLE;
-SET ROLE mc_admin;
+SET ROLE regress_mc_admin;
 SELECT count(*) > 0 AS admin_reads_events FROM microcred.completion_event;
 SELECT hmac_key FROM microcred.event_source;
 RESET ROLE;
-SET ROLE mc_issuer;
+SET ROLE regress_mc_issuer;
 SELECT microcred.event_source_add('th-beispiel', 'xapi', 'ev-issuer');
 RESET ROLE;
-DROP ROLE mc_ev_bridge;
+DROP ROLE regress_mc_ev_bridge;
+-- the regression roles are cluster-wide: drop them (installcheck runs again),
+-- and with them the mappings they leave behind
+DROP ROLE regress_mc_admin, regress_mc_issuer, regress_mc_other_issuer, regress_mc_reader,
+    regress_mc_nobody, regress_mc_verifier;
+SELECT count(*) AS dropped_mappings FROM microcred.issuer_roles WHERE role_dropped;
+SELECT microcred.purge_issuer_roles() > 0 AS purged;
+SELECT count(*) AS left_behind FROM microcred.issuer_roles WHERE role_dropped;

@@ -524,7 +524,8 @@ SELECT c.id, i.handle AS issuer, t.code AS credential_code, t.title, c.learner_i
   FROM microcred.issued_credential c
   JOIN microcred.credential_type t ON t.id = c.credential_type_id
   JOIN microcred.issuer i ON i.id = c.issuer_id
- WHERE c.status = 'active' AND c.superseded_by IS NULL AND c.valid_until > now();
+ WHERE c.status = 'active' AND c.superseded_by IS NULL AND c.valid_until > now()
+   AND microcred.acts_for(i.id, current_user);
 COMMENT ON VIEW microcred.expiring_credentials IS
     'active credentials that have a validUntil still ahead, with the days left (filter: WHERE days_left <= 30)';
 

@@ -440,6 +440,12 @@ DECLARE
     target      microcred.credential_type;
     held        microcred.stack_item[];
 BEGIN
+    -- callable by readers (pathway_progress calls it), who could pass a
+    -- pathway row of any issuer: the session's role must act for its issuer
+    IF NOT microcred.acts_for(p.issuer_id, session_user) THEN
+        PERFORM microcred._fail('42501', format('role "%s" may not act for the issuer of pathway %s', session_user, p.id), NULL,
+            'An admin maps roles to issuers with microcred.grant_issuer(issuer, role).');
+    END IF;
     SELECT * INTO target FROM microcred.credential_type WHERE id = p.target_type_id;
     -- the learner's items, once
     SELECT coalesce(array_agg(x), '{}') INTO held FROM microcred._stack_items(learner, p.issuer_id) x;
@@ -734,7 +740,8 @@ SELECT p.id AS pathway_id, i.handle || '/' || p.code AS pathway, l.learner_id, r
                                                  WHERE n.pathway_id = p.id)
                 UNION
                 SELECT rc.learner_id FROM microcred.recognition rc WHERE rc.issuer_id = p.issuer_id) l ON true
-  CROSS JOIN LATERAL microcred._stack_check(p, l.learner_id) r;
+  CROSS JOIN LATERAL microcred._stack_check(p, l.learner_id) r
+ WHERE microcred.acts_for(i.id, current_user);
 COMMENT ON VIEW microcred.pathway_progress IS
     'progress of each learner towards each pathway: satisfied, percent of components met, the missing ones, ECTS counted (learner by id only)';
 

@@ -62,7 +62,8 @@ add_issuer(text,text,text,text,text,text,text,text,text,jsonb)|admin|ok|SELECT m
 add_issuer_identifier(text,text,text)|admin|ok|SELECT microcred.add_issuer_identifier('demo-uas', 'vat', 'DE999999999')
 define_credential(text,text,text,text,text[],text[],text,text,numeric,numeric,integer,text,text[],text,text,boolean,text,text,text,text,text[],interval,text,text,text,text,text,boolean)|admin|ok|SELECT microcred.define_credential(issuer => 'demo-uas', code => 'LP-1', title => 'LP', description => 'Least privilege.', learning_outcomes => ARRAY['Works'], ects => 1, eqf_level => 4, assessment => ARRAY['online_quiz'], participation => 'online', quality_assurance => 'internal')
 add_learner(text,text,text,text,text,date,text,boolean,text,text)|issuer|ok|SELECT microcred.add_learner(issuer => 'demo-uas', email => 'lp@example.org')
-acts_for(uuid,name)|issuer|ok|SELECT microcred.acts_for(id, current_user) FROM microcred.issuer
+acts_for(uuid,name)|reader|ok|SELECT microcred.acts_for(gen_random_uuid(), current_user)
+purge_issuer_roles()|admin|ok|SELECT microcred.purge_issuer_roles()
 grant_issuer(text,name)|admin|ok|SELECT microcred.grant_issuer('demo-uas', 'regress_lp_reader')
 public_key_info(bytea)|verifier|ok|SELECT microcred.public_key_info('\\x$spki')
 public_key(text)|verifier|ok|SELECT microcred.public_key('$pubkey')

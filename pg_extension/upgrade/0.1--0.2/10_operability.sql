@@ -34,7 +34,81 @@ COMMENT ON COLUMN microcred.status_entry.position IS
     'the position (1, 2, 3, ... in order of allocation) the index was computed from; the next allocation takes the highest plus one, so the counter is data that pg_dump restores';
 
 
--- functions changed by this part (complete definitions, as in pg_extension/scripts/)
+-- Role mapping by OID (regrole): 0.1 stored role names, so a renamed role lost
+-- its mapping and a new role with an old name inherited it.  Mappings of roles
+-- that no longer exist act for nobody and are not carried over.
+ALTER TABLE microcred.issuer_role ADD COLUMN role regrole;
+UPDATE microcred.issuer_role r SET role = pr.oid::regrole FROM pg_catalog.pg_roles pr WHERE pr.rolname = r.role_name;
+DELETE FROM microcred.issuer_role WHERE role IS NULL;
+ALTER TABLE microcred.issuer_role DROP CONSTRAINT issuer_role_pkey;
+ALTER TABLE microcred.issuer_role DROP COLUMN role_name;
+ALTER TABLE microcred.issuer_role ALTER COLUMN role SET NOT NULL;
+ALTER TABLE microcred.issuer_role ADD PRIMARY KEY (issuer_id, role);
+COMMENT ON COLUMN microcred.issuer_role.role IS
+    'the role by OID: a renamed role keeps its mapping, a new role with a dropped role''s name gets none (list with issuer_roles, purge with purge_issuer_roles); pg_dump writes it by name, so restore the roles (pg_dumpall --roles-only) first';
+
+-- functions and views changed by this part (complete definitions, as in pg_extension/scripts/)
+
+-- may this role act for this issuer?  Policies pass current_user: inside a
+-- SECURITY DEFINER function current_user would be the owner.
+CREATE OR REPLACE FUNCTION microcred.acts_for(issuer uuid, role_name name)
+RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_has_role(role_name, 'microcred_admin', 'MEMBER')
+        OR EXISTS (SELECT FROM microcred.issuer_role r
+                    WHERE r.issuer_id OPERATOR(pg_catalog.=) issuer
+                      AND pg_has_role(acts_for.role_name, r.role::oid, 'MEMBER'))
+$$;
+COMMENT ON FUNCTION microcred.acts_for(uuid, name) IS
+    'true when the role is a microcred admin or is mapped to the issuer (microcred.grant_issuer); used by the row-level security policies';
+
+CREATE OR REPLACE FUNCTION microcred.grant_issuer(issuer text, role_name name)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname OPERATOR(pg_catalog.=) role_name) THEN
+        PERFORM microcred._fail('42704', format('role "%s" does not exist', role_name), NULL,
+            'Create the role first (CREATE ROLE ... LOGIN IN ROLE microcred_issuer).');
+    END IF;
+    INSERT INTO microcred.issuer_role (issuer_id, role)
+    VALUES (microcred._resolve_issuer(issuer), (SELECT r.oid FROM pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) role_name)::regrole)
+    ON CONFLICT DO NOTHING;
+END
+$$;
+COMMENT ON FUNCTION microcred.grant_issuer(text, name) IS
+    'let a database role act for an awarding body (see its learners, issue its credentials, read its reports); a microcred_reader is granted per issuer this way';
+
+-- remove the mappings of dropped roles; how many
+CREATE OR REPLACE FUNCTION microcred.purge_issuer_roles()
+RETURNS integer
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH gone AS (
+        DELETE FROM microcred.issuer_role r
+         WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles pr WHERE pr.oid OPERATOR(pg_catalog.=) r.role::oid)
+        RETURNING 1)
+    SELECT count(*)::integer FROM gone
+$$;
+COMMENT ON FUNCTION microcred.purge_issuer_roles() IS
+    'delete the issuer mappings of roles that were dropped (see microcred.issuer_roles); returns how many';
+
+-- the mappings, with the roles' current names; a dropped role shows by OID
+CREATE OR REPLACE VIEW microcred.issuer_roles AS
+SELECT i.handle AS issuer, r.role::oid AS role_oid, pr.rolname AS role_name, pr.oid IS NULL AS role_dropped
+  FROM microcred.issuer_role r
+  JOIN microcred.issuer i ON i.id = r.issuer_id
+  LEFT JOIN pg_catalog.pg_roles pr ON pr.oid = r.role::oid;
+COMMENT ON VIEW microcred.issuer_roles IS
+    'which roles act for which awarding body; role_dropped marks mappings of dropped roles (microcred.purge_issuer_roles() removes them)';
+COMMENT ON COLUMN microcred.issuer_roles.issuer IS 'handle of the awarding body';
+COMMENT ON COLUMN microcred.issuer_roles.role_oid IS 'OID of the mapped role (mappings follow the role, not its name)';
+COMMENT ON COLUMN microcred.issuer_roles.role_name IS 'current name of the role; NULL when it was dropped';
+COMMENT ON COLUMN microcred.issuer_roles.role_dropped IS 'the role no longer exists: the mapping acts for nobody and can be purged';
 
 -- a new open list for an issuer and purpose
 CREATE OR REPLACE FUNCTION microcred._new_status_list(issuer uuid, base_url text, purpose text)
@@ -320,6 +394,141 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION microcred._stack_check(p microcred.pathway, learner uuid)
+RETURNS microcred.stack_result
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    leaves      record;
+    items       record;
+    it          record;
+    assigned    jsonb := '{}';      -- node id -> item
+    used        text[] := '{}';
+    met         jsonb := '{}';      -- node id -> boolean
+    node        record;
+    child       record;
+    cnt         integer;
+    total       numeric := 0;
+    lines       text[] := '{}';
+    comps       jsonb := '[]';
+    first_at    timestamptz;
+    last_at     timestamptz;
+    ok          boolean;
+    res         microcred.stack_result;
+    target      microcred.credential_type;
+    held        microcred.stack_item[];
+BEGIN
+    -- callable by readers (pathway_progress calls it), who could pass a
+    -- pathway row of any issuer: the session's role must act for its issuer
+    IF NOT microcred.acts_for(p.issuer_id, session_user) THEN
+        PERFORM microcred._fail('42501', format('role "%s" may not act for the issuer of pathway %s', session_user, p.id), NULL,
+            'An admin maps roles to issuers with microcred.grant_issuer(issuer, role).');
+    END IF;
+    SELECT * INTO target FROM microcred.credential_type WHERE id = p.target_type_id;
+    -- the learner's items, once
+    SELECT coalesce(array_agg(x), '{}') INTO held FROM microcred._stack_items(learner, p.issuer_id) x;
+    -- components with the fewest candidates first, each item counted once
+    FOR leaves IN
+        SELECT pn AS node, (SELECT count(*) FROM unnest(held) s
+                             WHERE microcred._stack_matches(pn, s.credential_type_id, s.achievement_id, s.alignments, s.eqf, s.grade)) AS candidates
+          FROM microcred.pathway_node pn
+         WHERE pn.pathway_id = p.id AND pn.kind IN ('credential_type', 'achievement', 'alignment')
+         ORDER BY candidates, pn.parent_id, pn.position
+    LOOP
+        SELECT s.* INTO it FROM unnest(held) s
+         WHERE microcred._stack_matches(leaves.node, s.credential_type_id, s.achievement_id, s.alignments, s.eqf, s.grade)
+           AND NOT s.item = ANY (used)
+         ORDER BY (SELECT count(*) FROM microcred.pathway_node pn2
+                    WHERE pn2.pathway_id = p.id AND microcred._stack_matches(pn2, s.credential_type_id, s.achievement_id, s.alignments, s.eqf, s.grade)),
+                  s.earned_at, s.item
+         LIMIT 1;
+        IF it.item IS NOT NULL THEN
+            used := used || it.item;
+            assigned := assigned || jsonb_build_object((leaves.node).id::text, to_jsonb(it));
+        END IF;
+        it := NULL;
+    END LOOP;
+    -- evaluate the tree bottom-up (children before parents: deeper nodes have larger ids)
+    FOR node IN SELECT * FROM microcred.pathway_node n WHERE n.pathway_id = p.id ORDER BY n.id DESC LOOP
+        IF node.kind IN ('credential_type', 'achievement', 'alignment') THEN
+            met := met || jsonb_build_object(node.id::text, assigned ? node.id::text);
+        ELSE
+            SELECT count(*) FILTER (WHERE (met ->> c.id::text)::boolean) INTO cnt
+              FROM microcred.pathway_node c WHERE c.parent_id = node.id;
+            met := met || jsonb_build_object(node.id::text, cnt >= node.n);
+        END IF;
+    END LOOP;
+    -- explanation, top-down
+    FOR node IN
+        WITH RECURSIVE t AS (
+            SELECT n.*, 0 AS depth, ARRAY[n.position] AS path FROM microcred.pathway_node n
+             WHERE n.pathway_id = p.id AND n.parent_id IS NULL
+            UNION ALL
+            SELECT n.*, t.depth + 1, t.path || n.position FROM microcred.pathway_node n JOIN t ON n.parent_id = t.id
+        ) SELECT * FROM t ORDER BY path
+    LOOP
+        IF node.kind IN ('all_of', 'any_of', 'n_of') THEN
+            SELECT count(*) FILTER (WHERE (met ->> c.id::text)::boolean), count(*) INTO cnt, total
+              FROM microcred.pathway_node c WHERE c.parent_id = node.id;
+            lines := lines || (repeat('  ', node.depth) || '- ' || node.label || ': '
+                               || CASE WHEN (met ->> node.id::text)::boolean THEN 'met' ELSE 'not met' END
+                               || format(' (%s of %s components met, %s needed)', cnt, total, node.n));
+            total := 0;
+        ELSIF assigned ? node.id::text THEN
+            it := NULL;
+            lines := lines || (repeat('  ', node.depth) || '- ' || node.label || ': met by '
+                               || (assigned -> node.id::text ->> 'label')
+                               || coalesce(', ' || (assigned -> node.id::text ->> 'ects') || ' ECTS', '')
+                               || coalesce(', grade ' || (assigned -> node.id::text ->> 'grade'), '')
+                               || ', earned ' || to_char((assigned -> node.id::text ->> 'earned_at')::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD'));
+            comps := comps || jsonb_build_object('component', node.label, 'met', true,
+                                                 'kind', assigned -> node.id::text ->> 'kind',
+                                                 'item', assigned -> node.id::text ->> 'item',
+                                                 'achievement_id', assigned -> node.id::text ->> 'achievement_id',
+                                                 'ects', (assigned -> node.id::text ->> 'ects')::numeric,
+                                                 'earned_at', assigned -> node.id::text ->> 'earned_at');
+        ELSE
+            lines := lines || (repeat('  ', node.depth) || '- ' || node.label || ': missing'
+                               || CASE WHEN node.min_eqf IS NOT NULL THEN format(' (needs EQF %s or higher)', node.min_eqf) ELSE '' END
+                               || CASE WHEN node.grades IS NOT NULL THEN format(' (needs grade %s)', array_to_string(node.grades, ', ')) ELSE '' END);
+            comps := comps || jsonb_build_object('component', node.label, 'met', false);
+        END IF;
+    END LOOP;
+
+    ok := coalesce((SELECT (met ->> n.id::text)::boolean FROM microcred.pathway_node n
+                     WHERE n.pathway_id = p.id AND n.parent_id IS NULL), false);
+    SELECT coalesce(sum((c ->> 'ects')::numeric), 0), min((c ->> 'earned_at')::timestamptz), max((c ->> 'earned_at')::timestamptz)
+      INTO total, first_at, last_at
+      FROM jsonb_array_elements(comps) c WHERE (c ->> 'met')::boolean;
+    IF p.min_ects IS NOT NULL THEN
+        lines := lines || format('ECTS: %s counted, at least %s needed: %s', total, p.min_ects,
+                                 CASE WHEN total >= p.min_ects THEN 'met' ELSE 'not met' END);
+        ok := ok AND total >= p.min_ects;
+    END IF;
+    IF p.within_months IS NOT NULL AND first_at IS NOT NULL THEN
+        lines := lines || format('Components earned within %s months of each other: %s', p.within_months,
+                                 CASE WHEN last_at <= first_at + make_interval(months => p.within_months) THEN 'yes'
+                                      ELSE format('no (%s to %s)', to_char(first_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+                                                  to_char(last_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')) END);
+        ok := ok AND last_at <= first_at + make_interval(months => p.within_months);
+    END IF;
+    IF p.within_months_of_issue IS NOT NULL AND first_at IS NOT NULL THEN
+        lines := lines || format('Components earned within %s months before the award: %s', p.within_months_of_issue,
+                                 CASE WHEN first_at >= now() - make_interval(months => p.within_months_of_issue) THEN 'yes'
+                                      ELSE format('no (the oldest is from %s)', to_char(first_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')) END);
+        ok := ok AND first_at >= now() - make_interval(months => p.within_months_of_issue);
+    END IF;
+    res.satisfied := ok;
+    res.ects_total := total;
+    res.components := comps;
+    res.explanation := format('Pathway %s (%s) to %s: %s', p.code, p.title, target.code,
+                              CASE WHEN ok THEN 'satisfied' ELSE 'not satisfied' END)
+                       || E'\n' || array_to_string(lines, E'\n');
+    RETURN res;
+END
+$$;
+
 -- (SECURITY DEFINER: the admin who changes a type, an outcome or an issuer may
 -- not touch the cache table itself)
 CREATE OR REPLACE FUNCTION microcred._document_part_drop()
@@ -405,11 +614,162 @@ AS $$ SELECT microcred._register_context(url, document, current_user COLLATE "de
 COMMENT ON FUNCTION microcred.register_context(text, jsonb) IS
     'register an additional JSON-LD context document (e.g. an issuer''s extension) under its exact URL';
 
--- grants of this part (new functions start without PUBLIC's EXECUTE)
-REVOKE ALL ON FUNCTION microcred._register_context(text, jsonb, name) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION microcred._register_context(text, jsonb, name) TO microcred_admin;
+CREATE OR REPLACE FUNCTION microcred.event_source_add(issuer text, kind text, name text, platform uuid DEFAULT NULL,
+                                           canvas_account text DEFAULT NULL, jwks_url text DEFAULT NULL,
+                                           OUT source_id uuid, OUT secret text)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    iss  uuid := microcred._resolve_issuer(issuer);
+    salt bytea;
+BEGIN
+    IF NOT pg_has_role(session_user, 'microcred_admin', 'MEMBER') THEN
+        PERFORM microcred._fail('42501', 'only a microcred admin may add event sources', NULL,
+            'Grant microcred_admin to the role that manages LMS connections.');
+    END IF;
+    IF kind IS NULL OR kind NOT IN ('xapi', 'canvas', 'moodle') THEN
+        PERFORM microcred._fail('22023', format('kind "%s" is not an event source kind', kind), NULL,
+            'Use ''xapi'' (an LRS client such as Moodle''s logstore_xapi), ''canvas'' (Canvas Live Events) or ''moodle'' (a Moodle event webhook).');
+    END IF;
+    IF name IS NULL OR name !~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' THEN
+        PERFORM microcred._fail('22023', format('name "%s" is not a valid source name', name), NULL,
+            'Letters, digits, dot, dash and underscore, up to 64; it is the xAPI user name and the X-Microcred-Source header value.');
+    END IF;
+    IF EXISTS (SELECT FROM microcred.event_source s WHERE s.name = event_source_add.name) THEN
+        PERFORM microcred._fail('23505', format('event source "%s" already exists', name), NULL,
+            'Choose another name, or remove the old source first.');
+    END IF;
+    IF platform IS NOT NULL AND NOT EXISTS (SELECT FROM microcred.lti_platform p WHERE p.id = platform AND p.issuer_id = iss) THEN
+        PERFORM microcred._fail('42704', format('LTI platform %s does not exist for this awarding body', platform), NULL,
+            'List them with: SELECT id, name, platform_issuer FROM microcred.lti_platform;');
+    END IF;
+    IF kind = 'canvas' THEN
+        IF canvas_account IS NULL OR btrim(canvas_account) = '' THEN
+            PERFORM microcred._fail('23502', 'canvas_account is required for a Canvas source', NULL,
+                'The root account uuid (or id) that Canvas puts in metadata.root_account_uuid of each event.');
+        END IF;
+        PERFORM microcred._lti_check_url('jwks_url', jwks_url, true);
+    ELSIF canvas_account IS NOT NULL OR jwks_url IS NOT NULL THEN
+        PERFORM microcred._fail('22023', 'canvas_account and jwks_url are for Canvas sources only', NULL, NULL);
+    END IF;
+    IF platform IS NULL THEN
+        RAISE WARNING 'event source "%" has no LTI platform: its courses cannot be mapped until one is set', name
+            USING HINT = 'UPDATE microcred.event_source SET platform_id = ... WHERE name = ...; course mappings are per platform (microcred.lti_map_course).';
+    END IF;
+    IF kind <> 'canvas' THEN
+        secret := microcred._random_token();
+    END IF;
+    IF kind = 'xapi' THEN
+        salt := microcred._random_bytes(16);
+    END IF;
+    INSERT INTO microcred.event_source (issuer_id, kind, name, platform_id, canvas_account, jwks_url,
+                                        secret_salt, secret_hash, hmac_key)
+    VALUES (iss, kind, name, platform, canvas_account, jwks_url, salt,
+            CASE WHEN kind = 'xapi' THEN microcred._hmac_sha256(salt, convert_to(secret, 'UTF8')) END,
+            CASE WHEN kind = 'moodle' THEN convert_to(secret, 'UTF8') END)
+    RETURNING id INTO source_id;
+    -- the bridge issues for this awarding body when its events say so
+    INSERT INTO microcred.issuer_role (issuer_id, role) VALUES (iss, 'microcred_bridge'::regrole)
+    ON CONFLICT DO NOTHING;
+END
+$$;
+COMMENT ON FUNCTION microcred.event_source_add(text, text, text, uuid, text, text) IS
+    'add a sender of completion events; returns the secret once (xAPI password or Moodle HMAC key)';
+
+CREATE OR REPLACE VIEW microcred.issuers_report AS
+SELECT i.id, i.handle, i.legal_name, i.country, c.name AS country_name, i.region, i.url, i.public_id,
+       (SELECT jsonb_object_agg(ii.scheme, ii.value) FROM microcred.issuer_identifier ii
+         WHERE ii.issuer_id = i.id) AS legal_identifiers,
+       i.created_at
+  FROM microcred.issuer i
+  JOIN microcred.country c ON c.code = i.country
+ WHERE microcred.acts_for(i.id, current_user);
+COMMENT ON VIEW microcred.issuers_report IS 'awarding bodies with country and legal identifiers';
+
+CREATE OR REPLACE VIEW microcred.credential_types_report AS
+SELECT t.id, i.handle AS issuer, i.legal_name AS awarding_body, i.country, i.region,
+       t.code, t.title, t.description,
+       (SELECT array_agg(o.description ORDER BY o.position) FROM microcred.learning_outcome o
+         WHERE o.credential_type_id = t.id) AS learning_outcomes,
+       (SELECT array_agg(o.esco_uri ORDER BY o.position) FILTER (WHERE o.esco_uri IS NOT NULL)
+          FROM microcred.learning_outcome o WHERE o.credential_type_id = t.id) AS esco_skills,
+       t.ects, t.workload_hours, t.eqf_level, t.qf_ehea_cycle, t.assessment, t.participation,
+       t.synchronous, t.quality_assurance, t.quality_assurance_body, t.prerequisites, t.supervision,
+       t.integration, t.stackable_towards, t.languages, t.validity_period, t.grading_scheme,
+       t.further_information, t.info_url, t.achievement_type, t.created_at, t.retired_at
+  FROM microcred.credential_type t
+  JOIN microcred.issuer i ON i.id = t.issuer_id
+ WHERE microcred.acts_for(i.id, current_user);
+COMMENT ON VIEW microcred.credential_types_report IS
+    'micro-credential types with every EU standard element, one row per type';
+
+CREATE OR REPLACE VIEW microcred.issued_credentials_report AS
+SELECT c.id, i.handle AS issuer, t.code AS credential_code, t.title, c.learner_id,
+       c.issued_at, c.awarded_date, c.valid_from, c.valid_until,
+       (c.valid_until IS NOT NULL AND c.valid_until <= now()) AS expired,
+       c.status, c.status_changed_at, c.proof_format, t.ects, t.eqf_level,
+       c.supersedes, c.superseded_by
+  FROM microcred.issued_credential c
+  JOIN microcred.credential_type t ON t.id = c.credential_type_id
+  JOIN microcred.issuer i ON i.id = c.issuer_id
+ WHERE microcred.acts_for(i.id, current_user);
+COMMENT ON VIEW microcred.issued_credentials_report IS
+    'issued credentials without personal data (learner by opaque id only, no grade)';
+
+CREATE OR REPLACE VIEW microcred.expiring_credentials AS
+SELECT c.id, i.handle AS issuer, t.code AS credential_code, t.title, c.learner_id, c.valid_until,
+       (c.valid_until::date - current_date) AS days_left
+  FROM microcred.issued_credential c
+  JOIN microcred.credential_type t ON t.id = c.credential_type_id
+  JOIN microcred.issuer i ON i.id = c.issuer_id
+ WHERE c.status = 'active' AND c.superseded_by IS NULL AND c.valid_until > now()
+   AND microcred.acts_for(i.id, current_user);
+COMMENT ON VIEW microcred.expiring_credentials IS
+    'active credentials that have a validUntil still ahead, with the days left (filter: WHERE days_left <= 30)';
+
+-- reporting: progress of every learner who holds something towards a pathway
+CREATE OR REPLACE VIEW microcred.pathway_progress AS
+SELECT p.id AS pathway_id, i.handle || '/' || p.code AS pathway, l.learner_id, r.satisfied,
+       round(100.0 * jsonb_array_length(jsonb_path_query_array(r.components, '$[*] ? (@.met == true)'))
+             / greatest(jsonb_array_length(r.components), 1)) AS percent,
+       jsonb_path_query_array(r.components, '$[*] ? (@.met == false).component') AS missing,
+       r.ects_total
+  FROM microcred.pathway p JOIN microcred.issuer i ON i.id = p.issuer_id
+  JOIN LATERAL (SELECT DISTINCT c.learner_id FROM microcred.issued_credential c
+                 WHERE c.issuer_id = p.issuer_id AND c.status = 'active'
+                   AND c.credential_type_id IN (SELECT n.credential_type_id FROM microcred.pathway_node n
+                                                 WHERE n.pathway_id = p.id)
+                UNION
+                SELECT rc.learner_id FROM microcred.recognition rc WHERE rc.issuer_id = p.issuer_id) l ON true
+  CROSS JOIN LATERAL microcred._stack_check(p, l.learner_id) r
+ WHERE microcred.acts_for(i.id, current_user);
+COMMENT ON VIEW microcred.pathway_progress IS
+    'progress of each learner towards each pathway: satisfied, percent of components met, the missing ones, ECTS counted (learner by id only)';
+
+CREATE OR REPLACE VIEW microcred.event_report AS
+    SELECT s.name AS source, s.kind, e.state, count(*) AS events,
+           min(e.received_at) AS oldest, max(e.received_at) AS newest
+      FROM microcred.completion_event e JOIN microcred.event_source s ON s.id = e.source_id
+     WHERE microcred.acts_for(s.issuer_id, current_user)
+     GROUP BY s.name, s.kind, e.state;
+COMMENT ON VIEW microcred.event_report IS 'completion events by source and state (issued, pending, ignored, failed)';
+
+CREATE OR REPLACE VIEW microcred.event_polls AS
+    SELECT s.name AS source, p.api, p.api_base_url, p.every, p.last_polled_at, p.last_ok_at, p.last_error,
+           (SELECT count(*) FROM microcred.completion_event e WHERE e.source_id = s.id AND e.via = 'poll') AS completions_found
+      FROM microcred.event_poll p JOIN microcred.event_source s ON s.id = p.source_id
+     WHERE microcred.acts_for(s.issuer_id, current_user);
+COMMENT ON VIEW microcred.event_polls IS 'reconciliation polls: state and errors, never the token';
+
+-- grants of this part (new functions start with PUBLIC's EXECUTE: revoked)
+REVOKE ALL ON FUNCTION microcred._register_context(text, jsonb, name), microcred.purge_issuer_roles() FROM PUBLIC;
+REVOKE ALL ON microcred.issuer_roles FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION microcred._register_context(text, jsonb, name), microcred.purge_issuer_roles() TO microcred_admin;
+GRANT SELECT ON microcred.issuer_roles TO microcred_admin;
 GRANT EXECUTE ON FUNCTION microcred.version()
     TO microcred_admin, microcred_issuer, microcred_verifier, microcred_reader;
+GRANT EXECUTE ON FUNCTION microcred.acts_for(uuid, name) TO microcred_verifier, microcred_reader;
 
 -- what pg_dump backs up (pg_extension/scripts/99_backup.sql): every table and
 -- sequence but the seeded reference data and the document cache
