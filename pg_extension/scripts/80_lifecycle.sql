@@ -520,7 +520,11 @@ COMMENT ON FUNCTION microcred.erase_learner(uuid, text) IS
 
 CREATE VIEW microcred.expiring_credentials AS
 SELECT c.id, i.handle AS issuer, t.code AS credential_code, t.title, c.learner_id, c.valid_until,
-       (c.valid_until::date - current_date) AS days_left
+       (c.valid_until::date - current_date) AS days_left,
+       (SELECT k.state FROM microcred.signing_key k
+         WHERE k.issuer_id = c.issuer_id
+           AND i.public_id || '#' || k.fragment = coalesce(c.document -> 'proof' ->> 'verificationMethod',
+                                                           c.document -> 'proof' -> 0 ->> 'verificationMethod')) AS signing_key_state
   FROM microcred.issued_credential c
   JOIN microcred.credential_type t ON t.id = c.credential_type_id
   JOIN microcred.issuer i ON i.id = c.issuer_id

@@ -32,6 +32,7 @@ c2=$tmp/c2
 cleanup() {
     dropdbs
     [ -n "${c2_started:-}" ] && cluster_stop "$c2"
+    psql -X -q -h "$main_host" -p "$main_port" -d postgres -c "DROP ROLE IF EXISTS regress_bk_mapped" 2>/dev/null
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -56,6 +57,8 @@ SELECT microcred.add_learner(issuer => 'up-two', email => 'yan@example.fr') AS y
 SELECT microcred.issue('up-two/SQL-1', :'yan');
 SELECT microcred.issue('up-two/SQL-2', :'yan');
 SELECT microcred.lti_tool_jwks() IS NOT NULL;
+CREATE ROLE regress_bk_mapped IN ROLE microcred_issuer;
+SELECT microcred.grant_issuer('up-two', 'regress_bk_mapped');
 SQL
 ok "$(grep -v NOTICE "$tmp/err")" "" "the source database is filled in every area"
 ok "$(q $src -c "SELECT count(*) FROM microcred.issued_credential c JOIN microcred.credential_type t ON t.id = c.credential_type_id WHERE t.code = 'SQL-CERT'")" 1 \
@@ -156,6 +159,8 @@ PGHOST=$main_host PGPORT=$main_port
 export PGHOST PGPORT
 q2() { psql -X -At -v ON_ERROR_STOP=1 -h "$c2" -p "$CLUSTER_PORT" -d "$@"; }
 q2 postgres -c "CREATE DATABASE mc_restored" >/dev/null
+# the roles first (what pg_dumpall --roles-only carries): mappings restore by name
+q2 postgres -c "CREATE ROLE regress_bk_other" -c "CREATE ROLE regress_bk_mapped" >/dev/null
 pg_restore --single-transaction --exit-on-error -h "$c2" -p "$CLUSTER_PORT" -d mc_restored "$tmp/db.dump" 2>"$tmp/err"
 ok "$?|$(cat "$tmp/err")" "0|" "restore into a cluster without the library preloaded succeeds"
 state mc_restored -h "$c2" -p "$CLUSTER_PORT" >"$tmp/state.c2"
@@ -163,6 +168,8 @@ ok "$(sed -n 1,4p "$tmp/state.c2")" "$(sed -n 1,4p "$tmp/state.src")" \
    "there every row, document, verdict and audit anchor is the source's (verification needs no key)"
 ok "$(q2 mc_restored -c "SELECT bool_and(a.ok) FROM microcred.issuer i, microcred.audit_verify(i.handle) a")" t \
    "there audit_verify is ok for every issuer"
+ok "$(q2 mc_restored -c "SELECT issuer || ':' || role_name || ':' || (role_oid <> $(q $src -c "SELECT 'regress_bk_mapped'::regrole::oid")) FROM microcred.issuer_roles WHERE role_name LIKE 'regress%'")" \
+   "up-two:regress_bk_mapped:true" "there the issuer mapping names the same role, by name, under the other cluster's OID"
 out=$(q2 mc_restored -c "\\set VERBOSITY verbose" -c "SELECT microcred.issue('demo-uas/PY-DATA', microcred.add_learner(issuer => 'demo-uas', student_id => 'NO-PRELOAD'))" 2>&1)
 has "$out" "must be loaded by shared_preload_libraries" "without the library preloaded, issuing refuses to touch keys"
 has "$out" "HINT:.*shared_preload_libraries in postgresql.conf and restart" "... with a hint to preload it"

@@ -1,5 +1,6 @@
 /*
- * microcred install script, part 5: reporting views for BI tools.
+ * microcred install script, part 8.5: reporting views for BI tools (after the
+ * keys and the lifecycle, whose tables they read).
  *
  * No personal data: learners appear only by their opaque id.  The views run
  * with their owner's rights, so microcred_reader needs (and has) no access to
@@ -41,7 +42,11 @@ SELECT c.id, i.handle AS issuer, t.code AS credential_code, t.title, c.learner_i
        c.issued_at, c.awarded_date, c.valid_from, c.valid_until,
        (c.valid_until IS NOT NULL AND c.valid_until <= now()) AS expired,
        c.status, c.status_changed_at, c.proof_format, t.ects, t.eqf_level,
-       c.supersedes, c.superseded_by
+       c.supersedes, c.superseded_by,
+       (SELECT k.state FROM microcred.signing_key k
+         WHERE k.issuer_id = c.issuer_id
+           AND i.public_id || '#' || k.fragment = coalesce(c.document -> 'proof' ->> 'verificationMethod',
+                                                           c.document -> 'proof' -> 0 ->> 'verificationMethod')) AS signing_key_state
   FROM microcred.issued_credential c
   JOIN microcred.credential_type t ON t.id = c.credential_type_id
   JOIN microcred.issuer i ON i.id = c.issuer_id
