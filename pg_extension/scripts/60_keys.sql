@@ -170,7 +170,7 @@ BEGIN
        AND coalesce(c.document -> 'proof' ->> 'verificationMethod', c.document -> 'proof' -> 0 ->> 'verificationMethod')
            = i.public_id || '#' || k.fragment;
     IF affected > 0 THEN
-        RAISE WARNING '% active credential(s) signed with key % no longer verify', affected, key_id
+        RAISE WARNING '% active credential(s) signed with the retired key no longer verify', affected
             USING DETAIL = 'The reports show them with signing_key_state ''retired''.',
                   HINT = 'Re-issue them with the active key: SELECT microcred.supersede(id, reason => ''signing key retired'') FROM microcred.issued_credentials_report WHERE signing_key_state = ''retired'' AND status = ''active'' AND superseded_by IS NULL;';
     END IF;
