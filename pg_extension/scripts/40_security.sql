@@ -4,7 +4,10 @@
  *   microcred_admin     issuers, credential types, role mapping, keys (later)
  *   microcred_issuer    learners and issuing, only for the issuers it is mapped to
  *   microcred_verifier  verification functions and public reference data
- *   microcred_reader    reporting views without personal data
+ *   microcred_reader    reporting views without personal data, of the issuers it
+ *                       is mapped to (grant_issuer)
+ *   microcred_reader_all  an admin's explicit choice: its members see the
+ *                       reporting views of every issuer (grant it to a reader)
  *
  * Roles are NOLOGIN groups: grant them to login roles.  Nothing is granted to
  * PUBLIC.  Policies call a STABLE function and contain no subquery, so they
@@ -15,7 +18,8 @@ DO $$
 DECLARE
     r text;
 BEGIN
-    FOREACH r IN ARRAY ARRAY['microcred_admin', 'microcred_issuer', 'microcred_verifier', 'microcred_reader'] LOOP
+    FOREACH r IN ARRAY ARRAY['microcred_admin', 'microcred_issuer', 'microcred_verifier', 'microcred_reader',
+                             'microcred_reader_all'] LOOP
         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
             EXECUTE format('CREATE ROLE %I NOLOGIN', r);
         END IF;

@@ -529,7 +529,7 @@ SELECT c.id, i.handle AS issuer, t.code AS credential_code, t.title, c.learner_i
   JOIN microcred.credential_type t ON t.id = c.credential_type_id
   JOIN microcred.issuer i ON i.id = c.issuer_id
  WHERE c.status = 'active' AND c.superseded_by IS NULL AND c.valid_until > now()
-   AND microcred.acts_for(i.id, current_user);
+   AND (microcred.acts_for(i.id, current_user) OR pg_has_role('microcred_reader_all', 'MEMBER'));
 COMMENT ON VIEW microcred.expiring_credentials IS
     'active credentials that have a validUntil still ahead, with the days left (filter: WHERE days_left <= 30)';
 

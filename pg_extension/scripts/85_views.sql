@@ -7,7 +7,8 @@
  * the tables themselves; each view keeps only the rows of the awarding bodies
  * the querying role acts for (microcred.acts_for, evaluated once per issuer):
  * an admin sees all, an issuer or reader role those it is mapped to with
- * microcred.grant_issuer (a reader for every issuer: map it to each).
+ * microcred.grant_issuer; members of microcred_reader_all see every issuer
+ * (an admin's explicit choice: GRANT microcred_reader_all TO bi_role).
  */
 
 CREATE VIEW microcred.issuers_report AS
@@ -17,7 +18,7 @@ SELECT i.id, i.handle, i.legal_name, i.country, c.name AS country_name, i.region
        i.created_at
   FROM microcred.issuer i
   JOIN microcred.country c ON c.code = i.country
- WHERE microcred.acts_for(i.id, current_user);
+ WHERE microcred.acts_for(i.id, current_user) OR pg_has_role('microcred_reader_all', 'MEMBER');
 COMMENT ON VIEW microcred.issuers_report IS 'awarding bodies with country and legal identifiers';
 
 CREATE VIEW microcred.credential_types_report AS
@@ -33,7 +34,7 @@ SELECT t.id, i.handle AS issuer, i.legal_name AS awarding_body, i.country, i.reg
        t.further_information, t.info_url, t.achievement_type, t.created_at, t.retired_at
   FROM microcred.credential_type t
   JOIN microcred.issuer i ON i.id = t.issuer_id
- WHERE microcred.acts_for(i.id, current_user);
+ WHERE microcred.acts_for(i.id, current_user) OR pg_has_role('microcred_reader_all', 'MEMBER');
 COMMENT ON VIEW microcred.credential_types_report IS
     'micro-credential types with every EU standard element, one row per type';
 
@@ -50,7 +51,7 @@ SELECT c.id, i.handle AS issuer, t.code AS credential_code, t.title, c.learner_i
   FROM microcred.issued_credential c
   JOIN microcred.credential_type t ON t.id = c.credential_type_id
   JOIN microcred.issuer i ON i.id = c.issuer_id
- WHERE microcred.acts_for(i.id, current_user);
+ WHERE microcred.acts_for(i.id, current_user) OR pg_has_role('microcred_reader_all', 'MEMBER');
 COMMENT ON VIEW microcred.issued_credentials_report IS
     'issued credentials without personal data (learner by opaque id only, no grade)';
 

@@ -65,6 +65,14 @@ ok "$(psql -X -At -U regress_tn_reader -d $db -c "SELECT string_agg(DISTINCT iss
 ok "$(psql -X -At -U regress_tn_reader -d $db -c "SELECT count(*) FROM microcred.expiring_credentials WHERE issuer = 'demo-uas'")" 0 \
    "expiring_credentials shows a role of B no credential of A"
 
+# a reader granted microcred_reader_all (an admin's explicit choice) sees every issuer
+q -c "GRANT microcred_reader_all TO regress_tn_reader" >/dev/null
+ok "$(psql -X -At -U regress_tn_reader -d $db -c "SELECT string_agg(DISTINCT issuer, ',' ORDER BY issuer) FROM microcred.issued_credentials_report")|$(psql -X -At -U regress_tn_reader -d $db -c "SELECT count(DISTINCT pathway) > 0 FROM microcred.pathway_progress" 2>&1)" \
+   "demo-uas,up-two|t" "a reader granted microcred_reader_all sees the reports and pathway progress of every issuer"
+ok "$(psql -X -At -U regress_tn_reader -d $db -c "SELECT email FROM microcred.learner" 2>&1 | grep -c 'permission denied')" 1 \
+   "... and still no personal data"
+q -c "REVOKE microcred_reader_all FROM regress_tn_reader" >/dev/null
+
 # functions: each with a call on A's objects that must refuse, or a reason
 a_cred=$(q -c "SELECT c.id FROM microcred.issued_credential c JOIN microcred.issuer i ON i.id = c.issuer_id WHERE i.handle = 'demo-uas' AND c.status = 'active' LIMIT 1")
 a_learner=$(q -c "SELECT learner_id FROM microcred.issued_credential WHERE id = '$a_cred'")

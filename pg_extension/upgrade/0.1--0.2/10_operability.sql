@@ -47,6 +47,16 @@ ALTER TABLE microcred.issuer_role ADD PRIMARY KEY (issuer_id, role);
 COMMENT ON COLUMN microcred.issuer_role.role IS
     'the role by OID: a renamed role keeps its mapping, a new role with a dropped role''s name gets none (list with issuer_roles, purge with purge_issuer_roles); pg_dump writes it by name, so restore the roles (pg_dumpall --roles-only) first';
 
+-- readers are mapped per issuer; microcred_reader_all lets an admin give a
+-- role the reports of every issuer
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'microcred_reader_all') THEN
+        CREATE ROLE microcred_reader_all NOLOGIN;
+    END IF;
+END
+$$;
+
 -- functions and views changed by this part (complete definitions, as in pg_extension/scripts/)
 
 -- may this role act for this issuer?  Policies pass current_user: inside a
@@ -421,7 +431,9 @@ DECLARE
 BEGIN
     -- callable by readers (pathway_progress calls it), who could pass a
     -- pathway row of any issuer: the session's role must act for its issuer
-    IF NOT microcred.acts_for(p.issuer_id, session_user) THEN
+    -- (or see every issuer's reports, as members of microcred_reader_all do)
+    IF NOT (microcred.acts_for(p.issuer_id, session_user)
+            OR pg_has_role(session_user, 'microcred_reader_all', 'MEMBER')) THEN
         PERFORM microcred._fail('42501', format('role "%s" may not act for the issuer of pathway %s', session_user, p.id), NULL,
             'An admin maps roles to issuers with microcred.grant_issuer(issuer, role).');
     END IF;
@@ -684,7 +696,7 @@ SELECT i.id, i.handle, i.legal_name, i.country, c.name AS country_name, i.region
        i.created_at
   FROM microcred.issuer i
   JOIN microcred.country c ON c.code = i.country
- WHERE microcred.acts_for(i.id, current_user);
+ WHERE microcred.acts_for(i.id, current_user) OR pg_has_role('microcred_reader_all', 'MEMBER');
 COMMENT ON VIEW microcred.issuers_report IS 'awarding bodies with country and legal identifiers';
 
 CREATE OR REPLACE VIEW microcred.credential_types_report AS
@@ -700,7 +712,7 @@ SELECT t.id, i.handle AS issuer, i.legal_name AS awarding_body, i.country, i.reg
        t.further_information, t.info_url, t.achievement_type, t.created_at, t.retired_at
   FROM microcred.credential_type t
   JOIN microcred.issuer i ON i.id = t.issuer_id
- WHERE microcred.acts_for(i.id, current_user);
+ WHERE microcred.acts_for(i.id, current_user) OR pg_has_role('microcred_reader_all', 'MEMBER');
 COMMENT ON VIEW microcred.credential_types_report IS
     'micro-credential types with every EU standard element, one row per type';
 
@@ -717,7 +729,7 @@ SELECT c.id, i.handle AS issuer, t.code AS credential_code, t.title, c.learner_i
   FROM microcred.issued_credential c
   JOIN microcred.credential_type t ON t.id = c.credential_type_id
   JOIN microcred.issuer i ON i.id = c.issuer_id
- WHERE microcred.acts_for(i.id, current_user);
+ WHERE microcred.acts_for(i.id, current_user) OR pg_has_role('microcred_reader_all', 'MEMBER');
 COMMENT ON VIEW microcred.issued_credentials_report IS
     'issued credentials without personal data (learner by opaque id only, no grade)';
 
@@ -732,7 +744,7 @@ SELECT c.id, i.handle AS issuer, t.code AS credential_code, t.title, c.learner_i
   JOIN microcred.credential_type t ON t.id = c.credential_type_id
   JOIN microcred.issuer i ON i.id = c.issuer_id
  WHERE c.status = 'active' AND c.superseded_by IS NULL AND c.valid_until > now()
-   AND microcred.acts_for(i.id, current_user);
+   AND (microcred.acts_for(i.id, current_user) OR pg_has_role('microcred_reader_all', 'MEMBER'));
 COMMENT ON VIEW microcred.expiring_credentials IS
     'active credentials that have a validUntil still ahead, with the days left (filter: WHERE days_left <= 30)';
 
@@ -751,7 +763,7 @@ SELECT p.id AS pathway_id, i.handle || '/' || p.code AS pathway, l.learner_id, r
                 UNION
                 SELECT rc.learner_id FROM microcred.recognition rc WHERE rc.issuer_id = p.issuer_id) l ON true
   CROSS JOIN LATERAL microcred._stack_check(p, l.learner_id) r
- WHERE microcred.acts_for(i.id, current_user);
+ WHERE microcred.acts_for(i.id, current_user) OR pg_has_role('microcred_reader_all', 'MEMBER');
 COMMENT ON VIEW microcred.pathway_progress IS
     'progress of each learner towards each pathway: satisfied, percent of components met, the missing ones, ECTS counted (learner by id only)';
 
