@@ -111,6 +111,8 @@ ok "$?|$(cat "$tmp/err")" "0|" "psql --single-transaction of the plain-format du
 pg_restore -d mc_bk_serial "$tmp/db.dump" >/dev/null 2>"$tmp/err"
 has "$(cat "$tmp/err")" "learning outcomes are required" \
     "pg_restore without --single-transaction fails on the commit-time outcome check (README says to use it)"
+has "$(cat "$tmp/err")" "HINT:  Restore into a fresh database in one transaction: pg_restore --single-transaction" \
+    "... with a hint to restore with --single-transaction"
 
 for db in mc_bk_custom mc_bk_plain; do
     state $db >"$tmp/state.$db"
