@@ -41,7 +41,7 @@ UPGRADES     = $(patsubst pg_extension/upgrade/%,microcred--%.sql,$(UPGRADE_DIRS
 DATA         = $(RELEASED)
 DATA_built   = microcred--$(EXTVERSION).sql $(UPGRADES)
 # pg_regress suites, in order: each builds on the state the previous ones left
-REGRESS      = catalog roles issue rdfc lifecycle stack lti lti_tool events ob_conformance verify_trust
+REGRESS      = catalog roles issue rdfc lifecycle stack lti lti_tool events ob_conformance verify_trust cleanup
 PG_CPPFLAGS  = -std=c11 -D_GNU_SOURCE -DMICROCRED_VERSION=\"$(EXTVERSION)\" -Ipg_extension
 SHLIB_LINK   = -lcrypto -lz -lm
 EXTRA_CLEAN  = tests/bin

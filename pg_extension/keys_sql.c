@@ -82,6 +82,13 @@ load_kek(void)
 		on_proc_exit(keys_at_exit, (Datum) 0);
 		exit_hook_set = true;
 	}
+	if (!microcred_preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("microcred must be loaded by shared_preload_libraries to use issuer keys"),
+				 errdetail("Without it, the setting microcred.kek_file is a placeholder that every role can read with SHOW."),
+				 errhint("Add 'microcred' to shared_preload_libraries in postgresql.conf and restart the server; "
+						 "verification, reports and the audit check work without it.")));
 	if (microcred_kek_file == NULL || microcred_kek_file[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

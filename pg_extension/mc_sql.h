@@ -53,5 +53,6 @@ extern text *mc_rdfc_text(mcj_arena *arena, const mcj_value *v, const char *what
 
 /* microcred.c */
 extern char *microcred_kek_file;
+extern bool microcred_preloaded;
 
 #endif							/* MC_SQL_H */

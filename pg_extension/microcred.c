@@ -15,6 +15,7 @@
 
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include <openssl/crypto.h>
@@ -34,10 +35,19 @@ void		_PG_init(void);
 /* microcred.kek_file: path of the key-encryption key (postgresql.conf only) */
 char	   *microcred_kek_file = NULL;
 
+/*
+ * Whether the library was loaded by shared_preload_libraries.  Only then is
+ * microcred.kek_file a defined, superuser-only setting in every backend from
+ * the start; otherwise, until the library is loaded, it is a placeholder any
+ * role can read with SHOW.  Key operations refuse to run without it.
+ */
+bool		microcred_preloaded = false;
+
 /* module load: define settings */
 void
 _PG_init(void)
 {
+	microcred_preloaded = process_shared_preload_libraries_in_progress;
 	DefineCustomStringVariable("microcred.kek_file",
 							   "File holding the key-encryption key that protects issuer private keys.",
 							   "32 random bytes as 64 hexadecimal characters, readable only by the server's OS user. "

@@ -191,8 +191,8 @@ SELECT source, completions_found FROM microcred.event_polls ORDER BY source;
 SELECT microcred.event_poll_clear('ev-canvas'), microcred.event_poll_clear('ev-canvas');
 
 -- grants: the bridge ingests and reads nothing; issuers cannot add sources
-CREATE ROLE mc_ev_bridge LOGIN IN ROLE microcred_bridge;
-SET ROLE mc_ev_bridge;
+CREATE ROLE regress_mc_ev_bridge LOGIN IN ROLE microcred_bridge;
+SET ROLE regress_mc_ev_bridge;
 SELECT state, duplicate FROM microcred.ingest_moodle('ev-moodle', :'mbody', :'msig');
 SELECT count(*) FROM microcred.completion_event;
 SELECT hmac_key FROM microcred.event_source;
@@ -200,14 +200,14 @@ SELECT microcred.event_retry(1);
 SELECT sealed_token FROM microcred.event_poll;
 SELECT microcred.event_poll_set('ev-moodle', 'https://m.example', 'x');
 RESET ROLE;
-SET ROLE mc_admin;
+SET ROLE regress_mc_admin;
 SELECT count(*) > 0 AS admin_reads_events FROM microcred.completion_event;
 SELECT hmac_key FROM microcred.event_source;
 RESET ROLE;
-SET ROLE mc_issuer;
+SET ROLE regress_mc_issuer;
 SELECT microcred.event_source_add('th-beispiel', 'xapi', 'ev-issuer');
 RESET ROLE;
-DROP ROLE mc_ev_bridge;
+DROP ROLE regress_mc_ev_bridge;
 
 -- xAPI from any LMS or LRS: "completed" on the ADL course activity type
 -- (LRS-forwarding LMSs, cmi5 tooling); a course that is not a Moodle

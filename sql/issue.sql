@@ -60,7 +60,7 @@ SELECT algorithm, state, verification_method LIKE 'https://credentials.th-beispi
 -- the private key is nowhere to be read
 SELECT count(*) AS columns_with_private FROM information_schema.columns
  WHERE table_schema = 'microcred' AND table_name IN ('issuer_keys', 'issuer_keys_report') AND column_name LIKE '%private%';
-SET ROLE mc_admin;
+SET ROLE regress_mc_admin;
 SELECT sealed_private FROM microcred.signing_key;
 RESET ROLE;
 -- public keys between formats: Multikey, did:key and JWK give the same SPKI
@@ -282,16 +282,16 @@ SELECT microcred.issue('th-beispiel/DPN-101', :'erased');
 SELECT microcred.issue('th-beispiel/NOPE', :'erased');
 
 -- roles: an issuer issues for its own issuer only; a verifier verifies; nobody reads keys
-SET ROLE mc_issuer;
+SET ROLE regress_mc_issuer;
 SELECT microcred.issue('th-beispiel/DPN-101', microcred.add_learner(issuer => 'th-beispiel', email => 'byrole@example.org')) IS NOT NULL AS issued_by_issuer_role;
 SELECT microcred.generate_key('th-beispiel');
 SELECT count(*) FROM microcred.signing_key;
 RESET ROLE;
-SET ROLE mc_other_issuer;
+SET ROLE regress_mc_other_issuer;
 SELECT microcred.issue('th-beispiel/DPN-101', (SELECT id FROM microcred.learner WHERE email = 'late@example.org'));
 RESET ROLE;
-CREATE ROLE mc_verifier LOGIN IN ROLE microcred_verifier;
-SET ROLE mc_verifier;
+CREATE ROLE regress_mc_verifier LOGIN IN ROLE microcred_verifier;
+SET ROLE regress_mc_verifier;
 SELECT valid FROM microcred.verify(:'w3c'::jsonb);
 SELECT count(*) AS issued_rows_visible FROM microcred.issued_credential;
 SELECT microcred.issue('th-beispiel/DPN-101', :'erased');

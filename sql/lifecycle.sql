@@ -132,7 +132,7 @@ SELECT ok, links > 0 AS has_links, first_bad_seq, problem FROM microcred.audit_v
 UPDATE microcred.audit_log SET reason = 'nothing happened' WHERE seq = 3;
 DELETE FROM microcred.audit_log WHERE seq = 3;
 TRUNCATE microcred.audit_log;
-SET ROLE mc_admin;
+SET ROLE regress_mc_admin;
 DELETE FROM microcred.audit_log;
 RESET ROLE;
 BEGIN;

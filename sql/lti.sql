@@ -83,8 +83,8 @@ SELECT microcred._random_bytes(0);
 SELECT microcred._random_bytes(4096);
 
 -- grants: the bridge may start and finish logins, nothing else; issuers may not register
-CREATE ROLE mc_lti_bridge LOGIN IN ROLE microcred_bridge;
-SET ROLE mc_lti_bridge;
+CREATE ROLE regress_mc_lti_bridge LOGIN IN ROLE microcred_bridge;
+SET ROLE regress_mc_lti_bridge;
 SELECT length(state) FROM microcred.lti_begin_login('https://moodle.lti-college.example', 'tool-client-1', 'https://tool.example/lti/launch');
 SELECT microcred.lti_deployment_known(:'moodle', '1') AS known;
 SELECT problem FROM microcred.lti_consume_login('no-such-state', 'n');
@@ -93,11 +93,11 @@ SELECT count(*) FROM microcred.lti_login_state;
 SELECT microcred.lti_register_platform('lti-college', 'x', 'https://c.example', 'c', 'https://c.example/auth', 'https://c.example/jwks');
 SELECT microcred.lti_purge_login_states();
 RESET ROLE;
-SET ROLE mc_issuer;
+SET ROLE regress_mc_issuer;
 SELECT microcred.lti_register_platform('lti-college', 'x', 'https://c.example', 'c', 'https://c.example/auth', 'https://c.example/jwks');
 RESET ROLE;
-SET ROLE mc_admin;
+SET ROLE regress_mc_admin;
 SELECT microcred.lti_register_platform('lti-college', 'Canvas (test)', 'https://canvas.instructure.com', '10000000000001',
     'https://sso.canvaslms.com/api/lti/authorize_redirect', 'https://sso.canvaslms.com/api/lti/security/jwks') IS NOT NULL AS admin_registers;
 RESET ROLE;
-DROP ROLE mc_lti_bridge;
+DROP ROLE regress_mc_lti_bridge;

@@ -172,8 +172,8 @@ SELECT microcred.lti_tool_key_retire(:'kid1');
 SELECT jsonb_array_length(microcred.lti_tool_jwks()->'keys') AS published;
 
 -- grants: the bridge calls the functions, reads no table; issuers may not map or invite
-CREATE ROLE mc_lti_tool_bridge LOGIN IN ROLE microcred_bridge;
-SET ROLE mc_lti_tool_bridge;
+CREATE ROLE regress_mc_lti_tool_bridge LOGIN IN ROLE microcred_bridge;
+SET ROLE regress_mc_lti_tool_bridge;
 SELECT jsonb_array_length(microcred.lti_tool_jwks()->'keys') AS bridge_jwks;
 SELECT length(microcred.lti_client_assertion(:'pf')) > 100 AS bridge_assertion;
 SELECT v->>'view' AS view FROM microcred.lti_launch_view(:'pf', 'course-101', NULL, 'grace-sub', NULL, false) v;
@@ -183,8 +183,8 @@ SELECT microcred.lti_map_course(:'pf', 'c', 'DPN-101');
 SELECT microcred.lti_tool_key_rotate();
 SELECT microcred.lti_registration_invite('th-beispiel');
 RESET ROLE;
-SET ROLE mc_issuer;
+SET ROLE regress_mc_issuer;
 SELECT microcred.lti_tool_key_rotate();
 SELECT microcred.lti_registration_invite('th-beispiel');
 RESET ROLE;
-DROP ROLE mc_lti_tool_bridge;
+DROP ROLE regress_mc_lti_tool_bridge;

@@ -28,7 +28,7 @@ GRANT EXECUTE ON FUNCTION pg_temp.chk(microcred.verification, text), pg_temp.res
 -- 1. foreign credentials: a did:key issuer of our own making (Python, not
 -- microcred), eddsa-jcs-2022; each variant breaks or bends one OB 3.0 rule
 \set foreign `python3 tests/lib/ob_foreign.py`
-SET ROLE mc_verifier;
+SET ROLE regress_mc_verifier;
 SELECT f->>'case' AS case, v.valid, pg_temp.res(v, 'signature') AS signature,
        pg_temp.res(v, 'status') AS status, pg_temp.chk(v, 'ob3_structure') AS ob3_structure
   FROM jsonb_array_elements(:'foreign'::jsonb) WITH ORDINALITY AS x(f, n), microcred.verify(f->'doc') v
@@ -47,12 +47,12 @@ SELECT microcred.ob3_check('{"type": ["VerifiableCredential"], "credentialSubjec
 RESET ROLE;
 
 -- 2. what we issue: every optional element, as an issuer role would
-SET ROLE mc_admin;
+SET ROLE regress_mc_admin;
 SELECT microcred.add_learner(issuer => 'th-beispiel', email => 'emmy.noether@example.org', given_name => 'Emmy',
     family_name => 'Noether', student_id => 'S-1882', holder_did => 'did:example:emmy',
     name_in_credential => true) AS emmy \gset
 RESET ROLE;
-SET ROLE mc_issuer;
+SET ROLE regress_mc_issuer;
 SELECT microcred.issue('th-beispiel/DPN-101', :'emmy', grade => '1.0',
     evidence => '[{"id": "https://lms.example/submissions/9", "name": "Ward audit", "narrative": "An audit of a ward."}]') AS full_cred \gset
 SELECT microcred.document(:'full_cred')::jsonb AS full_doc \gset
@@ -83,7 +83,7 @@ SELECT count(*) AS documents,
 
 -- 3. a document that would not conform is never issued (nothing stored)
 SELECT count(*) AS credentials_before FROM microcred.issued_credential \gset
-SET ROLE mc_issuer;
+SET ROLE regress_mc_issuer;
 SELECT microcred.issue('th-beispiel/DPN-101', microcred.add_learner(issuer => 'th-beispiel', email => 'bad.evidence@example.org'),
     evidence => '[{"type": "Document", "id": "https://lms.example/submissions/10"}]');
 SELECT microcred.issue('th-beispiel/DPN-101', microcred.add_learner(issuer => 'th-beispiel', email => 'bad.evidence2@example.org'),
@@ -92,11 +92,11 @@ RESET ROLE;
 SELECT count(*) = :credentials_before AS nothing_stored FROM microcred.issued_credential;
 
 -- 4. suspension is a per-type opt-in
-SET ROLE mc_issuer;
+SET ROLE regress_mc_issuer;
 SELECT pg_temp.error_of(format('SELECT microcred.suspend(%L, %L)', :'full_cred', 'identity check pending')) AS suspend_without_entry;
 SELECT status FROM microcred.issued_credential WHERE id = :'full_cred';
 RESET ROLE;
-SET ROLE mc_admin;
+SET ROLE regress_mc_admin;
 SELECT microcred.define_credential(issuer => 'th-beispiel', code => 'DPN-201', title => 'Data Protection in Research',
     description => 'Applying the GDPR to research data.', learning_outcomes => ARRAY['Pseudonymises research data'],
     assessment => ARRAY['written_exam'], participation => 'online', quality_assurance => 'internal',
@@ -112,7 +112,7 @@ SELECT microcred.define_credential(issuer => 'th-beispiel', code => 'ND-1', titl
 UPDATE microcred.credential_type SET achievement_type = 'Course' WHERE code = 'ND-1';
 UPDATE microcred.credential_type SET achievement_type = 'course' WHERE code = 'ND-1';
 RESET ROLE;
-SET ROLE mc_issuer;
+SET ROLE regress_mc_issuer;
 SELECT microcred.issue('th-beispiel/DPN-201', :'emmy') AS susp_cred \gset
 SELECT document AS susp_doc FROM microcred.issued_credential WHERE id = :'susp_cred' \gset
 SELECT jsonb_typeof(:'susp_doc'::jsonb -> 'credentialStatus') AS credential_status,
@@ -131,11 +131,11 @@ RESET ROLE;
 
 -- 5. credentials issued with two entries keep them when the type opts out again:
 -- they still verify, suspend and reinstate; new ones get one entry
-SET ROLE mc_admin;
+SET ROLE regress_mc_admin;
 UPDATE microcred.credential_type SET suspendable = false WHERE code = 'DPN-201';
 SELECT microcred.add_learner(issuer => 'th-beispiel', email => 'lisa.randall@example.org') AS lisa \gset
 RESET ROLE;
-SET ROLE mc_issuer;
+SET ROLE regress_mc_issuer;
 SELECT microcred.suspend(:'susp_cred', 'second check');
 SELECT v.valid, pg_temp.res(v, 'status') AS status, pg_temp.res(v, 'ob3_structure') AS ob3 FROM microcred.verify(:'susp_doc'::jsonb) v;
 SELECT microcred.reinstate(:'susp_cred', 'confirmed again');
@@ -146,6 +146,6 @@ SELECT jsonb_typeof(document -> 'credentialStatus') AS new_credential_status
 RESET ROLE;
 
 -- 6. grants: verifiers may check structure, PUBLIC may not
-SET ROLE mc_nobody;
+SET ROLE regress_mc_nobody;
 SELECT microcred.ob3_check('{}');
 RESET ROLE;

@@ -117,6 +117,6 @@ SELECT microcred.to_nquads('{"@context": ["https://www.w3.org/ns/credentials/v2"
 SELECT microcred.register_context('https://www.w3.org/ns/credentials/v2', '{"@context": {}}');
 SELECT microcred.register_context('ftp://x.example/c', '{"@context": {}}');
 SELECT microcred.register_context('https://x.example/c', '{"no": "context"}');
-SET ROLE mc_issuer;
+SET ROLE regress_mc_issuer;
 SELECT microcred.register_context('https://x.example/c', '{"@context": {}}');
 RESET ROLE;

@@ -138,6 +138,6 @@ SELECT count(*) AS targets_after, min(c.idempotency_key) LIKE 'pathway:%' AS by_
 -- reporting: progress without personal data
 SELECT pathway, satisfied, percent, missing FROM microcred.pathway_progress
  WHERE learner_id IN (:'ann', :'ben') AND pathway = 'th-beispiel/DS' ORDER BY learner_id = :'ann' DESC;
-SET ROLE mc_reader;
+SET ROLE regress_mc_reader;
 SELECT count(*) > 0 AS reader_sees_progress FROM microcred.pathway_progress;
 RESET ROLE;

@@ -24,20 +24,20 @@ CREATE FUNCTION pg_temp.reason(v microcred.verification, chk text, res text) RET
      WHERE c ->> 'check' = chk AND c ->> 'result' = res LIMIT 1 $$;
 GRANT EXECUTE ON FUNCTION pg_temp.mask(text), pg_temp.checks(microcred.verification),
     pg_temp.failed(microcred.verification), pg_temp.reason(microcred.verification, text, text)
-    TO mc_verifier, mc_issuer, mc_admin;
+    TO regress_mc_verifier, regress_mc_issuer, regress_mc_admin;
 
 \set fx `python3 tests/lib/foreign_vc.py`
 SELECT count(*) AS fixtures FROM jsonb_object_keys(:'fx'::jsonb);
 
 -- an admin registers the real keys of issuer A (https) and issuer W (did:web)
-SET ROLE mc_admin;
+SET ROLE regress_mc_admin;
 SELECT microcred.trust_key(:'fx'::jsonb ->> 'a_issuer', :'fx'::jsonb ->> 'a_vm', :'fx'::jsonb ->> 'a_key',
                            note => 'verify_trust: issuer A') IS NOT NULL AS a_registered,
        microcred.trust_key(:'fx'::jsonb ->> 'w_issuer', :'fx'::jsonb ->> 'w_vm', :'fx'::jsonb ->> 'w_key',
                            note => 'verify_trust: issuer W') IS NOT NULL AS w_registered;
 RESET ROLE;
 
-SET ROLE mc_verifier;
+SET ROLE regress_mc_verifier;
 -- A's own credential, signed with its registered key: valid
 SELECT valid, pg_temp.checks(v) FROM microcred.verify(:'fx'::jsonb -> 'a_good') v;
 SELECT pg_temp.reason(v, 'issuer_key', 'pass') FROM microcred.verify(:'fx'::jsonb -> 'a_good') v;
@@ -162,7 +162,7 @@ RESET ROLE;
 
 -- recognise(): only what passes
 SELECT microcred.add_learner(issuer => 'th-beispiel', email => 'verify.trust@example.org') AS vt_learner \gset
-SET ROLE mc_issuer;
+SET ROLE regress_mc_issuer;
 \set VERBOSITY terse
 SELECT microcred.recognise(:'vt_learner', :'fx'::jsonb -> 'revoked', ARRAY[:'fx'::jsonb -> 'forged_list']);
 SELECT microcred.recognise(:'vt_learner', :'fx'::jsonb -> 'revoked', ARRAY[:'fx'::jsonb -> 'rev_list']);
@@ -177,10 +177,10 @@ RESET ROLE;
 
 -- an admin registers issuer C's controller document: its assertionMethod keys
 -- become C's; a key it lists only for authentication does not
-SET ROLE mc_verifier;
+SET ROLE regress_mc_verifier;
 SELECT valid, pg_temp.failed(v) FROM microcred.verify(:'fx'::jsonb -> 'c_good') v;
 RESET ROLE;
-SET ROLE mc_admin;
+SET ROLE regress_mc_admin;
 SELECT microcred.trust_controller_document(:'fx'::jsonb -> 'c_doc', note => 'verify_trust: issuer C') AS keys_registered;
 SELECT microcred.trust_controller_document(:'fx'::jsonb -> 'c_doc') AS registered_again;
 SELECT issuer, verification_method FROM microcred.trusted_key WHERE issuer = 'https://uni-c.example/issuers/c';
@@ -189,7 +189,7 @@ SELECT microcred.trust_controller_document('{"assertionMethod": []}');
 SELECT microcred.trust_controller_document('{"id": "https://uni-d.example/issuers/d", "assertionMethod": ["#nothing"]}');
 SELECT microcred.trust_controller_document('{"id": "https://uni-d.example/issuers/d"}');
 RESET ROLE;
-SET ROLE mc_verifier;
+SET ROLE regress_mc_verifier;
 SELECT valid, pg_temp.checks(v) FROM microcred.verify(:'fx'::jsonb -> 'c_good') v;
 SELECT valid, pg_temp.failed(v) FROM microcred.verify(:'fx'::jsonb -> 'c_by_auth_key') v;
 -- only an admin registers keys
@@ -199,7 +199,7 @@ RESET ROLE;
 -- our own credentials: verify(document(issue(...))) in one statement sees the
 -- status rows issue() wrote; after a signature failure the status check says
 -- it did not look, not that there is no credentialStatus
-SET ROLE mc_issuer;
+SET ROLE regress_mc_issuer;
 SELECT v.valid, pg_temp.failed(v),
        (SELECT bool_and(c ->> 'result' = 'pass') FROM jsonb_array_elements(v.checks) c WHERE c ->> 'check' = 'status') AS status_passes
   FROM microcred.verify(microcred.document(microcred.issue('th-beispiel/DPN-101',
@@ -234,7 +234,7 @@ SELECT vm ->> 'type' AS type, vm ? 'publicKeyMultibase' AS multibase, vm ? 'publ
 SELECT jsonb_array_length(d -> 'assertionMethod') = jsonb_array_length(d -> 'verificationMethod') AS every_key_asserts
   FROM microcred.controller_document('th-beispiel') d;
 -- the kid of each JWT form is a JsonWebKey of that document, and the JWT verifies
-SET ROLE mc_issuer;
+SET ROLE regress_mc_issuer;
 SELECT c.id AS own_id FROM microcred.issued_credential c JOIN microcred.learner l ON l.id = c.learner_id
  WHERE l.email = 'one.statement@example.org' \gset
 SELECT f.form, f.alg, vm ->> 'type' AS kid_type, vm -> 'publicKeyJwk' ->> 'kty' AS kty, v.valid

@@ -21,7 +21,7 @@ cluster_init "$tmp/pg"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/pg/kek.hex"
 chmod 600 "$tmp/pg/kek.hex"
 [ "$(id -u)" -eq 0 ] && chown "$CLUSTER_OSUSER" "$tmp/pg/kek.hex"
-echo "microcred.kek_file = '$tmp/pg/kek.hex'" >>"$tmp/pg/data/postgresql.conf"
+printf "shared_preload_libraries = 'microcred'\nmicrocred.kek_file = '%s'\n" "$tmp/pg/kek.hex" >>"$tmp/pg/data/postgresql.conf"
 cluster_start "$tmp/pg"
 createdb bench
 psql -X -q -v ON_ERROR_STOP=1 -d bench -f tests/demo.sql >/dev/null

@@ -19,8 +19,11 @@ if [ ! -f "$dir/data/PG_VERSION" ]; then
     head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/kek.hex"
     chmod 600 "$dir/kek.hex"
     [ "$(id -u)" -eq 0 ] && chown "$CLUSTER_OSUSER" "$dir/kek.hex"
-    echo "microcred.kek_file = '$dir/kek.hex'" >>"$dir/data/postgresql.conf"
+    printf "shared_preload_libraries = 'microcred'\nmicrocred.kek_file = '%s'\n" "$dir/kek.hex" >>"$dir/data/postgresql.conf"
 fi
+# key operations need the library preloaded (clusters made before that rule lack the line)
+grep -q "^shared_preload_libraries = 'microcred'" "$dir/data/postgresql.conf" ||
+    echo "shared_preload_libraries = 'microcred'" >>"$dir/data/postgresql.conf"
 cluster_stop "$dir"      # a cluster left running by an earlier, killed run
 cluster_start "$dir"
 bridge_pid=

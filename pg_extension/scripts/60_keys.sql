@@ -148,6 +148,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     k microcred.signing_key;
+    affected bigint;
 BEGIN
     SELECT * INTO k FROM microcred.signing_key WHERE id = key_id;
     IF NOT FOUND THEN
@@ -163,6 +164,16 @@ BEGIN
     END IF;
     UPDATE microcred.signing_key SET state = 'retired', retired_at = now() WHERE id = key_id;
     PERFORM microcred._audit(k.issuer_id, 'key_retire', key_id, NULL, jsonb_build_object('algorithm', k.algorithm), actor);
+    -- the active credentials whose proof names this key no longer verify: say how many
+    SELECT count(*) INTO affected FROM microcred.issued_credential c JOIN microcred.issuer i ON i.id = c.issuer_id
+     WHERE c.issuer_id = k.issuer_id AND c.status = 'active' AND c.superseded_by IS NULL
+       AND coalesce(c.document -> 'proof' ->> 'verificationMethod', c.document -> 'proof' -> 0 ->> 'verificationMethod')
+           = i.public_id || '#' || k.fragment;
+    IF affected > 0 THEN
+        RAISE WARNING '% active credential(s) signed with the retired key no longer verify', affected
+            USING DETAIL = 'The reports show them with signing_key_state ''retired''.',
+                  HINT = 'Re-issue them with the active key: SELECT microcred.supersede(id, reason => ''signing key retired'') FROM microcred.issued_credentials_report WHERE signing_key_state = ''retired'' AND status = ''active'' AND superseded_by IS NULL;';
+    END IF;
 END
 $$;
 
@@ -172,7 +183,7 @@ LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT microcred._retire_key(key_id, current_user COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.retire_key(uuid) IS
-    'retire a signing key: it no longer signs, and credentials it signed no longer verify';
+    'retire a signing key: it no longer signs, and credentials it signed no longer verify (a warning counts the active ones; supersede re-issues them)';
 
 CREATE VIEW microcred.issuer_keys AS
 SELECT k.id, i.handle AS issuer, k.algorithm, k.state,

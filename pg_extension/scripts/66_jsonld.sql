@@ -2,12 +2,19 @@
  * microcred install script, part 6.6: JSON-LD and RDF canonicalization.
  */
 
-CREATE FUNCTION microcred.register_context(url text, document jsonb)
+-- SECURITY DEFINER: admins may not write the table (the bundled contexts must
+-- stay as shipped); the function checks the actor and refuses bundled URLs
+CREATE FUNCTION microcred._register_context(url text, document jsonb, actor name)
 RETURNS void
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF actor IS NULL OR NOT pg_has_role(session_user, actor, 'MEMBER')
+       OR NOT pg_has_role(actor, 'microcred_admin', 'MEMBER') THEN
+        PERFORM microcred._fail('42501', 'only a microcred admin may register JSON-LD contexts', NULL,
+            'Grant microcred_admin to the role that registers contexts.');
+    END IF;
     IF url IS NULL OR url !~ '^https?://\S+$' THEN
         PERFORM microcred._fail('22023', 'context URL must be an absolute http(s) URL', NULL,
             'Give the exact URL the context document is served at, as credentials cite it.');
@@ -16,14 +23,21 @@ BEGIN
         PERFORM microcred._fail('22023', format('context document for %s must be a JSON object with an @context member', url), NULL,
             'Register the document exactly as it is served, e.g. {"@context": {...}}.');
     END IF;
-    IF EXISTS (SELECT FROM microcred.jsonld_context c WHERE c.url = register_context.url AND c.bundled) THEN
+    IF EXISTS (SELECT FROM microcred.jsonld_context c WHERE c.url = _register_context.url AND c.bundled) THEN
         PERFORM microcred._fail('42710', format('context %s is bundled with microcred and cannot be replaced', url), NULL, NULL);
     END IF;
-    INSERT INTO microcred.jsonld_context (url, document) VALUES (url, document::text)
+    INSERT INTO microcred.jsonld_context (url, document, added_by) VALUES (url, document::text, actor)
     ON CONFLICT ON CONSTRAINT jsonld_context_pkey DO UPDATE SET document = EXCLUDED.document,
-        added_by = current_user, added_at = now();
+        added_by = EXCLUDED.added_by, added_at = now();
 END
 $$;
+COMMENT ON FUNCTION microcred._register_context(text, jsonb, name) IS 'internal: see microcred.register_context';
+
+CREATE FUNCTION microcred.register_context(url text, document jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._register_context(url, document, current_user COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.register_context(text, jsonb) IS
     'register an additional JSON-LD context document (e.g. an issuer''s extension) under its exact URL';
 
@@ -46,6 +60,7 @@ COMMENT ON FUNCTION microcred.to_nquads(jsonb) IS
     'the RDF dataset of a JSON-LD document as N-Quads (JSON-LD 1.1 toRdf in safe mode: dropped data is an error)';
 
 GRANT SELECT ON microcred.jsonld_context TO microcred_admin, microcred_issuer, microcred_verifier;
-GRANT EXECUTE ON FUNCTION microcred.register_context(text, jsonb) TO microcred_admin;
+GRANT EXECUTE ON FUNCTION microcred.register_context(text, jsonb), microcred._register_context(text, jsonb, name)
+    TO microcred_admin;
 GRANT EXECUTE ON FUNCTION microcred._context_document(text), microcred.to_nquads(jsonb)
     TO microcred_admin, microcred_issuer, microcred_verifier;

@@ -426,6 +426,9 @@ BEGIN
                                                  k.id, k.sealed_private, i.public_id || '#' || k.fragment,
                                                  c.proof_format, status);
 
+    -- pathways with auto_award follow issues made here, not rows loaded by
+    -- pg_restore or by hand (microcred._stack_auto_award checks this mark)
+    PERFORM set_config('microcred_issue.credential', c.id::text, true);
     INSERT INTO microcred.issued_credential SELECT c.*
     ON CONFLICT ON CONSTRAINT issued_credential_idempotency_key_unique DO NOTHING;
     IF NOT FOUND THEN

@@ -172,7 +172,6 @@ CREATE TABLE microcred.status_list (
     url             text NOT NULL UNIQUE,
     size            integer NOT NULL DEFAULT 131072
                     CONSTRAINT status_list_size CHECK (size >= 131072 AND size % 8 = 0),
-    sequence        regclass NOT NULL,
     permutation_key bytea NOT NULL,
     closed          boolean NOT NULL DEFAULT false,
     created_at      timestamptz NOT NULL DEFAULT now(),
@@ -185,8 +184,6 @@ CREATE TABLE microcred.status_list (
 CREATE UNIQUE INDEX status_list_open ON microcred.status_list (issuer_id, purpose) WHERE NOT closed;
 COMMENT ON TABLE microcred.status_list IS
     'Bitstring Status Lists (W3C): one open list per issuer and purpose; a new one starts when 90% of its entries are taken';
-COMMENT ON COLUMN microcred.status_list.sequence IS
-    'hands out positions 1, 2, 3, ... without locking or updating this row; the permutation turns them into indexes';
 COMMENT ON COLUMN microcred.status_list.permutation_key IS
     'key of the pseudo-random permutation from position to index, so the index says nothing about the order of issue';
 COMMENT ON COLUMN microcred.status_list.published IS
@@ -200,13 +197,17 @@ CREATE TABLE microcred.status_entry (
     purpose         text NOT NULL,
     set             boolean NOT NULL DEFAULT false,
     changed_at      timestamptz,
+    position        integer CONSTRAINT status_entry_position_positive CHECK (position > 0),
     PRIMARY KEY (list_id, idx),
     UNIQUE (credential_id, purpose),
     FOREIGN KEY (issuer_id, list_id) REFERENCES microcred.status_list (issuer_id, id)
 );
 CREATE INDEX status_entry_set ON microcred.status_entry (list_id, idx) WHERE set;
+CREATE UNIQUE INDEX status_entry_position ON microcred.status_entry (list_id, position);
 COMMENT ON TABLE microcred.status_entry IS
     'the status list index of each credential per purpose, and whether its bit is set (revoked / suspended)';
+COMMENT ON COLUMN microcred.status_entry.position IS
+    'the position (1, 2, 3, ... in order of allocation) the index was computed from; the next allocation takes the highest plus one, so the counter is data that pg_dump restores';
 
 -- the public URL of a status list credential
 CREATE FUNCTION microcred._status_list_url(list_id uuid, base_url text)
@@ -222,7 +223,7 @@ AS 'MODULE_PATHNAME', 'microcred_status_permute';
 COMMENT ON FUNCTION microcred._status_permute(bytea, integer, bigint) IS
     'internal: the index of position n of a status list (keyed Feistel permutation of [0, size))';
 
--- a new open list (and its position sequence) for an issuer and purpose
+-- a new open list for an issuer and purpose
 CREATE FUNCTION microcred._new_status_list(issuer uuid, base_url text, purpose text)
 RETURNS microcred.status_list
 LANGUAGE plpgsql
@@ -230,21 +231,23 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     l       microcred.status_list;
-    seqname text;
 BEGIN
     l.id := gen_random_uuid();
-    seqname := 'status_list_' || replace(l.id::text, '-', '') || '_seq';
-    EXECUTE format('CREATE SEQUENCE microcred.%I MINVALUE 1 NO CYCLE', seqname);
-    INSERT INTO microcred.status_list (id, issuer_id, purpose, url, sequence, permutation_key)
+    INSERT INTO microcred.status_list (id, issuer_id, purpose, url, permutation_key)
     VALUES (l.id, issuer, purpose, microcred._status_list_url(l.id, base_url),
-            format('microcred.%I', seqname)::regclass,
             sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8')))
     RETURNING * INTO l;
     RETURN l;
 END
 $$;
 
--- an unused index in the issuer's open list of this purpose; a new list when 90% are taken
+-- an unused index in the issuer's open list of this purpose; a new list when
+-- 90% are taken.  The next position is the list's highest allocated position
+-- plus one (status_entry.position, an index-only lookup), read under the
+-- issuer's audit lock, which issuing takes anyway (microcred._audit) and every
+-- lifecycle operation takes before it touches a status list: allocations of
+-- one issuer are one at a time, and the counter is table data, so pg_dump
+-- carries it (no sequence created at run time).
 CREATE FUNCTION microcred._allocate_status(issuer uuid, base_url text, credential uuid, purpose text)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -255,24 +258,20 @@ DECLARE
     n       bigint;
     i       integer;
 BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('microcred.audit'), hashtext(issuer::text));
     LOOP
         SELECT * INTO l FROM microcred.status_list sl
          WHERE sl.issuer_id = issuer AND sl.purpose = _allocate_status.purpose AND NOT sl.closed;
         IF l.id IS NULL THEN
-            -- two transactions may race to open the first list: the unique index lets one win
-            BEGIN
-                l := microcred._new_status_list(issuer, base_url, purpose);
-            EXCEPTION WHEN unique_violation THEN
-                CONTINUE;
-            END;
+            l := microcred._new_status_list(issuer, base_url, purpose);
         END IF;
-        n := nextval(l.sequence);
+        SELECT coalesce(max(e.position), 0) + 1 INTO n FROM microcred.status_entry e WHERE e.list_id = l.id;
         EXIT WHEN n <= l.size * 0.9;
         UPDATE microcred.status_list sl SET closed = true WHERE sl.id = l.id AND NOT sl.closed;
     END LOOP;
     i := microcred._status_permute(l.permutation_key, l.size, n - 1);
-    INSERT INTO microcred.status_entry (issuer_id, list_id, idx, credential_id, purpose)
-    VALUES (issuer, l.id, i, credential, purpose);
+    INSERT INTO microcred.status_entry (issuer_id, list_id, idx, credential_id, purpose, position)
+    VALUES (issuer, l.id, i, credential, purpose, n);
     RETURN jsonb_build_object('id', l.url || '#' || i, 'type', 'BitstringStatusListEntry',
                               'statusPurpose', purpose, 'statusListIndex', i::text,
                               'statusListCredential', l.url);
@@ -407,6 +406,11 @@ BEGIN
         END IF;
     END IF;
 
+    -- the issuers' audit locks first, as issuing takes them before it reads a
+    -- status list: lists and audit chains are always locked in that order
+    PERFORM pg_advisory_xact_lock(hashtext('microcred.audit'), hashtext(x.issuer_id::text))
+       FROM (SELECT DISTINCT c.issuer_id FROM microcred.issued_credential c WHERE c.id = ANY (credentials)
+              ORDER BY c.issuer_id) x;
     -- the bits, and the version of each list they are in (the published list
     -- credential is re-signed when its version is behind)
     WITH changed AS (
@@ -533,11 +537,16 @@ COMMENT ON FUNCTION microcred.erase_learner(uuid, text) IS
 
 CREATE VIEW microcred.expiring_credentials AS
 SELECT c.id, i.handle AS issuer, t.code AS credential_code, t.title, c.learner_id, c.valid_until,
-       (c.valid_until::date - current_date) AS days_left
+       (c.valid_until::date - current_date) AS days_left,
+       (SELECT k.state FROM microcred.signing_key k
+         WHERE k.issuer_id = c.issuer_id
+           AND i.public_id || '#' || k.fragment = coalesce(c.document -> 'proof' ->> 'verificationMethod',
+                                                           c.document -> 'proof' -> 0 ->> 'verificationMethod')) AS signing_key_state
   FROM microcred.issued_credential c
   JOIN microcred.credential_type t ON t.id = c.credential_type_id
   JOIN microcred.issuer i ON i.id = c.issuer_id
- WHERE c.status = 'active' AND c.superseded_by IS NULL AND c.valid_until > now();
+ WHERE c.status = 'active' AND c.superseded_by IS NULL AND c.valid_until > now()
+   AND (microcred.acts_for(i.id, current_user) OR pg_has_role('microcred_reader_all', 'MEMBER'));
 COMMENT ON VIEW microcred.expiring_credentials IS
     'active credentials that have a validUntil still ahead, with the days left (filter: WHERE days_left <= 30)';
 

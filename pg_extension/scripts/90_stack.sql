@@ -250,7 +250,7 @@ AS $$
 DECLARE
     p microcred.pathway;
 BEGIN
-    SELECT * INTO p FROM microcred.pathway WHERE id = pathway;
+    SELECT * INTO p FROM microcred.pathway pw WHERE pw.id = set_pathway_rule.pathway;
     IF p.id IS NULL THEN
         PERFORM microcred._fail('42704', format('pathway %s does not exist', pathway), NULL, NULL);
     END IF;
@@ -439,6 +439,14 @@ DECLARE
     target      microcred.credential_type;
     held        microcred.stack_item[];
 BEGIN
+    -- callable by readers (pathway_progress calls it), who could pass a
+    -- pathway row of any issuer: the session's role must act for its issuer
+    -- (or see every issuer's reports, as members of microcred_reader_all do)
+    IF NOT (microcred.acts_for(p.issuer_id, session_user)
+            OR pg_has_role(session_user, 'microcred_reader_all', 'MEMBER')) THEN
+        PERFORM microcred._fail('42501', format('role "%s" may not act for the issuer of pathway %s', session_user, p.id), NULL,
+            'An admin maps roles to issuers with microcred.grant_issuer(issuer, role).');
+    END IF;
     SELECT * INTO target FROM microcred.credential_type WHERE id = p.target_type_id;
     -- the learner's items, once
     SELECT coalesce(array_agg(x), '{}') INTO held FROM microcred._stack_items(learner, p.issuer_id) x;
@@ -691,7 +699,10 @@ AS $$ SELECT microcred._stack_issue(learner, pathway, current_user COLLATE "defa
 COMMENT ON FUNCTION microcred.stack_issue(uuid, text) IS
     'issue a pathway''s target credential to a learner if the check passes, listing its components as Evidence and earning their summed ECTS; idempotent per learner and pathway';
 
--- pathways with auto_award: issuing a component may complete one
+-- pathways with auto_award: issuing a component may complete one.  Only an
+-- issue by microcred._issue (which marks the credential it inserts) awards:
+-- rows arriving from pg_restore, a replica or a hand-written INSERT are data
+-- being loaded, not credentials being issued.
 CREATE FUNCTION microcred._stack_auto_award()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -700,6 +711,9 @@ AS $$
 DECLARE
     p microcred.pathway;
 BEGIN
+    IF current_setting('microcred_issue.credential', true) IS DISTINCT FROM NEW.id::text THEN
+        RETURN NULL;
+    END IF;
     FOR p IN SELECT DISTINCT pw.* FROM microcred.pathway pw JOIN microcred.pathway_node n ON n.pathway_id = pw.id
               WHERE pw.auto_award AND pw.issuer_id = NEW.issuer_id AND n.credential_type_id = NEW.credential_type_id
     LOOP
@@ -727,7 +741,8 @@ SELECT p.id AS pathway_id, i.handle || '/' || p.code AS pathway, l.learner_id, r
                                                  WHERE n.pathway_id = p.id)
                 UNION
                 SELECT rc.learner_id FROM microcred.recognition rc WHERE rc.issuer_id = p.issuer_id) l ON true
-  CROSS JOIN LATERAL microcred._stack_check(p, l.learner_id) r;
+  CROSS JOIN LATERAL microcred._stack_check(p, l.learner_id) r
+ WHERE microcred.acts_for(i.id, current_user) OR pg_has_role('microcred_reader_all', 'MEMBER');
 COMMENT ON VIEW microcred.pathway_progress IS
     'progress of each learner towards each pathway: satisfied, percent of components met, the missing ones, ECTS counted (learner by id only)';
 

@@ -143,7 +143,7 @@ BEGIN
             CASE WHEN kind = 'moodle' THEN convert_to(secret, 'UTF8') END)
     RETURNING id INTO source_id;
     -- the bridge issues for this awarding body when its events say so
-    INSERT INTO microcred.issuer_role (issuer_id, role_name) VALUES (iss, 'microcred_bridge')
+    INSERT INTO microcred.issuer_role (issuer_id, role) VALUES (iss, 'microcred_bridge'::regrole)
     ON CONFLICT DO NOTHING;
 END
 $$;
@@ -581,6 +581,7 @@ CREATE VIEW microcred.event_report AS
     SELECT s.name AS source, s.kind, e.state, count(*) AS events,
            min(e.received_at) AS oldest, max(e.received_at) AS newest
       FROM microcred.completion_event e JOIN microcred.event_source s ON s.id = e.source_id
+     WHERE microcred.acts_for(s.issuer_id, current_user)
      GROUP BY s.name, s.kind, e.state;
 COMMENT ON VIEW microcred.event_report IS 'completion events by source and state (issued, pending, ignored, failed)';
 
@@ -700,7 +701,8 @@ COMMENT ON FUNCTION microcred.event_poll_clear(text) IS 'reconciliation: stop po
 CREATE VIEW microcred.event_polls AS
     SELECT s.name AS source, p.api, p.api_base_url, p.every, p.last_polled_at, p.last_ok_at, p.last_error,
            (SELECT count(*) FROM microcred.completion_event e WHERE e.source_id = s.id AND e.via = 'poll') AS completions_found
-      FROM microcred.event_poll p JOIN microcred.event_source s ON s.id = p.source_id;
+      FROM microcred.event_poll p JOIN microcred.event_source s ON s.id = p.source_id
+     WHERE microcred.acts_for(s.issuer_id, current_user);
 COMMENT ON VIEW microcred.event_polls IS 'reconciliation polls: state and errors, never the token';
 
 /*

@@ -19,7 +19,7 @@ schema_dump() {
     {
         pg_dump --binary-upgrade --schema-only --no-tablespaces -d "$db"
         # which tables' rows pg_dump will dump, by name (the dump above has OIDs)
-        psql -X -At -d "$db" -c "SELECT '-- config dump: ' || c::regclass || ' WHERE ' || coalesce(nullif(w, ''), 'true')
+        psql -X -At -d "$db" -c "SELECT '-- config dump: ' || c::regclass || ' ' || coalesce(nullif(w, ''), 'WHERE true')
             FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS u(c, w)
            WHERE e.extname = 'microcred' ORDER BY 1"
     } | python3 -c '
@@ -28,6 +28,10 @@ text = sys.stdin.read()
 keep = [l for l in text.split("\n") if l.startswith("-- config dump: ")]
 out = []
 for chunk in re.split(r"\n\s*\n", text):
+    # the fix-ups binary-upgrade dumps emit for dropped columns (before the
+    # line filter below removes the line that names the dropped column)
+    if re.search(r"attname = .\.{8}pg\.dropped\.", chunk) or re.search(r"DROP COLUMN \"\.{8}pg\.dropped\.", chunk):
+        continue
     lines = []
     for l in chunk.split("\n"):
         if not l.strip() or l.startswith("--") or l.startswith("\\restrict") or l.startswith("\\unrestrict"):

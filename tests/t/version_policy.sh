@@ -31,6 +31,13 @@ else
     ok "$(printf '%s\n%s\n' "$newest" "$current" | sort -V | tail -1)" "$current" \
        "the unreleased version $current is newer than the newest released version $newest"
 fi
+# every upgrade into the current version ends with the generated replay of
+# the install script's functions (pg_extension/upgrade/replay.py)
+for d in pg_extension/upgrade/*--"$current"; do
+    [ -d "$d" ] || continue
+    ok "$(python3 pg_extension/upgrade/replay.py "$built" | cmp -s - "$d/99_replay.sql" && echo current)" current \
+       "$d/99_replay.sql is current (regenerate: python3 pg_extension/upgrade/replay.py $built > $d/99_replay.sql)"
+done
 for r in $(ls $released_dir/microcred--*.sql | sed 's/.*microcred--\(.*\)\.sql/\1/'); do
     [ "$r" = "$current" ] && continue
     ok "$(psql -X -At -d postgres -c "SELECT path IS NOT NULL FROM pg_extension_update_paths('microcred') WHERE source = '$r' AND target = '$current'")" t \
