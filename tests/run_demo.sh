@@ -109,7 +109,7 @@ done
 if [ "$up" = 1 ]; then
     cid=$(psql -X -At -d microcred -c "SELECT id FROM microcred.issued_credential WHERE idempotency_key = 'demo:GDPR-NURSE:D2026-0042'")
     doc=$(curl -s --max-time 10 "http://127.0.0.1:$bridge_port/credentials/$cid")
-    list_url=$(psql -X -At -d microcred -c "SELECT document->'credentialStatus'->0->>'statusListCredential' FROM microcred.issued_credential WHERE id = '$cid'")
+    list_url=$(psql -X -At -d microcred -c "SELECT coalesce(document->'credentialStatus'->>'statusListCredential', document->'credentialStatus'->0->>'statusListCredential') FROM microcred.issued_credential WHERE id = '$cid'")
     list=$(curl -s --max-time 10 "$list_url")
     echo "== fetched through the bridge and verified"
     printf '%s\n' "SELECT 'credential ' || :'u' AS fetched, (microcred.verify(:'doc'::jsonb)).valid AS valid
