@@ -36,8 +36,9 @@ typedef struct db_resource
 
 /*
  * Fetch a public resource: kind "credential", "issuer" or "status" and its
- * id.  0 with out filled (free it with db_resource_free); -1 with a reason
- * code as for db_health, or "out_of_memory".
+ * id; want_jwt 0 for the JSON form, 1 for the VC-JOSE JWT, 2 for the Open
+ * Badges 3.0 JWT of a credential.  0 with out filled (free it with
+ * db_resource_free); -1 with a reason code as for db_health, or "out_of_memory".
  */
 extern int	db_public_resource(const char *conninfo, int timeout_ms, const char *kind,
 							   const char *id, int want_jwt, db_resource *out,

@@ -42,6 +42,7 @@
 #include <jansson.h>
 
 #include "idtoken.h"
+#include "jose.h"
 
 #define LTI_CLAIM "https://purl.imsglobal.org/spec/lti/claim/"
 #define DL_CLAIM "https://purl.imsglobal.org/spec/lti-dl/claim/"
@@ -114,69 +115,6 @@ fail(idt_error *err, idt_reason r, const char *msg)
 	return r;
 }
 
-/* value of a base64url character, -1 if not one */
-static int
-b64url_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-/*
- * Strict base64url decoding without padding (RFC 7515 section 2):
- * malloc'd, NUL-terminated output; NULL on a bad character, a bad length
- * or non-zero trailing bits.
- */
-static unsigned char *
-b64url_decode(const char *s, size_t len, size_t *outlen)
-{
-	unsigned char *out;
-	size_t		o = 0;
-	unsigned int acc = 0;
-	int			bits = 0;
-
-	if (len % 4 == 1)
-		return NULL;
-	out = malloc(len * 3 / 4 + 2);
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < len; i++)
-	{
-		int			v = b64url_value((unsigned char) s[i]);
-
-		if (v < 0)
-		{
-			free(out);
-			return NULL;
-		}
-		acc = (acc << 6) | (unsigned int) v;
-		bits += 6;
-		if (bits >= 8)
-		{
-			bits -= 8;
-			out[o++] = (unsigned char) (acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (acc != 0)
-	{
-		free(out);
-		return NULL;
-	}
-	out[o] = '\0';
-	*outlen = o;
-	return out;
-}
-
 /* split into three parts; fills the dot positions */
 static idt_reason
 split3(const char *token, size_t len, size_t *dot1, size_t *dot2, idt_error *err)
@@ -196,7 +134,7 @@ split3(const char *token, size_t len, size_t *dot1, size_t *dot2, idt_error *err
 				return fail(err, IDT_NOT_3_PARTS, "id_token has more than three parts");
 			dots[n++] = i;
 		}
-		else if (b64url_value((unsigned char) token[i]) < 0)
+		else if (jose_b64url_value((unsigned char) token[i]) < 0)
 			return fail(err, IDT_NOT_3_PARTS, "id_token has a character outside base64url");
 	}
 	if (n != 2)
@@ -220,7 +158,7 @@ static json_t *
 decode_object(const char *part, size_t len)
 {
 	size_t		n;
-	unsigned char *raw = b64url_decode(part, len, &n);
+	unsigned char *raw = jose_b64url_decode(part, len, &n);
 	json_t	   *obj;
 	json_error_t jerr;
 
