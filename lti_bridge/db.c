@@ -487,3 +487,14 @@ db_query(const char *conninfo, int timeout_ms, const char *sql, int nparams,
 	*res = r;
 	return 0;
 }
+
+/* db_query into a db_call */
+int
+db_call_run(db_call *c, const char *conninfo, int timeout_ms, const char *sql, int nparams,
+			const char *const *values)
+{
+	memset(c, 0, sizeof(*c));
+	c->rc = db_query(conninfo, timeout_ms, sql, nparams, values, &c->res, c->sqlstate,
+					 c->reason, sizeof(c->reason));
+	return c->rc;
+}

@@ -74,4 +74,17 @@ extern int	db_query(const char *conninfo, int timeout_ms, const char *sql, int n
 					 const char *const *values, PGresult **res, char *sqlstate,
 					 char *reason, size_t len);
 
+/* one statement of a handler and what became of it (db_call_run) */
+typedef struct db_call
+{
+	int			rc;				/* 0, 1 or -1 as db_query */
+	PGresult   *res;			/* rc 0: the result (PQclear it) */
+	char		sqlstate[6];	/* rc 1: the error's SQLSTATE */
+	char		reason[64];		/* rc -1: why the database could not be asked */
+} db_call;
+
+/* db_query on the configured database into c; returns c->rc */
+extern int	db_call_run(db_call *c, const char *conninfo, int timeout_ms, const char *sql,
+						int nparams, const char *const *values);
+
 #endif							/* MC_DB_H */

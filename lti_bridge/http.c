@@ -509,6 +509,8 @@ http_start(const bridge_config *cfg, const http_route *table, size_t n_table, ch
 									 MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
 									 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 									 MHD_OPTION_NOTIFY_CONNECTION, guard_notify, NULL,
+									 /* guard.c's max_connections is the limit (reloadable) */
+									 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 65536,
 									 /*
 									  * MHD's default: SO_REUSEADDR (a restarted bridge
 									  * binds at once, not after TIME_WAIT) and no

@@ -67,18 +67,19 @@ extern unsigned int respond_text(struct MHD_Connection *conn, http_request *req,
 extern const char *db_reason_label(const char *reason);
 
 /* the routes, one file per family (routes.c lists them) */
-extern unsigned int public_handle_credential(struct MHD_Connection *conn, http_request *req);
-extern unsigned int public_handle_issuer(struct MHD_Connection *conn, http_request *req);
-extern unsigned int public_handle_achievement(struct MHD_Connection *conn, http_request *req);
-extern unsigned int public_handle_status(struct MHD_Connection *conn, http_request *req);
-extern unsigned int lti_handle_login(struct MHD_Connection *conn, http_request *req);
-extern unsigned int lti_handle_launch(struct MHD_Connection *conn, http_request *req);
-extern unsigned int lti_handle_deep_link(struct MHD_Connection *conn, http_request *req);
-extern unsigned int lti_handle_jwks(struct MHD_Connection *conn, http_request *req);
-extern unsigned int lti_handle_register(struct MHD_Connection *conn, http_request *req);
-extern unsigned int lti_handle_canvas_config(struct MHD_Connection *conn, http_request *req);
-extern unsigned int ingest_handle_xapi(struct MHD_Connection *conn, http_request *req);
-extern unsigned int ingest_handle_canvas(struct MHD_Connection *conn, http_request *req);
-extern unsigned int ingest_handle_moodle(struct MHD_Connection *conn, http_request *req);
+#define HTTP_HANDLER(name) extern unsigned int name(struct MHD_Connection *conn, http_request *req)
+HTTP_HANDLER(public_handle_credential);
+HTTP_HANDLER(public_handle_issuer);
+HTTP_HANDLER(public_handle_achievement);
+HTTP_HANDLER(public_handle_status);
+HTTP_HANDLER(lti_handle_login);
+HTTP_HANDLER(lti_handle_launch);
+HTTP_HANDLER(lti_handle_deep_link);
+HTTP_HANDLER(lti_handle_jwks);
+HTTP_HANDLER(lti_handle_register);
+HTTP_HANDLER(lti_handle_canvas_config);
+HTTP_HANDLER(ingest_handle_xapi);
+HTTP_HANDLER(ingest_handle_canvas);
+HTTP_HANDLER(ingest_handle_moodle);
 
 #endif							/* MC_HTTP_INTERNAL_H */

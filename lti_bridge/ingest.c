@@ -80,20 +80,35 @@ ingest_client_fault(const char *sqlstate)
 	return -1;
 }
 
-/* {"event_id": .., "state": .., "duplicate": ..} of an ingest row */
+/*
+ * The answer to a stored event: {"event_id": .., "state": .., "duplicate": ..}
+ * from the ingest function's one row, or 503 when the database failed (the
+ * caller answered the request's own faults, d->rc == 1, already).  Clears
+ * the result.
+ */
 unsigned int
-ingest_answer_event(struct MHD_Connection *conn, http_request *req, const char *source, PGresult *res)
+ingest_answer_event(struct MHD_Connection *conn, http_request *req, const char *source, db_call *d)
 {
 	char		body[160];
-	const char *state = PQgetvalue(res, 0, 1);
-	int			dup = PQgetvalue(res, 0, 2)[0] == 't';
+	const char *state;
+	int			dup;
 
+	if (d->rc != 0 || PQntuples(d->res) != 1)
+	{
+		if (d->res)
+			PQclear(d->res);
+		return ingest_unavailable(conn, req, d->rc == 1 ? "query_failed" : d->reason);
+	}
+	state = PQgetvalue(d->res, 0, 1);
+	dup = PQgetvalue(d->res, 0, 2)[0] == 't';
 	snprintf(body, sizeof(body), "{\"event_id\": %s, \"state\": \"%s\", \"duplicate\": %s}\n",
-			 PQgetvalue(res, 0, 0), state, dup ? "true" : "false");
+			 PQgetvalue(d->res, 0, 0), state, dup ? "true" : "false");
 	ingest_count_event(source, state, dup);
 	req->reason = dup ? "duplicate" : (strcmp(state, "issued") == 0 ? "issued"
 									   : strcmp(state, "pending") == 0 ? "pending"
 									   : strcmp(state, "ignored") == 0 ? "ignored" : "failed");
+	PQclear(d->res);
+	d->res = NULL;
 	return respond(conn, req, MHD_HTTP_OK, "application/json", body, strlen(body),
 				   MHD_RESPMEM_MUST_COPY);
 }

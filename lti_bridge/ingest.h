@@ -12,6 +12,7 @@
 #include <libpq-fe.h>
 #include <microhttpd.h>
 
+#include "db.h"
 #include "http_internal.h"
 
 /* a refused event: the code in X-Event-Error and the log, counted as refused */
@@ -27,8 +28,8 @@ extern void ingest_count_event(const char *source, const char *state, int duplic
 /* a DB error that is the request's fault, by SQLSTATE: 401/400, else -1 */
 extern int	ingest_client_fault(const char *sqlstate);
 
-/* {"event_id": .., "state": .., "duplicate": ..} of an ingest row */
+/* the answer to a stored event from the ingest function's row, or 503; clears the result */
 extern unsigned int ingest_answer_event(struct MHD_Connection *conn, http_request *req,
-										const char *source, PGresult *res);
+										const char *source, db_call *d);
 
 #endif							/* MC_INGEST_H */

@@ -36,23 +36,12 @@
 static json_t *
 peek_payload(const char *token, size_t len)
 {
-	const char *d1 = memchr(token, '.', len);
-	const char *d2 = d1 ? memchr(d1 + 1, '.', len - (size_t) (d1 + 1 - token)) : NULL;
-	unsigned char *raw;
-	size_t		n;
-	json_t	   *doc;
+	size_t		d1,
+				d2;
 
-	if (d2 == NULL || d2 - d1 - 1 > 64 * 1024)
+	if (len > 1024 * 1024 || jose_split_compact(token, len, &d1, &d2) != JOSE_OK)
 		return NULL;
-	raw = jose_b64url_decode(d1 + 1, (size_t) (d2 - d1 - 1), &n);
-	doc = raw != NULL && n > 0 ? json_loadb((char *) raw, n, 0, NULL) : NULL;
-	free(raw);
-	if (doc != NULL && !json_is_object(doc))
-	{
-		json_decref(doc);
-		doc = NULL;
-	}
-	return doc;
+	return jose_decode_object(token + d1 + 1, d2 - d1 - 1);
 }
 
 static const char *
@@ -73,16 +62,12 @@ ingest_handle_canvas(struct MHD_Connection *conn, http_request *req)
 	json_t	   *peek,
 			   *claims = NULL;
 	const char *values[2];
-	PGresult   *res = NULL;
-	char		reason[64];
-	char		sqlstate[6];
+	db_call		d;
 	char		source[64],
 				jwks_url[1024];
 	idt_error	err;
 	idt_reason	r;
 	char	   *text;
-	int			q;
-	unsigned int rc;
 
 	/* the body is the JWT, maybe with surrounding whitespace */
 	if (req->body == NULL || req->body_len == 0)
@@ -101,22 +86,22 @@ ingest_handle_canvas(struct MHD_Connection *conn, http_request *req)
 					  "the body is not a Canvas Live Events JWT with metadata.root_account_uuid");
 	}
 	values[0] = account_of(peek);
-	q = db_query(req->cfg->db_conninfo, req->cfg->db_timeout_ms,
-				 "SELECT source_id, jwks_url FROM microcred.event_source_for_canvas($1)",
-				 1, values, &res, sqlstate, reason, sizeof(reason));
+	db_call_run(&d, req->cfg->db_conninfo, req->cfg->db_timeout_ms,
+				"SELECT source_id, jwks_url FROM microcred.event_source_for_canvas($1)",
+				1, values);
 	json_decref(peek);
-	if (q != 0)
-		return ingest_unavailable(conn, req, q == 1 ? "query_failed" : reason);
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
+	if (d.rc != 0)
+		return ingest_unavailable(conn, req, d.rc == 1 ? "query_failed" : d.reason);
+	if (PQntuples(d.res) != 1 || PQgetisnull(d.res, 0, 0))
 	{
-		PQclear(res);
+		PQclear(d.res);
 		return ingest_refuse(conn, req, "canvas", MHD_HTTP_UNAUTHORIZED, "unknown_account",
 					  "no Canvas event source is registered for this account");
 	}
-	snprintf(source, sizeof(source), "%s", PQgetvalue(res, 0, 0));
-	snprintf(jwks_url, sizeof(jwks_url), "%s", PQgetvalue(res, 0, 1));
-	PQclear(res);
-	res = NULL;
+	snprintf(source, sizeof(source), "%s", PQgetvalue(d.res, 0, 0));
+	snprintf(jwks_url, sizeof(jwks_url), "%s", PQgetvalue(d.res, 0, 1));
+	PQclear(d.res);
+	d.res = NULL;
 
 	r = signed_token_verify(lti_jwks_cache(), jwks_url, token, len, algs, 1, &claims, &err);
 	if (r != IDT_OK)
@@ -155,13 +140,13 @@ ingest_handle_canvas(struct MHD_Connection *conn, http_request *req)
 		return respond_text(conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
 	values[0] = source;
 	values[1] = text;
-	q = db_query(req->cfg->db_conninfo, req->cfg->db_timeout_ms,
-				 "SELECT event_id, state, duplicate FROM microcred.ingest_canvas($1::uuid, $2::jsonb)",
-				 2, values, &res, sqlstate, reason, sizeof(reason));
+	db_call_run(&d, req->cfg->db_conninfo, req->cfg->db_timeout_ms,
+				"SELECT event_id, state, duplicate FROM microcred.ingest_canvas($1::uuid, $2::jsonb)",
+				2, values);
 	free(text);
-	if (q == 1)
+	if (d.rc == 1)
 	{
-		int			st = ingest_client_fault(sqlstate);
+		int			st = ingest_client_fault(d.sqlstate);
 
 		if (st > 0)
 			return ingest_refuse(conn, req, "canvas", (unsigned int) st,
@@ -169,13 +154,5 @@ ingest_handle_canvas(struct MHD_Connection *conn, http_request *req)
 						  "the event was refused");
 		return ingest_unavailable(conn, req, "query_failed");
 	}
-	if (q != 0 || PQntuples(res) != 1)
-	{
-		if (res)
-			PQclear(res);
-		return ingest_unavailable(conn, req, reason);
-	}
-	rc = ingest_answer_event(conn, req, "canvas", res);
-	PQclear(res);
-	return rc;
+	return ingest_answer_event(conn, req, "canvas", &d);
 }

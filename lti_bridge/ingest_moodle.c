@@ -30,11 +30,7 @@ ingest_handle_moodle(struct MHD_Connection *conn, http_request *req)
 	const char *source = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Microcred-Source");
 	const char *sig = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Microcred-Signature");
 	const char *values[3];
-	PGresult   *res = NULL;
-	char		reason[64];
-	char		sqlstate[6];
-	int			q;
-	unsigned int rc;
+	db_call		d;
 
 	if (source == NULL || sig == NULL)
 		return ingest_refuse(conn, req, "moodle", MHD_HTTP_UNAUTHORIZED, "signature_missing",
@@ -44,29 +40,21 @@ ingest_handle_moodle(struct MHD_Connection *conn, http_request *req)
 	values[0] = source;
 	values[1] = req->body;
 	values[2] = sig;
-	q = db_query(req->cfg->db_conninfo, req->cfg->db_timeout_ms,
-				 "SELECT event_id, state, duplicate FROM microcred.ingest_moodle($1, $2, $3)",
-				 3, values, &res, sqlstate, reason, sizeof(reason));
-	if (q == 1)
+	db_call_run(&d, req->cfg->db_conninfo, req->cfg->db_timeout_ms,
+				"SELECT event_id, state, duplicate FROM microcred.ingest_moodle($1, $2, $3)",
+				3, values);
+	if (d.rc == 1)
 	{
-		int			st = ingest_client_fault(sqlstate);
+		int			st = ingest_client_fault(d.sqlstate);
 
 		if (st == MHD_HTTP_UNAUTHORIZED)
 			return ingest_refuse(conn, req, "moodle", MHD_HTTP_UNAUTHORIZED, "bad_signature",
 						  "the event signature does not verify");
 		if (st > 0)
 			return ingest_refuse(conn, req, "moodle", (unsigned int) st,
-						  strcmp(sqlstate, "22P02") == 0 || strcmp(sqlstate, "22021") == 0 ? "bad_json" : "bad_event",
+						  strcmp(d.sqlstate, "22P02") == 0 || strcmp(d.sqlstate, "22021") == 0 ? "bad_json" : "bad_event",
 						  "the event is not a JSON course completion event");
 		return ingest_unavailable(conn, req, "query_failed");
 	}
-	if (q != 0 || PQntuples(res) != 1)
-	{
-		if (res)
-			PQclear(res);
-		return ingest_unavailable(conn, req, reason);
-	}
-	rc = ingest_answer_event(conn, req, "moodle", res);
-	PQclear(res);
-	return rc;
+	return ingest_answer_event(conn, req, "moodle", &d);
 }

@@ -154,10 +154,7 @@ store_statements(struct MHD_Connection *conn, http_request *req, const char *use
 	size_t		i;
 	char	   *text;
 	const char *values[3];
-	PGresult   *res = NULL;
-	char		reason[64];
-	char		sqlstate[6];
-	int			q;
+	db_call		d;
 	unsigned int rc;
 
 	doc = json_loadb(req->body ? req->body : "", req->body_len, JSON_REJECT_DUPLICATES, &jerr);
@@ -191,13 +188,13 @@ store_statements(struct MHD_Connection *conn, http_request *req, const char *use
 	values[0] = user;
 	values[1] = pass;
 	values[2] = text;
-	q = db_query(req->cfg->db_conninfo, req->cfg->db_timeout_ms,
-				 "SELECT statement_id, state, duplicate FROM microcred.ingest_xapi($1, $2, $3::jsonb)",
-				 3, values, &res, sqlstate, reason, sizeof(reason));
+	db_call_run(&d, req->cfg->db_conninfo, req->cfg->db_timeout_ms,
+				"SELECT statement_id, state, duplicate FROM microcred.ingest_xapi($1, $2, $3::jsonb)",
+				3, values);
 	free(text);
-	if (q == 1)
+	if (d.rc == 1)
 	{
-		int			st_code = ingest_client_fault(sqlstate);
+		int			st_code = ingest_client_fault(d.sqlstate);
 
 		if (st_code == MHD_HTTP_UNAUTHORIZED)
 		{
@@ -210,15 +207,15 @@ store_statements(struct MHD_Connection *conn, http_request *req, const char *use
 						  "a statement was refused by the database");
 		return ingest_unavailable(conn, req, "query_failed");
 	}
-	if (q != 0)
-		return ingest_unavailable(conn, req, reason);
+	if (d.rc != 0)
+		return ingest_unavailable(conn, req, d.reason);
 	ids = json_array();
-	for (int row = 0; row < PQntuples(res); row++)
+	for (int row = 0; row < PQntuples(d.res); row++)
 	{
-		json_array_append_new(ids, json_string(PQgetvalue(res, row, 0)));
-		ingest_count_event("xapi", PQgetvalue(res, row, 1), PQgetvalue(res, row, 2)[0] == 't');
+		json_array_append_new(ids, json_string(PQgetvalue(d.res, row, 0)));
+		ingest_count_event("xapi", PQgetvalue(d.res, row, 1), PQgetvalue(d.res, row, 2)[0] == 't');
 	}
-	PQclear(res);
+	PQclear(d.res);
 	text = json_dumps(ids, JSON_COMPACT);
 	json_decref(ids);
 	if (text == NULL)

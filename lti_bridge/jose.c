@@ -1,11 +1,13 @@
 /*-------------------------------------------------------------------------
  *
  * jose.c
- *	  Strict base64url (jose.h).
+ *	  Strict base64url, the compact JWS split, JSON object parts (jose.h).
  *
  *-------------------------------------------------------------------------
  */
 #include <stdlib.h>
+
+#include <jansson.h>
 
 #include "jose.h"
 
@@ -70,4 +72,53 @@ jose_b64url_decode(const char *s, size_t len, size_t *outlen)
 	out[o] = '\0';
 	*outlen = o;
 	return out;
+}
+
+jose_split_result
+jose_split_compact(const char *token, size_t len, size_t *dot1, size_t *dot2)
+{
+	size_t		dots[2];
+	int			n = 0;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		if (token[i] == '.')
+		{
+			if (n == 2)
+				return JOSE_TOO_MANY_PARTS;
+			dots[n++] = i;
+		}
+		else if (jose_b64url_value((unsigned char) token[i]) < 0)
+			return JOSE_BAD_CHARACTER;
+	}
+	if (n != 2)
+		return JOSE_TOO_FEW_PARTS;
+	/* a base64url part can never be 1 more than a multiple of 4 long */
+	if (dots[0] % 4 == 1 || (dots[1] - dots[0] - 1) % 4 == 1 || (len - dots[1] - 1) % 4 == 1)
+		return JOSE_BAD_LENGTH;
+	if (dots[0] == 0 || dots[1] == dots[0] + 1)
+		return JOSE_EMPTY_PART;
+	*dot1 = dots[0];
+	*dot2 = dots[1];
+	return JOSE_OK;
+}
+
+json_t *
+jose_decode_object(const char *part, size_t len)
+{
+	size_t		n;
+	unsigned char *raw = jose_b64url_decode(part, len, &n);
+	json_t	   *obj;
+	json_error_t jerr;
+
+	if (raw == NULL)
+		return NULL;
+	obj = json_loadb((const char *) raw, n, JSON_REJECT_DUPLICATES, &jerr);
+	free(raw);
+	if (obj != NULL && !json_is_object(obj))
+	{
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <microhttpd.h>
 
 #include "db.h"
@@ -183,4 +184,23 @@ lti_lms_id(json_t *payload, const char *key)
 		return NULL;
 	n = strspn(v, "0123456789");
 	return (n >= 1 && n <= 20 && v[n] == '\0') ? v : NULL;
+}
+
+/* one row of a statement, or NULL once the 503 db_unavailable page is queued (*rc) */
+PGresult *
+lti_query_row(struct MHD_Connection *conn, http_request *req, const char *sql, int nparams,
+			  const char *const *values, unsigned int *rc)
+{
+	PGresult   *res = NULL;
+	char		reason[64];
+	char		sqlstate[6];
+	int			q = db_query(req->cfg->db_conninfo, req->cfg->db_timeout_ms, sql, nparams, values,
+							 &res, sqlstate, reason, sizeof(reason));
+
+	if (q == 0 && PQntuples(res) == 1)
+		return res;
+	if (res)
+		PQclear(res);
+	*rc = lti_db_down(conn, req, q == 1 ? "query_failed" : reason);
+	return NULL;
 }

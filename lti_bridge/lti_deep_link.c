@@ -149,11 +149,9 @@ lti_handle_deep_link(struct MHD_Connection *conn, http_request *req)
 				type[160],
 				launch_url[1100];
 	const char *values[3];
-	PGresult   *res = NULL;
-	char		reason[64];
-	char		sqlstate[6];
+	PGresult   *res;
 	sbuf		b = {0};
-	int			q;
+	unsigned int rc;
 
 	if (form_value(body, "dl", dl, sizeof(dl)) != 1 || dl[0] == '\0')
 		return lti_refuse(conn, req, MHD_HTTP_BAD_REQUEST, "dl_missing",
@@ -168,15 +166,10 @@ lti_handle_deep_link(struct MHD_Connection *conn, http_request *req)
 	values[0] = dl;
 	values[1] = type;
 	values[2] = launch_url;
-	q = db_query(req->cfg->db_conninfo, req->cfg->db_timeout_ms,
-				 "SELECT problem, return_url, jwt, title FROM microcred.lti_finish_deep_link($1, $2, $3)",
-				 3, values, &res, sqlstate, reason, sizeof(reason));
-	if (q != 0 || PQntuples(res) != 1)
-	{
-		if (res)
-			PQclear(res);
-		return lti_db_down(conn, req, q == 1 ? "query_failed" : reason);
-	}
+	res = lti_query_row(conn, req, "SELECT problem, return_url, jwt, title FROM microcred.lti_finish_deep_link($1, $2, $3)",
+						3, values, &rc);
+	if (res == NULL)
+		return rc;
 	if (!PQgetisnull(res, 0, 0))
 	{
 		const char *code = lti_failure_label(PQgetvalue(res, 0, 0));

@@ -10,6 +10,7 @@
 #define MC_LTI_INTERNAL_H
 
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <microhttpd.h>
 
 #include "http_internal.h"
@@ -40,6 +41,10 @@ extern unsigned int lti_refuse(struct MHD_Connection *conn, http_request *req, u
 
 /* the database failed: 503 db_unavailable */
 extern unsigned int lti_db_down(struct MHD_Connection *conn, http_request *req, const char *reason);
+
+/* one row of a statement, or NULL once the 503 db_unavailable page is queued (*rc) */
+extern PGresult *lti_query_row(struct MHD_Connection *conn, http_request *req, const char *sql,
+							   int nparams, const char *const *values, unsigned int *rc);
 
 /* is any role an instructor-like one? */
 extern int	lti_is_instructor(json_t *roles);

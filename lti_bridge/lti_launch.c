@@ -133,15 +133,12 @@ lti_handle_launch(struct MHD_Connection *conn, http_request *req)
 	const char *cookie;
 	char	   *nonce = NULL;
 	login_row	l = {0};
-	PGresult   *res = NULL;
-	char		reason[64];
-	char		sqlstate[6];
+	PGresult   *res;
 	const char *values[2];
 	idt_claims *claims = NULL;
 	idt_error	err;
 	idt_reason	r;
 	unsigned int rc;
-	int			q;
 
 	if (token == NULL)
 		return respond_text(conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
@@ -177,18 +174,19 @@ lti_handle_launch(struct MHD_Connection *conn, http_request *req)
 	idt_peek_nonce(token, strlen(token), &nonce);
 	values[0] = state;
 	values[1] = nonce ? nonce : "";
-	q = db_query(req->cfg->db_conninfo, req->cfg->db_timeout_ms,
-				 "SELECT problem, platform_id, platform_issuer, client_id, jwks_url, target_link_uri, "
-				 "array_to_json(algorithms)::text, array_to_json(deployment_ids)::text "
-				 "FROM microcred.lti_consume_login($1, $2)",
-				 2, values, &res, sqlstate, reason, sizeof(reason));
-	if (q != 0 || PQntuples(res) != 1 || PQnfields(res) != 8)
+	res = lti_query_row(conn, req,
+						"SELECT problem, platform_id, platform_issuer, client_id, jwks_url, target_link_uri, "
+						"array_to_json(algorithms)::text, array_to_json(deployment_ids)::text "
+						"FROM microcred.lti_consume_login($1, $2)",
+						2, values, &rc);
+	if (res == NULL || PQnfields(res) != 8)
 	{
-		if (res)
-			PQclear(res);
 		free(token);
 		free(nonce);
-		return lti_db_down(conn, req, q == 1 ? "query_failed" : reason);
+		if (res == NULL)
+			return rc;
+		PQclear(res);
+		return lti_db_down(conn, req, "query_failed");
 	}
 	login_row_read(res, &l);
 	PQclear(res);
@@ -270,13 +268,11 @@ launch_resource_link(struct MHD_Connection *conn, http_request *req, const login
 {
 	int			instructor = lti_is_instructor(c->roles);
 	const char *values[8];
-	PGresult   *res = NULL;
-	char		reason[64];
-	char		sqlstate[6];
+	PGresult   *res;
 	json_t	   *view;
 	const char *kind;
 	sbuf		b = {0};
-	int			q;
+	unsigned int rc;
 
 	values[0] = l->platform_id;
 	values[1] = lti_claim_member(c->payload, LTI_CLAIM "context", "id");
@@ -286,15 +282,10 @@ launch_resource_link(struct MHD_Connection *conn, http_request *req, const login
 	values[5] = instructor ? "true" : "false";
 	values[6] = lti_lms_id(c->payload, "lms_course_id");
 	values[7] = lti_lms_id(c->payload, "lms_user_id");
-	q = db_query(req->cfg->db_conninfo, req->cfg->db_timeout_ms,
-				 "SELECT microcred.lti_launch_view($1::uuid, $2, $3, $4, $5, $6::boolean, $7, $8)::text",
-				 8, values, &res, sqlstate, reason, sizeof(reason));
-	if (q != 0 || PQntuples(res) != 1)
-	{
-		if (res)
-			PQclear(res);
-		return lti_db_down(conn, req, q == 1 ? "query_failed" : reason);
-	}
+	res = lti_query_row(conn, req, "SELECT microcred.lti_launch_view($1::uuid, $2, $3, $4, $5, $6::boolean, $7, $8)::text",
+						8, values, &rc);
+	if (res == NULL)
+		return rc;
 	view = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
 	PQclear(res);
 	kind = json_string_value(json_object_get(view, "view"));

@@ -161,20 +161,17 @@ lti_handle_register(struct MHD_Connection *conn, http_request *req)
 			   *product;
 	char	   *body;
 	sbuf		b = {0};
+	unsigned int rc;
 	int			q;
 
 	if (base[0] == '\0')
 		return lti_refuse(conn, req, MHD_HTTP_SERVICE_UNAVAILABLE, "public_base_url_unset",
 					  "The tool's public_base_url is not configured.");
 	values[0] = invite ? invite : "";
-	q = db_query(cfg->db_conninfo, cfg->db_timeout_ms, "SELECT microcred.lti_check_invite($1)",
-				 1, values, &res, sqlstate, reason, sizeof(reason));
-	if (q != 0 || PQntuples(res) != 1)
-	{
-		if (res)
-			PQclear(res);
-		return lti_db_down(conn, req, q == 1 ? "query_failed" : reason);
-	}
+	res = lti_query_row(conn, req, "SELECT microcred.lti_check_invite($1)",
+						1, values, &rc);
+	if (res == NULL)
+		return rc;
 	if (!PQgetisnull(res, 0, 0))
 	{
 		const char *code = lti_failure_label(PQgetvalue(res, 0, 0));
