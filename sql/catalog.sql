@@ -2,7 +2,7 @@
 -- learners, issued credentials; every bad input with its exact error.
 CREATE EXTENSION microcred;
 \set SHOW_CONTEXT never
-SELECT microcred.version() ~ '^microcred 0\.1 \(OpenSSL 3\.' AS version_ok;
+SELECT microcred.version() ~ ('^microcred ' || replace(extversion, '.', '\.') || ' \(OpenSSL 3\.') AS version_ok FROM pg_extension WHERE extname = 'microcred';
 
 -- an awarding body
 SELECT microcred.add_issuer(
