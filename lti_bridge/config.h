@@ -38,6 +38,16 @@ typedef struct bridge_config
 	int			poll_interval_s;
 	int			poll_timeout_ms;
 	int			poll_max_users;
+	int			max_connections;
+	int			max_connections_per_ip;
+	int			header_timeout_s;
+	int			body_timeout_s;
+	int			login_rate_per_ip;
+	int			login_rate_total;
+	int			event_rate_per_ip;
+	int			event_rate_total;
+	int			registration_timeout_ms;
+	long		registration_max_bytes;
 
 	/* bookkeeping, not keys */
 	char	   *source_path;

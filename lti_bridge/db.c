@@ -307,7 +307,7 @@ db_public_resource(const char *conninfo, int timeout_ms, const char *kind, const
 				   int want_jwt, db_resource *out, char *reason, size_t len)
 {
 	long long	deadline = now_ms() + timeout_ms;
-	const char *values[3] = {kind, id, want_jwt ? "true" : "false"};
+	const char *values[4] = {kind, id, want_jwt ? "true" : "false", want_jwt == 2 ? "ob-jwt" : "vc-jwt"};
 	db_slot    *s;
 	PGresult   *res = NULL;
 	int			rc;
@@ -319,8 +319,8 @@ db_public_resource(const char *conninfo, int timeout_ms, const char *kind, const
 	rc = run_query_params(s->conn,
 						  "SELECT http_status, content_type, body, "
 						  "floor(extract(epoch FROM last_modified))::bigint, max_age "
-						  "FROM microcred.public_resource($1, $2, $3::boolean)",
-						  3, values, deadline, &res);
+						  "FROM microcred.public_resource($1, $2, $3::boolean, $4)",
+						  4, values, deadline, &res);
 	if (rc != 0 || res == NULL || PQntuples(res) != 1 || PQnfields(res) != 5)
 	{
 		/* the error text may hold the id: log only its SQLSTATE */
@@ -486,4 +486,15 @@ db_query(const char *conninfo, int timeout_ms, const char *sql, int nparams,
 	slot_give(s);
 	*res = r;
 	return 0;
+}
+
+/* db_query into a db_call */
+int
+db_call_run(db_call *c, const char *conninfo, int timeout_ms, const char *sql, int nparams,
+			const char *const *values)
+{
+	memset(c, 0, sizeof(*c));
+	c->rc = db_query(conninfo, timeout_ms, sql, nparams, values, &c->res, c->sqlstate,
+					 c->reason, sizeof(c->reason));
+	return c->rc;
 }

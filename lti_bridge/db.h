@@ -36,8 +36,9 @@ typedef struct db_resource
 
 /*
  * Fetch a public resource: kind "credential", "issuer" or "status" and its
- * id.  0 with out filled (free it with db_resource_free); -1 with a reason
- * code as for db_health, or "out_of_memory".
+ * id; want_jwt 0 for the JSON form, 1 for the VC-JOSE JWT, 2 for the Open
+ * Badges 3.0 JWT of a credential.  0 with out filled (free it with
+ * db_resource_free); -1 with a reason code as for db_health, or "out_of_memory".
  */
 extern int	db_public_resource(const char *conninfo, int timeout_ms, const char *kind,
 							   const char *id, int want_jwt, db_resource *out,
@@ -72,5 +73,18 @@ extern void db_login_free(db_login *l);
 extern int	db_query(const char *conninfo, int timeout_ms, const char *sql, int nparams,
 					 const char *const *values, PGresult **res, char *sqlstate,
 					 char *reason, size_t len);
+
+/* one statement of a handler and what became of it (db_call_run) */
+typedef struct db_call
+{
+	int			rc;				/* 0, 1 or -1 as db_query */
+	PGresult   *res;			/* rc 0: the result (PQclear it) */
+	char		sqlstate[6];	/* rc 1: the error's SQLSTATE */
+	char		reason[64];		/* rc -1: why the database could not be asked */
+} db_call;
+
+/* db_query on the configured database into c; returns c->rc */
+extern int	db_call_run(db_call *c, const char *conninfo, int timeout_ms, const char *sql,
+						int nparams, const char *const *values);
 
 #endif							/* MC_DB_H */

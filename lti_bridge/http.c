@@ -1,7 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * http.c
- *	  libmicrohttpd server, limits, router and request logging.
+ *	  The server core: libmicrohttpd, request limits, the router over the
+ *	  route table it is given, response headers, one log line per request.
+ *	  It knows no route: routes.c holds the table, one file per route
+ *	  family holds the handlers, and handlers add their own headers
+ *	  (http_add_header) to the generic ones set here.
  *
  * Limits: the request line plus headers may use max_header_bytes (431
  * beyond; libmicrohttpd's per-connection memory is sized above that so
@@ -9,6 +13,8 @@
  * (413: at once when Content-Length says so, otherwise the excess is
  * discarded and 413 sent at the end, and a client that keeps sending far
  * beyond is cut off); an idle connection lives request_timeout_s.
+ * guard.c adds the connection limits, the head and body deadlines and
+ * the per-route rate limits (429 with Retry-After).
  *
  * Each request holds the configuration snapshot it started with.  It is
  * counted in flight from its headers to the completion callback, which
@@ -19,9 +25,7 @@
  *-------------------------------------------------------------------------
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +36,8 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
-#include <openssl/evp.h>
 
-#include "db.h"
+#include "guard.h"
 #include "http.h"
 #include "http_internal.h"
 #include "log.h"
@@ -42,43 +45,10 @@
 
 #define BODY_DISCARD_FACTOR 4	/* cut off after this many times the limit */
 
-
-typedef struct route
-{
-	const char *path;			/* ending in '/': a prefix, one more segment */
-	const char *method;			/* GET also answers HEAD */
-	const char *label;
-	unsigned int (*handler) (struct MHD_Connection *conn, http_request *req);
-} route;
-
 static struct MHD_Daemon *daemon_handle;
 static atomic_int draining;
-
-static unsigned int handle_healthz(struct MHD_Connection *conn, http_request *req);
-static unsigned int handle_metrics(struct MHD_Connection *conn, http_request *req);
-static unsigned int handle_credential(struct MHD_Connection *conn, http_request *req);
-static unsigned int handle_issuer(struct MHD_Connection *conn, http_request *req);
-static unsigned int handle_status(struct MHD_Connection *conn, http_request *req);
-static unsigned int handle_achievement(struct MHD_Connection *conn, http_request *req);
-static unsigned int handle_login(struct MHD_Connection *conn, http_request *req);
-
-static const route routes[] = {
-	{"/healthz", "GET", "healthz", handle_healthz},
-	{"/metrics", "GET", "metrics", handle_metrics},
-	{"/credentials/", "GET", "credential", handle_credential},
-	{"/issuers/", "GET", "issuer", handle_issuer},
-	{"/status/", "GET", "status_list", handle_status},
-	{"/achievements/", "GET", "achievement", handle_achievement},
-	{"/lti/login", "GET POST", "lti_login", handle_login},
-	{"/lti/launch", "POST", "lti_launch", lti_handle_launch},
-	{"/lti/deep-link", "POST", "lti_deep_link", lti_handle_deep_link},
-	{"/lti/jwks", "GET", "lti_jwks", lti_handle_jwks},
-	{"/lti/register", "GET", "lti_register", lti_handle_register},
-	{"/lti/canvas.json", "GET", "lti_canvas_config", lti_handle_canvas_config},
-	{"/xapi/statements", "POST", "xapi_statements", ev_handle_xapi},
-	{"/canvas/live-events", "POST", "canvas_live_events", ev_handle_canvas},
-	{"/moodle/events", "POST", "moodle_events", ev_handle_moodle},
-};
+static const http_route *routes;
+static size_t n_routes;
 
 /* seconds elapsed since start */
 static double
@@ -133,26 +103,8 @@ respond(struct MHD_Connection *conn, http_request *req, unsigned int status,
 	if (req->cookie[0] != '\0')
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, req->cookie);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	if (req->lti_error != NULL)
-		MHD_add_response_header(resp, "X-LTI-Error", req->lti_error);
-	if (req->event_error != NULL)
-		MHD_add_response_header(resp, "X-Event-Error", req->event_error);
-	if (req->xapi)
-		MHD_add_response_header(resp, "X-Experience-API-Version", "1.0.3");
-	if (req->basic_auth && status == MHD_HTTP_UNAUTHORIZED)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"microcred xAPI\"");
-	if (req->html)
-	{
-		char		csp[200];
-
-		/* pages hold no third-party content; scripts only with this response's nonce */
-		snprintf(csp, sizeof(csp),
-				 "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; "
-				 "form-action 'self' https: http:; script-src 'nonce-%s'",
-				 req->script_nonce[0] ? req->script_nonce : "none");
-		MHD_add_response_header(resp, "Content-Security-Policy", csp);
-		MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-	}
+	for (int i = 0; i < req->n_headers; i++)
+		MHD_add_response_header(resp, req->headers[i].name, req->headers[i].value);
 	MHD_add_response_header(resp, "X-Request-Id", req->request_id);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, req->allow[0] ? req->allow : "GET, HEAD");
@@ -167,6 +119,20 @@ respond(struct MHD_Connection *conn, http_request *req, unsigned int status,
 	MHD_destroy_response(resp);
 	req->status = status;
 	return status;
+}
+
+/* add a response header (name: a string constant); -1 when the list is full */
+int
+http_add_header(http_request *req, const char *name, const char *value)
+{
+	char	   *v;
+
+	if (req->n_headers >= HTTP_MAX_HEADERS || (v = strdup(value)) == NULL)
+		return -1;
+	req->headers[req->n_headers].name = name;
+	req->headers[req->n_headers].value = v;
+	req->n_headers++;
+	return 0;
 }
 
 /* a short text response */
@@ -190,549 +156,17 @@ db_reason_label(const char *reason)
 	return "query_failed";
 }
 
-/* GET /healthz: the database answers SELECT 1 */
-static unsigned int
-handle_healthz(struct MHD_Connection *conn, http_request *req)
-{
-	char		reason[64];
-	char		text[96];
-
-	if (db_health(req->cfg->db_conninfo, req->cfg->db_timeout_ms, reason, sizeof(reason)) == 0)
-		return respond_text(conn, req, MHD_HTTP_OK, "ok\n");
-	req->reason = db_reason_label(reason);
-	snprintf(text, sizeof(text), "unavailable: %s\n", req->reason);
-	return respond_text(conn, req, MHD_HTTP_SERVICE_UNAVAILABLE, text);
-}
-
-/* GET /metrics: Prometheus text format */
-static unsigned int
-handle_metrics(struct MHD_Connection *conn, http_request *req)
-{
-	size_t		len = 0;
-	char	   *text = metrics_render(&len);
-
-	if (text == NULL)
-		return respond_text(conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
-	return respond(conn, req, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-				   text, len, MHD_RESPMEM_MUST_FREE);
-}
-
-/*
- * Does the request's Accept header prefer a JWT to JSON?  Only when it
- * names application/vc+jwt or application/jwt and neither JSON form.
- */
-static int
-wants_jwt(struct MHD_Connection *conn)
-{
-	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-
-	if (accept == NULL)
-		return 0;
-	if (strstr(accept, "application/vc+jwt") == NULL && strstr(accept, "application/jwt") == NULL)
-		return 0;
-	if (strstr(accept, "application/json") != NULL)
-		return 0;
-	/* application/vc on its own, not as the prefix of application/vc+jwt */
-	for (const char *p = strstr(accept, "application/vc"); p; p = strstr(p + 1, "application/vc"))
-		if (p[14] != '+')
-			return 0;
-	return 1;
-}
-
-/* a strong entity tag: the first 128 bits of the body's SHA-256, quoted */
-static void
-make_etag(const char *body, size_t len, char *out, size_t outlen)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	size_t		o = 0;
-
-	out[0] = '\0';
-	if (outlen < 35 || EVP_Digest(body, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen < 16)
-		return;
-	out[o++] = '"';
-	for (int i = 0; i < 16; i++)
-		o += (size_t) snprintf(out + o, outlen - o, "%02x", md[i]);
-	out[o++] = '"';
-	out[o] = '\0';
-}
-
-/*
- * Does an If-None-Match header match the entity tag?  "*" or any listed tag,
- * compared weakly (a W/ prefix ignored), as RFC 9110 13.1.2 asks.
- */
-static int
-etag_matches(const char *header, const char *etag)
-{
-	size_t		elen = strlen(etag);
-	const char *p = header;
-
-	while (*p)
-	{
-		size_t		n;
-
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		if (*p == '\0')
-			break;
-		if (*p == '*')
-			return 1;
-		if (strncmp(p, "W/", 2) == 0)
-			p += 2;
-		n = strcspn(p, ",");
-		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-			n--;
-		if (n == elen && strncmp(p, etag, n) == 0)
-			return 1;
-		p += strcspn(p, ",");
-	}
-	return 0;
-}
-
-/*
- * Issued credential documents never change (corrections supersede), so
- * their 200 answers are kept in a small direct-mapped cache for
- * public_cache_s seconds: a GET then needs no database round trip.  The
- * only change a document can see is erasure (410), which cached copies
- * follow within public_cache_s; 0 turns the cache off.  Bounded:
- * public_cache_entries slots, each replaced by the next id hashing to it.
- */
-typedef struct doc_slot
-{
-	char		id[128];
-	int			want_jwt;
-	char	   *content_type;
-	char	   *body;
-	size_t		len;
-	long long	last_modified;
-	int			max_age;
-	char		etag[40];
-	long long	stored_ms;
-} doc_slot;
-
-static pthread_mutex_t doc_lock = PTHREAD_MUTEX_INITIALIZER;
-static doc_slot *doc_slots;
-static size_t n_doc_slots;
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-doc_slot_clear(doc_slot *d)
-{
-	free(d->content_type);
-	free(d->body);
-	memset(d, 0, sizeof(*d));
-}
-
-/* (re)size the cache to the configuration; called at start and on reload */
-void
-http_configure(const bridge_config *cfg)
-{
-	size_t		want = cfg->public_cache_s > 0 ? (size_t) cfg->public_cache_entries : 0;
-
-	pthread_mutex_lock(&doc_lock);
-	if (want != n_doc_slots)
-	{
-		for (size_t i = 0; i < n_doc_slots; i++)
-			doc_slot_clear(&doc_slots[i]);
-		free(doc_slots);
-		doc_slots = want ? calloc(want, sizeof(doc_slot)) : NULL;
-		n_doc_slots = doc_slots ? want : 0;
-	}
-	pthread_mutex_unlock(&doc_lock);
-}
-
-static size_t
-doc_hash(const char *id, int want_jwt)
-{
-	uint64_t	h = 1469598103934665603ULL;	/* FNV-1a */
-
-	for (const unsigned char *p = (const unsigned char *) id; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	return (size_t) ((h ^ (uint64_t) want_jwt) % n_doc_slots);
-}
-
-/* a fresh cached answer, copied into r (caller frees); 1 on a hit */
-static int
-doc_cache_get(const bridge_config *cfg, const char *id, int want_jwt, db_resource *r, char *etag)
-{
-	int			hit = 0;
-
-	pthread_mutex_lock(&doc_lock);
-	if (n_doc_slots > 0)
-	{
-		doc_slot   *d = &doc_slots[doc_hash(id, want_jwt)];
-
-		if (d->body != NULL && d->want_jwt == want_jwt && strcmp(d->id, id) == 0 &&
-			mono_ms() - d->stored_ms < (long long) cfg->public_cache_s * 1000)
-		{
-			r->status = MHD_HTTP_OK;
-			r->content_type = strdup(d->content_type);
-			r->body = malloc(d->len + 1);
-			if (r->content_type != NULL && r->body != NULL)
-			{
-				memcpy(r->body, d->body, d->len + 1);
-				r->body_len = d->len;
-				r->last_modified = d->last_modified;
-				r->max_age = d->max_age;
-				memcpy(etag, d->etag, sizeof(d->etag));
-				hit = 1;
-			}
-			else
-				db_resource_free(r);
-		}
-	}
-	pthread_mutex_unlock(&doc_lock);
-	return hit;
-}
-
-static void
-doc_cache_put(const char *id, int want_jwt, const db_resource *r, const char *etag)
-{
-	pthread_mutex_lock(&doc_lock);
-	if (n_doc_slots > 0 && strlen(id) < sizeof(doc_slots[0].id))
-	{
-		doc_slot   *d = &doc_slots[doc_hash(id, want_jwt)];
-
-		doc_slot_clear(d);
-		d->content_type = strdup(r->content_type);
-		d->body = malloc(r->body_len + 1);
-		if (d->content_type == NULL || d->body == NULL)
-			doc_slot_clear(d);
-		else
-		{
-			memcpy(d->body, r->body, r->body_len);
-			d->body[r->body_len] = '\0';
-			d->len = r->body_len;
-			snprintf(d->id, sizeof(d->id), "%s", id);
-			d->want_jwt = want_jwt;
-			d->last_modified = r->last_modified;
-			d->max_age = r->max_age;
-			snprintf(d->etag, sizeof(d->etag), "%s", etag);
-			d->stored_ms = mono_ms();
-		}
-	}
-	pthread_mutex_unlock(&doc_lock);
-}
-
-/* a public resource from the database: 200, 304, 404, 406 or 410, or 503 */
-static unsigned int
-serve_public(struct MHD_Connection *conn, http_request *req, const char *kind, int want_jwt)
-{
-	db_resource r = {0};
-	char		reason[64];
-	int			cacheable = strcmp(kind, "credential") == 0;
-
-	if (cacheable && doc_cache_get(req->cfg, req->id, want_jwt, &r, req->etag))
-		req->reason = "cached";
-	else if (db_public_resource(req->cfg->db_conninfo, req->cfg->db_timeout_ms, kind, req->id,
-						   want_jwt, &r, reason, sizeof(reason)) != 0)
-	{
-		req->reason = db_reason_label(reason);
-		return respond_text(conn, req, MHD_HTTP_SERVICE_UNAVAILABLE, "temporarily unavailable\n");
-	}
-	if (r.status == MHD_HTTP_OK || r.status == MHD_HTTP_GONE)
-	{
-		req->max_age = r.max_age;
-		req->last_modified = r.last_modified;
-	}
-	if (r.status != MHD_HTTP_OK)
-	{
-		unsigned int st = (unsigned int) r.status;
-		char		text[320];
-
-		req->reason = st == MHD_HTTP_NOT_FOUND ? "unknown_id" : st == MHD_HTTP_GONE ? "erased"
-			: st == MHD_HTTP_NOT_ACCEPTABLE ? "no_jwt" : "other";
-		snprintf(text, sizeof(text), "%s\n", r.body);
-		db_resource_free(&r);
-		return respond_text(conn, req, st, text);
-	}
-	{
-		unsigned int st;
-		const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-													  MHD_HTTP_HEADER_IF_NONE_MATCH);
-
-		if (req->etag[0] == '\0')
-		{
-			make_etag(r.body, r.body_len, req->etag, sizeof(req->etag));
-			if (cacheable)
-				doc_cache_put(req->id, want_jwt, &r, req->etag);
-		}
-		if (inm != NULL && req->etag[0] != '\0' && etag_matches(inm, req->etag))
-		{
-			db_resource_free(&r);
-			return respond(conn, req, MHD_HTTP_NOT_MODIFIED, "text/plain; charset=utf-8", "", 0,
-						   MHD_RESPMEM_PERSISTENT);
-		}
-		st = respond(conn, req, MHD_HTTP_OK, r.content_type, r.body, r.body_len,
-					 MHD_RESPMEM_MUST_COPY);
-		db_resource_free(&r);
-		return st;
-	}
-}
-
-/* GET /credentials/{uuid}: the signed document (JSON, or its vc-jwt by Accept) */
-static unsigned int
-handle_credential(struct MHD_Connection *conn, http_request *req)
-{
-	req->vary_accept = 1;
-	const char *format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
-
-	return serve_public(conn, req, "credential",
-						wants_jwt(conn) || (format != NULL && strcmp(format, "jwt") == 0));
-}
-
-/* GET /issuers/{handle}: the OB 3.0 Profile with the issuer's keys */
-static unsigned int
-handle_issuer(struct MHD_Connection *conn, http_request *req)
-{
-	return serve_public(conn, req, "issuer", 0);
-}
-
-/* GET /achievements/{uuid}: the Achievement credentials of a type carry */
-static unsigned int
-handle_achievement(struct MHD_Connection *conn, http_request *req)
-{
-	return serve_public(conn, req, "achievement", 0);
-}
-
-/* GET /status/{uuid}: the signed BitstringStatusListCredential */
-static unsigned int
-handle_status(struct MHD_Connection *conn, http_request *req)
-{
-	return serve_public(conn, req, "status", 0);
-}
-
-/* append name=value, percent-encoded (RFC 3986 unreserved kept), to a growing buffer */
-int
-append_param(char *buf, size_t cap, size_t *len, const char *name, const char *value)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const char *parts[2] = {name, value};
-
-	if (*len + 1 >= cap)
-		return -1;
-	buf[(*len)++] = (strchr(buf, '?') != NULL) ? '&' : '?';
-	for (int p = 0; p < 2; p++)
-	{
-		if (p == 1)
-		{
-			if (*len + 1 >= cap)
-				return -1;
-			buf[(*len)++] = '=';
-		}
-		for (const unsigned char *c = (const unsigned char *) parts[p]; *c; c++)
-		{
-			if (*len + 4 >= cap)
-				return -1;
-			if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
-				*c == '-' || *c == '.' || *c == '_' || *c == '~')
-				buf[(*len)++] = (char) *c;
-			else
-			{
-				buf[(*len)++] = '%';
-				buf[(*len)++] = hex[*c >> 4];
-				buf[(*len)++] = hex[*c & 15];
-			}
-		}
-	}
-	buf[*len] = '\0';
-	return 0;
-}
-
-/*
- * The value of name in an application/x-www-form-urlencoded body, decoded
- * into out; 1 found, 0 absent, -1 malformed or longer than outlen - 1.
- */
-int
-form_value(const char *body, const char *name, char *out, size_t outlen)
-{
-	size_t		nlen = strlen(name);
-	const char *p = body;
-
-	while (p != NULL && *p)
-	{
-		const char *end = strchr(p, '&');
-		size_t		flen = end ? (size_t) (end - p) : strlen(p);
-
-		if (flen > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=')
-		{
-			size_t		o = 0;
-
-			for (size_t i = nlen + 1; i < flen; i++)
-			{
-				int			ch = (unsigned char) p[i];
-
-				if (ch == '+')
-					ch = ' ';
-				else if (ch == '%')
-				{
-					unsigned int v;
-
-					if (i + 2 >= flen || !isxdigit((unsigned char) p[i + 1]) ||
-						!isxdigit((unsigned char) p[i + 2]) ||
-						sscanf(p + i + 1, "%2x", &v) != 1)
-						return -1;
-					ch = (int) v;
-					i += 2;
-				}
-				if (ch == 0 || o + 1 >= outlen)
-					return -1;
-				out[o++] = (char) ch;
-			}
-			out[o] = '\0';
-			return 1;
-		}
-		p = end ? end + 1 : NULL;
-	}
-	return 0;
-}
-
-/* a login parameter from the query string (GET) or the form body (POST) */
-static int
-login_param(struct MHD_Connection *conn, http_request *req, const char *name, char *out, size_t outlen)
-{
-	if (strcmp(req->method, "POST") == 0)
-		return form_value(req->body ? req->body : "", name, out, outlen);
-	{
-		const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
-
-		if (v == NULL)
-			return 0;
-		if (strlen(v) >= outlen)
-			return -1;
-		snprintf(out, outlen, "%s", v);
-		return 1;
-	}
-}
-
-/*
- * GET or POST /lti/login: LTI 1.3 third-party-initiated login.  Checks the
- * parameters and that target_link_uri is one of our URLs, creates the state
- * and nonce in the database, binds the state to the browser with a cookie
- * and redirects to the platform's authorization endpoint.
- */
-static unsigned int
-handle_login(struct MHD_Connection *conn, http_request *req)
-{
-	char		iss[512], login_hint[1024], target[1024], hint[2048], client_id[256];
-	int			has_hint, has_client;
-	db_login	l;
-	char		reason[64];
-	const char *base = req->cfg->public_base_url;
-	size_t		blen = strlen(base);
-	char	   *url;
-	size_t		len;
-	int			rc;
-
-	if (login_param(conn, req, "iss", iss, sizeof(iss)) != 1 || iss[0] == '\0')
-	{
-		req->reason = "missing_iss";
-		return respond_text(conn, req, MHD_HTTP_BAD_REQUEST, "login: iss is required\n");
-	}
-	if (login_param(conn, req, "login_hint", login_hint, sizeof(login_hint)) != 1 || login_hint[0] == '\0')
-	{
-		req->reason = "missing_login_hint";
-		return respond_text(conn, req, MHD_HTTP_BAD_REQUEST, "login: login_hint is required\n");
-	}
-	if (login_param(conn, req, "target_link_uri", target, sizeof(target)) != 1 || target[0] == '\0')
-	{
-		req->reason = "missing_target_link_uri";
-		return respond_text(conn, req, MHD_HTTP_BAD_REQUEST, "login: target_link_uri is required\n");
-	}
-	/*
-	 * only our own LTI URLs: public_base_url followed by /lti/, with no dot
-	 * segments or backslashes that a browser would resolve elsewhere
-	 */
-	if (blen == 0 || strncmp(target, base, blen) != 0 || strncmp(target + blen, "/lti/", 5) != 0 ||
-		strstr(target + blen, "/../") != NULL || strstr(target + blen, "/./") != NULL ||
-		strchr(target + blen, '\\') != NULL)
-	{
-		req->reason = "foreign_target_link_uri";
-		return respond_text(conn, req, MHD_HTTP_BAD_REQUEST,
-							"login: target_link_uri is not a URL of this tool\n");
-	}
-	has_hint = login_param(conn, req, "lti_message_hint", hint, sizeof(hint));
-	has_client = login_param(conn, req, "client_id", client_id, sizeof(client_id));
-	if (has_hint < 0 || has_client < 0)
-	{
-		req->reason = "bad_parameter";
-		return respond_text(conn, req, MHD_HTTP_BAD_REQUEST, "login: a parameter is malformed or too long\n");
-	}
-	rc = db_begin_login(req->cfg->db_conninfo, req->cfg->db_timeout_ms, iss,
-						has_client == 1 && client_id[0] ? client_id : NULL, target, &l,
-						reason, sizeof(reason));
-	if (rc == 1)
-	{
-		req->reason = "unknown_platform";
-		metrics_launch_failure("unknown_platform");
-		return respond_text(conn, req, MHD_HTTP_BAD_REQUEST,
-							"login: no platform is registered with this iss and client_id\n");
-	}
-	if (rc != 0)
-	{
-		req->reason = db_reason_label(reason);
-		return respond_text(conn, req, MHD_HTTP_SERVICE_UNAVAILABLE, "temporarily unavailable\n");
-	}
-	len = strlen(l.auth_login_url) + 3 * (strlen(login_hint) + strlen(hint) + strlen(l.client_id) +
-										  strlen(l.state) + strlen(l.nonce) + blen) + 256;
-	url = malloc(len);
-	if (url == NULL)
-	{
-		db_login_free(&l);
-		return respond_text(conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
-	}
-	{
-		size_t		n = (size_t) snprintf(url, len, "%s", l.auth_login_url);
-		char		redirect[1100];
-		char		cookie[160];
-		int			bad = 0;
-
-		snprintf(redirect, sizeof(redirect), "%s/lti/launch", base);
-		bad |= append_param(url, len, &n, "scope", "openid");
-		bad |= append_param(url, len, &n, "response_type", "id_token");
-		bad |= append_param(url, len, &n, "response_mode", "form_post");
-		bad |= append_param(url, len, &n, "prompt", "none");
-		bad |= append_param(url, len, &n, "client_id", l.client_id);
-		bad |= append_param(url, len, &n, "redirect_uri", redirect);
-		bad |= append_param(url, len, &n, "login_hint", login_hint);
-		bad |= append_param(url, len, &n, "state", l.state);
-		bad |= append_param(url, len, &n, "nonce", l.nonce);
-		if (has_hint == 1)
-			bad |= append_param(url, len, &n, "lti_message_hint", hint);
-		/* the state bound to this browser: the launch must bring the same one back */
-		snprintf(cookie, sizeof(cookie),
-				 "mc_lti_state=%s; Path=/lti/; Max-Age=600; SameSite=None; Secure; HttpOnly", l.state);
-		db_login_free(&l);
-		if (bad)
-		{
-			free(url);
-			return respond_text(conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "redirect too long\n");
-		}
-		req->location = url;
-		snprintf(req->cookie, sizeof(req->cookie), "%s", cookie);
-		return respond_text(conn, req, MHD_HTTP_FOUND, "redirecting to the platform\n");
-	}
-}
-
 /*
  * The route of a URL (query string ignored), or NULL.  A prefix route
  * matches one more non-empty segment of at most 127 characters from
  * [A-Za-z0-9._-] (ids are uuids and handles), copied to id when given.
  */
-static const route *
-find_route(const char *url, char *id, size_t idlen)
+const http_route *
+http_find_route(const http_route *routes, size_t n_routes, const char *url, char *id, size_t idlen)
 {
 	size_t		n = strcspn(url, "?");
 
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+	for (size_t i = 0; i < n_routes; i++)
 	{
 		size_t		plen = strlen(routes[i].path);
 
@@ -761,8 +195,8 @@ find_route(const char *url, char *id, size_t idlen)
 }
 
 /* is method one of the route's space-separated methods (GET also allows HEAD)? */
-static int
-method_allowed(const char *allowed, const char *method)
+int
+http_method_allowed(const char *allowed, const char *method)
 {
 	size_t		n = strlen(method);
 	const char *p = allowed;
@@ -786,11 +220,11 @@ method_allowed(const char *allowed, const char *method)
 static unsigned int
 dispatch(struct MHD_Connection *conn, http_request *req, const char *url)
 {
-	const route *r = find_route(url, req->id, sizeof(req->id));
+	const http_route *r = http_find_route(routes, n_routes, url, req->id, sizeof(req->id));
 
 	if (r == NULL)
 		return respond_text(conn, req, MHD_HTTP_NOT_FOUND, "not found\n");
-	if (!method_allowed(r->method, req->method))
+	if (!http_method_allowed(r->method, req->method))
 	{
 		/* "GET POST" -> "GET, HEAD, POST" */
 		size_t		n = 0;
@@ -860,14 +294,16 @@ request_begin(struct MHD_Connection *conn, const char *url, const char *method,
 	clock_gettime(CLOCK_MONOTONIC, &req->start);
 	req->cfg = config_acquire();
 	{
-		const route *r = find_route(url, NULL, 0);
+		const http_route *r = http_find_route(routes, n_routes, url, NULL, 0);
 
 		req->route = r ? r->label : "not_found";
+		req->rate_class = r ? r->rate_class : 0;
 	}
 	snprintf(req->method, sizeof(req->method), "%s", method);
 	make_request_id(conn, req->request_id, sizeof(req->request_id));
 	*con_cls = req;
 	metrics_inflight_add(1);
+	guard_head_received(conn);
 
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &header_bytes);
 	if ((long) header_bytes > req->cfg->max_header_bytes)
@@ -894,6 +330,21 @@ request_begin(struct MHD_Connection *conn, const char *url, const char *method,
 			req->reason = "body_too_large";
 			return respond_text(conn, req, MHD_HTTP_CONTENT_TOO_LARGE,
 								"request body too large\n") ? MHD_YES : MHD_NO;
+		}
+	}
+	if (req->rate_class != 0)
+	{
+		int			wait = guard_rate_take((rate_class) req->rate_class, conn);
+
+		if (wait > 0)
+		{
+			char		secs[16];
+
+			snprintf(secs, sizeof(secs), "%d", wait);
+			http_add_header(req, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+			req->reason = "rate_limited";
+			return respond_text(conn, req, MHD_HTTP_TOO_MANY_REQUESTS,
+								"too many requests: retry later\n") ? MHD_YES : MHD_NO;
 		}
 	}
 	return MHD_YES;
@@ -953,6 +404,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return respond_text(conn, req, MHD_HTTP_CONTENT_TOO_LARGE,
 							"request body too large\n") ? MHD_YES : MHD_NO;
 	}
+	guard_request_complete(conn);
 	return dispatch(conn, req, url) ? MHD_YES : MHD_NO;
 }
 
@@ -968,9 +420,9 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	char		bytes[32];
 
 	(void) cls;
-	(void) conn;
 	if (req == NULL)
 		return;
+	guard_answered(conn);
 	*con_cls = NULL;
 	secs = elapsed(&req->start);
 	snprintf(status, sizeof(status), "%u", req->status);
@@ -990,6 +442,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	config_release(req->cfg);
 	free(req->body);
 	free(req->location);
+	for (int i = 0; i < req->n_headers; i++)
+		free(req->headers[i].value);
 	free(req);
 	metrics_inflight_add(-1);
 }
@@ -1008,7 +462,7 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* start listening */
 int
-http_start(const bridge_config *cfg, char *err, size_t errlen)
+http_start(const bridge_config *cfg, const http_route *table, size_t n_table, char *err, size_t errlen)
 {
 	struct sockaddr_in sin4;
 	struct sockaddr_in6 sin6;
@@ -1038,7 +492,15 @@ http_start(const bridge_config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	atomic_store(&draining, 0);
-	daemon_handle = MHD_start_daemon(flags, (uint16_t) cfg->listen_port, NULL, NULL,
+	routes = table;
+	n_routes = n_table;
+	guard_configure(cfg);
+	if (guard_start() != 0)
+	{
+		snprintf(err, errlen, "cannot start the deadline thread");
+		return -1;
+	}
+	daemon_handle = MHD_start_daemon(flags, (uint16_t) cfg->listen_port, guard_accept, NULL,
 									 on_request, NULL,
 									 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 									 MHD_OPTION_SOCK_ADDR, sa,
@@ -1046,6 +508,9 @@ http_start(const bridge_config *cfg, char *err, size_t errlen)
 									 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) cfg->request_timeout_s,
 									 MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
 									 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+									 MHD_OPTION_NOTIFY_CONNECTION, guard_notify, NULL,
+									 /* guard.c's max_connections is the limit (reloadable) */
+									 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 65536,
 									 /*
 									  * MHD's default: SO_REUSEADDR (a restarted bridge
 									  * binds at once, not after TIME_WAIT) and no
@@ -1055,6 +520,7 @@ http_start(const bridge_config *cfg, char *err, size_t errlen)
 	if (daemon_handle == NULL)
 	{
 		snprintf(err, errlen, "cannot listen on %s port %d", cfg->listen_address, cfg->listen_port);
+		guard_stop();
 		return -1;
 	}
 	return 0;
@@ -1087,12 +553,5 @@ http_stop(void)
 	if (daemon_handle != NULL)
 		MHD_stop_daemon(daemon_handle);
 	daemon_handle = NULL;
-	/* no request is left: drop the document cache */
-	pthread_mutex_lock(&doc_lock);
-	for (size_t i = 0; i < n_doc_slots; i++)
-		doc_slot_clear(&doc_slots[i]);
-	free(doc_slots);
-	doc_slots = NULL;
-	n_doc_slots = 0;
-	pthread_mutex_unlock(&doc_lock);
+	guard_stop();
 }

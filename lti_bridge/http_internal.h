@@ -16,6 +16,14 @@
 
 #include "config.h"
 
+#define HTTP_MAX_HEADERS 8
+
+typedef struct http_header
+{
+	const char *name;			/* a string constant */
+	char	   *value;			/* malloc'd */
+} http_header;
+
 typedef struct http_request
 {
 	bridge_config *cfg;
@@ -37,18 +45,19 @@ typedef struct http_request
 	char	   *location;		/* a redirect's Location (malloc'd), or NULL */
 	char		cookie[160];	/* a Set-Cookie value, or empty */
 	char		allow[48];		/* a 405's Allow value */
-	const char *lti_error;		/* X-LTI-Error: a launch's failure code (fixed label) */
-	char		script_nonce[40];	/* an HTML page's CSP script nonce, or empty */
-	int			html;			/* an HTML page: CSP and Referrer-Policy */
-	const char *event_error;	/* X-Event-Error: an event's refusal code (fixed label) */
-	int			xapi;			/* an xAPI answer: X-Experience-API-Version */
-	int			basic_auth;		/* a 401 that asks for HTTP Basic credentials */
+	int			rate_class;		/* the route's (guard.h) */
+	char		script_nonce[40];	/* page.c: an HTML page's CSP script nonce, or empty */
+	http_header headers[HTTP_MAX_HEADERS];	/* the handler's own headers */
+	int			n_headers;
 } http_request;
 
 /* queue a response from a buffer; records the status */
 extern unsigned int respond(struct MHD_Connection *conn, http_request *req, unsigned int status,
 							const char *content_type, const char *body, size_t len,
 							enum MHD_ResponseMemoryMode mode);
+
+/* add a response header (name: a string constant); -1 when the list is full */
+extern int	http_add_header(http_request *req, const char *name, const char *value);
 
 /* a short text response */
 extern unsigned int respond_text(struct MHD_Connection *conn, http_request *req,
@@ -57,22 +66,20 @@ extern unsigned int respond_text(struct MHD_Connection *conn, http_request *req,
 /* db.c's reason code as a fixed label */
 extern const char *db_reason_label(const char *reason);
 
-/* append ?name=value or &name=value, percent-encoded; -1 when it does not fit */
-extern int	append_param(char *buf, size_t cap, size_t *len, const char *name, const char *value);
-
-/* a form field of an x-www-form-urlencoded body: 1 found, 0 absent, -1 malformed or too long */
-extern int	form_value(const char *body, const char *name, char *out, size_t outlen);
-
-/* the LTI routes (lti.c) */
-extern unsigned int lti_handle_launch(struct MHD_Connection *conn, http_request *req);
-extern unsigned int lti_handle_deep_link(struct MHD_Connection *conn, http_request *req);
-extern unsigned int lti_handle_jwks(struct MHD_Connection *conn, http_request *req);
-extern unsigned int lti_handle_register(struct MHD_Connection *conn, http_request *req);
-extern unsigned int lti_handle_canvas_config(struct MHD_Connection *conn, http_request *req);
-
-/* the completion event routes (events.c) */
-extern unsigned int ev_handle_xapi(struct MHD_Connection *conn, http_request *req);
-extern unsigned int ev_handle_canvas(struct MHD_Connection *conn, http_request *req);
-extern unsigned int ev_handle_moodle(struct MHD_Connection *conn, http_request *req);
+/* the routes, one file per family (routes.c lists them) */
+#define HTTP_HANDLER(name) extern unsigned int name(struct MHD_Connection *conn, http_request *req)
+HTTP_HANDLER(public_handle_credential);
+HTTP_HANDLER(public_handle_issuer);
+HTTP_HANDLER(public_handle_achievement);
+HTTP_HANDLER(public_handle_status);
+HTTP_HANDLER(lti_handle_login);
+HTTP_HANDLER(lti_handle_launch);
+HTTP_HANDLER(lti_handle_deep_link);
+HTTP_HANDLER(lti_handle_jwks);
+HTTP_HANDLER(lti_handle_register);
+HTTP_HANDLER(lti_handle_canvas_config);
+HTTP_HANDLER(ingest_handle_xapi);
+HTTP_HANDLER(ingest_handle_canvas);
+HTTP_HANDLER(ingest_handle_moodle);
 
 #endif							/* MC_HTTP_INTERNAL_H */

@@ -42,6 +42,7 @@
 #include <jansson.h>
 
 #include "idtoken.h"
+#include "jose.h"
 
 #define LTI_CLAIM "https://purl.imsglobal.org/spec/lti/claim/"
 #define DL_CLAIM "https://purl.imsglobal.org/spec/lti-dl/claim/"
@@ -114,133 +115,38 @@ fail(idt_error *err, idt_reason r, const char *msg)
 	return r;
 }
 
-/* value of a base64url character, -1 if not one */
-static int
-b64url_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-/*
- * Strict base64url decoding without padding (RFC 7515 section 2):
- * malloc'd, NUL-terminated output; NULL on a bad character, a bad length
- * or non-zero trailing bits.
- */
-static unsigned char *
-b64url_decode(const char *s, size_t len, size_t *outlen)
-{
-	unsigned char *out;
-	size_t		o = 0;
-	unsigned int acc = 0;
-	int			bits = 0;
-
-	if (len % 4 == 1)
-		return NULL;
-	out = malloc(len * 3 / 4 + 2);
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < len; i++)
-	{
-		int			v = b64url_value((unsigned char) s[i]);
-
-		if (v < 0)
-		{
-			free(out);
-			return NULL;
-		}
-		acc = (acc << 6) | (unsigned int) v;
-		bits += 6;
-		if (bits >= 8)
-		{
-			bits -= 8;
-			out[o++] = (unsigned char) (acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (acc != 0)
-	{
-		free(out);
-		return NULL;
-	}
-	out[o] = '\0';
-	*outlen = o;
-	return out;
-}
-
-/* split into three parts; fills the dot positions */
+/* split into three parts; fills the dot positions (the rules are jose.c's) */
 static idt_reason
 split3(const char *token, size_t len, size_t *dot1, size_t *dot2, idt_error *err)
 {
-	size_t		dots[2];
-	int			n = 0;
-
 	if (token == NULL || len == 0)
 		return fail(err, IDT_NOT_3_PARTS, "id_token is empty");
 	if (len > IDT_MAX_TOKEN_BYTES)
 		return fail(err, IDT_TOO_LARGE, "id_token is too large");
-	for (size_t i = 0; i < len; i++)
+	switch (jose_split_compact(token, len, dot1, dot2))
 	{
-		if (token[i] == '.')
-		{
-			if (n == 2)
-				return fail(err, IDT_NOT_3_PARTS, "id_token has more than three parts");
-			dots[n++] = i;
-		}
-		else if (b64url_value((unsigned char) token[i]) < 0)
+		case JOSE_OK:
+			return IDT_OK;
+		case JOSE_TOO_MANY_PARTS:
+			return fail(err, IDT_NOT_3_PARTS, "id_token has more than three parts");
+		case JOSE_BAD_CHARACTER:
 			return fail(err, IDT_NOT_3_PARTS, "id_token has a character outside base64url");
+		case JOSE_TOO_FEW_PARTS:
+			return fail(err, IDT_NOT_3_PARTS, "id_token is not a three-part compact JWS");
+		case JOSE_BAD_LENGTH:
+			return fail(err, IDT_NOT_3_PARTS, "id_token has a part of impossible base64url length");
+		case JOSE_EMPTY_PART:
+			break;
 	}
-	if (n != 2)
-		return fail(err, IDT_NOT_3_PARTS, "id_token is not a three-part compact JWS");
-	/*
-	 * A base64url part can never be 1 more than a multiple of 4 long.  cjose
-	 * asserts on such input (an abort, not an error), so it must not get it.
-	 */
-	if (dots[0] % 4 == 1 || (dots[1] - dots[0] - 1) % 4 == 1 || (len - dots[1] - 1) % 4 == 1)
-		return fail(err, IDT_NOT_3_PARTS, "id_token has a part of impossible base64url length");
-	/* an empty signature (alg "none") is refused by the alg check, with its own reason */
-	if (dots[0] == 0 || dots[1] == dots[0] + 1)
-		return fail(err, IDT_NOT_3_PARTS, "id_token has an empty header or payload");
-	*dot1 = dots[0];
-	*dot2 = dots[1];
-	return IDT_OK;
+	return fail(err, IDT_NOT_3_PARTS, "id_token has an empty header or payload");
 }
 
-/* decode and parse a JSON object part; NULL if it is not one */
-static json_t *
-decode_object(const char *part, size_t len)
-{
-	size_t		n;
-	unsigned char *raw = b64url_decode(part, len, &n);
-	json_t	   *obj;
-	json_error_t jerr;
-
-	if (raw == NULL)
-		return NULL;
-	obj = json_loadb((const char *) raw, n, JSON_REJECT_DUPLICATES, &jerr);
-	free(raw);
-	if (obj != NULL && !json_is_object(obj))
-	{
-		json_decref(obj);
-		return NULL;
-	}
-	return obj;
-}
 
 /* parse the header of a split token */
 static idt_reason
 parse_header(const char *token, size_t dot1, json_t **header, idt_error *err)
 {
-	*header = decode_object(token, dot1);
+	*header = jose_decode_object(token, dot1);
 	if (*header == NULL)
 		return fail(err, IDT_BAD_HEADER, "id_token header is not a base64url JSON object");
 	if (json_object_get(*header, "crit") != NULL)
@@ -297,7 +203,7 @@ idt_peek_nonce(const char *token, size_t len, char **nonce)
 	*nonce = NULL;
 	if (len > IDT_MAX_TOKEN_BYTES || split3(token, len, &d1, &d2, &err) != IDT_OK)
 		return;
-	payload = decode_object(token + d1 + 1, d2 - d1 - 1);
+	payload = jose_decode_object(token + d1 + 1, d2 - d1 - 1);
 	if (payload == NULL)
 		return;
 	n = json_string_value(json_object_get(payload, "nonce"));

@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <cjose/cjose.h>
 
+#include "jose.h"
 #include "jwk_set.h"
 
 struct jwk_set
@@ -62,8 +63,7 @@ b64url_member_ok(json_t *k, const char *name)
 		return 0;
 	for (const char *p = s; *p; p++)
 	{
-		int			b64 = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-			(*p >= '0' && *p <= '9') || *p == '-' || *p == '_';
+		int			b64 = jose_b64url_value((unsigned char) *p) >= 0;
 
 		if (*p == '=')
 			pad++;

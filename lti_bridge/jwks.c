@@ -28,6 +28,7 @@
 
 #include <curl/curl.h>
 
+#include "fetch.h"
 #include "jwks.h"
 
 typedef struct jwks_entry
@@ -89,96 +90,15 @@ mono_now(void)
 	return ts.tv_sec;
 }
 
-typedef struct fetch_buf
-{
-	char	   *data;
-	size_t		len;
-	size_t		cap;
-	size_t		max;
-	int			too_large;
-	long		max_age;		/* -1: none */
-	int			no_cache;
-} fetch_buf;
-
-/* curl write callback with the size cap */
-static size_t
-on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	fetch_buf  *b = userdata;
-	size_t		n = size * nmemb;
-
-	if (n > b->max - b->len)
-	{
-		b->too_large = 1;
-		return 0;
-	}
-	if (b->len + n + 1 > b->cap)
-	{
-		size_t		ncap = b->cap ? b->cap : 4096;
-		char	   *nd;
-
-		while (ncap < b->len + n + 1)
-			ncap *= 2;
-		nd = realloc(b->data, ncap);
-		if (nd == NULL)
-			return 0;
-		b->data = nd;
-		b->cap = ncap;
-	}
-	memcpy(b->data + b->len, ptr, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return n;
-}
-
-/* curl header callback: a simple Cache-Control parse (max-age, no-store, no-cache) */
-static size_t
-on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	fetch_buf  *b = userdata;
-	size_t		n = size * nmemb;
-	char		line[512];
-	char	   *p;
-
-	if (n < 14 || n >= sizeof(line) || strncasecmp(ptr, "cache-control:", 14) != 0)
-	{
-		/* a new response (redirect) resets what the previous one said */
-		if (n >= 5 && strncmp(ptr, "HTTP/", 5) == 0)
-		{
-			b->max_age = -1;
-			b->no_cache = 0;
-		}
-		return n;
-	}
-	memcpy(line, ptr, n);
-	line[n] = '\0';
-	for (p = line; *p; p++)
-		*p = (char) tolower((unsigned char) *p);
-	if (strstr(line, "no-store") || strstr(line, "no-cache"))
-		b->no_cache = 1;
-	p = strstr(line, "max-age=");
-	if (p != NULL && (p == line || p[-1] == ' ' || p[-1] == ',' || p[-1] == ':'))
-	{
-		char	   *end;
-		long		v;
-
-		errno = 0;
-		v = strtol(p + 8, &end, 10);
-		if (errno == 0 && end != p + 8 && v >= 0)
-			b->max_age = v;
-	}
-	return n;
-}
-
 /* fetch and parse one JWKS */
 jwks_status
 jwks_fetch(const char *url, const jwks_options *opt, jwk_set **out, long *max_age,
 		   char *err, size_t errlen)
 {
-	CURL	   *curl;
-	CURLcode	cc;
-	long		status = 0;
-	fetch_buf	b = {NULL, 0, 0, (size_t) opt->max_bytes, 0, -1, 0};
+	fetch_limits lim = {opt->timeout_ms, (size_t) opt->max_bytes, 3};
+	fetch_answer b;
+	char		ferr[160];
+	int			fr;
 	jwks_status rv;
 	char		perr[128];
 
@@ -190,48 +110,24 @@ jwks_fetch(const char *url, const jwks_options *opt, jwk_set **out, long *max_ag
 		snprintf(err, errlen, "JWKS URL must be http:// or https://");
 		return JWKS_BAD_URL;
 	}
-	curl = curl_easy_init();
-	if (curl == NULL)
-	{
-		snprintf(err, errlen, "cannot start an HTTP client");
-		return JWKS_INTERNAL;
-	}
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 3L);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, opt->timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, opt->timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) opt->max_bytes);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &b);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "microcred-bridge");
-	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+	fr = fetch(NULL, &lim, url, NULL, NULL, NULL, NULL, &b, ferr, sizeof(ferr));
 
-	cc = curl_easy_perform(curl);
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(curl);
-
-	if (b.too_large || cc == CURLE_FILESIZE_EXCEEDED)
+	if (b.too_large)
 	{
 		snprintf(err, errlen, "JWKS is larger than %ld bytes", opt->max_bytes);
 		rv = JWKS_TOO_LARGE;
 	}
-	else if (cc != CURLE_OK)
+	else if (fr != 0)
 	{
-		snprintf(err, errlen, "JWKS fetch failed: %s", curl_easy_strerror(cc));
+		snprintf(err, errlen, "JWKS fetch failed: %s", ferr);
 		rv = JWKS_FETCH_FAILED;
 	}
-	else if (status != 200)
+	else if (b.status != 200)
 	{
-		snprintf(err, errlen, "JWKS fetch returned HTTP status %ld", status);
+		snprintf(err, errlen, "JWKS fetch returned HTTP status %ld", b.status);
 		rv = JWKS_HTTP_STATUS;
 	}
-	else if ((*out = jwk_set_parse(b.data ? b.data : "", b.len, perr, sizeof(perr))) == NULL)
+	else if ((*out = jwk_set_parse(b.body ? b.body : "", b.len, perr, sizeof(perr))) == NULL)
 	{
 		snprintf(err, errlen, "%s", perr);
 		rv = JWKS_BAD_DOCUMENT;
@@ -249,7 +145,7 @@ jwks_fetch(const char *url, const jwks_options *opt, jwk_set **out, long *max_ag
 		if (max_age != NULL)
 			*max_age = b.no_cache ? 0 : b.max_age;
 	}
-	free(b.data);
+	fetch_answer_free(&b);
 	return rv;
 }
 

@@ -25,14 +25,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "config.h"
 #include "db.h"
 #include "http.h"
 #include "jwks.h"
+#include "guard.h"
 #include "lti.h"
 #include "log.h"
 #include "poller.h"
 #include "metrics.h"
+#include "public.h"
 
 #ifndef MICROCRED_VERSION
 #define MICROCRED_VERSION "unknown"
@@ -140,16 +143,6 @@ setup_signals(sigset_t *waitmask)
 	sigdelset(waitmask, SIGHUP);
 }
 
-/* a monotonic clock in milliseconds */
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* SIGHUP */
 static void
 reload(void)
@@ -165,7 +158,8 @@ reload(void)
 	}
 	cfg = config_acquire();
 	lti_configure(cfg);
-	http_configure(cfg);
+	public_configure(cfg);
+	guard_configure(cfg);
 	log_kv(LOG_LVL_INFO, "configuration reloaded",
 		   "log_level", log_level_name((log_level) cfg->log_level), NULL);
 	config_release(cfg);
@@ -245,8 +239,8 @@ main(int argc, char **argv)
 		log_kv(LOG_LVL_ERROR, "initialisation failed", NULL);
 		return 1;
 	}
-	http_configure(cfg);
-	if (http_start(cfg, err, sizeof(err)) != 0)
+	public_configure(cfg);
+	if (http_start(cfg, bridge_routes, bridge_n_routes, err, sizeof(err)) != 0)
 	{
 		log_kv(LOG_LVL_ERROR, "cannot start the HTTP server", "error", err, NULL);
 		return 1;
@@ -307,6 +301,7 @@ main(int argc, char **argv)
 		}
 	}
 	http_stop();
+	public_shutdown();
 	poller_stop();
 	db_pool_shutdown();
 	lti_shutdown();

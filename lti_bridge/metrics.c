@@ -67,6 +67,11 @@ static unsigned long events[N_EVENT_SOURCES][N_EVENT_OUTCOMES];
 static const char *const poll_apis[] = {"canvas", "moodle"};
 static const char *const poll_outcomes[] = {"ok", "error"};
 static unsigned long polls[2][2];
+/* connections and requests refused by guard.c: fixed labels, every series shown from the start */
+static const char *const refusal_kinds[] = {"connection_limit", "connection_limit_per_ip", "header_timeout",
+	"body_timeout", "rate_limit_login", "rate_limit_events"};
+#define N_REFUSAL_KINDS (sizeof(refusal_kinds) / sizeof(refusal_kinds[0]))
+static unsigned long refusals[N_REFUSAL_KINDS];
 static time_t start_time;
 
 /* add to a named counter table (lock held) */
@@ -93,6 +98,7 @@ metrics_init(void)
 	pthread_mutex_lock(&metrics_lock);
 	n_req = n_times = n_reasons = n_dberr = 0;
 	memset(events, 0, sizeof(events));
+	memset(refusals, 0, sizeof(refusals));
 	req_dropped = 0;
 	for (int r = 1; r < IDT__COUNT; r++)
 		named_add(reasons, &n_reasons, MAX_REASONS, idt_reason_code((idt_reason) r), 0);
@@ -201,6 +207,17 @@ metrics_inflight_add(int delta)
 	atomic_fetch_add(&inflight, delta);
 }
 
+/* count one refusal of guard.c */
+void
+metrics_refusal(const char *kind)
+{
+	pthread_mutex_lock(&metrics_lock);
+	for (size_t i = 0; i < N_REFUSAL_KINDS; i++)
+		if (kind != NULL && strcmp(kind, refusal_kinds[i]) == 0)
+			refusals[i]++;
+	pthread_mutex_unlock(&metrics_lock);
+}
+
 /* read the in-flight gauge */
 long
 metrics_inflight(void)
@@ -296,6 +313,10 @@ metrics_render(size_t *len)
 		for (size_t j = 0; j < 2; j++)
 			sb_printf(&sb, "microcred_bridge_poll_total{api=\"%s\",outcome=\"%s\"} %lu\n",
 					  poll_apis[i], poll_outcomes[j], polls[i][j]);
+	sb_printf(&sb, "# HELP microcred_bridge_refused_total Connections and requests refused by the limits, by kind.\n"
+			  "# TYPE microcred_bridge_refused_total counter\n");
+	for (size_t i = 0; i < N_REFUSAL_KINDS; i++)
+		sb_printf(&sb, "microcred_bridge_refused_total{kind=\"%s\"} %lu\n", refusal_kinds[i], refusals[i]);
 	sb_printf(&sb, "# HELP microcred_bridge_db_errors_total Database errors by kind.\n"
 			  "# TYPE microcred_bridge_db_errors_total counter\n");
 	for (int i = 0; i < n_dberr; i++)

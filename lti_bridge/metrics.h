@@ -30,6 +30,11 @@ extern void metrics_db_error(const char *kind);
 /* count one reconciliation poll: api canvas|moodle, outcome ok|error */
 extern void metrics_poll(const char *api, const char *outcome);
 
+/* one refused connection or request, by kind: connection_limit,
+ * connection_limit_per_ip, header_timeout, body_timeout, rate_limit_login,
+ * rate_limit_events (guard.c) */
+extern void metrics_refusal(const char *kind);
+
 /* in-flight gauge */
 extern void metrics_inflight_add(int delta);
 extern long metrics_inflight(void);

@@ -46,6 +46,7 @@
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
+#include "fetch.h"
 #include "poller.h"
 
 #define MAX_PAGES		100				/* Canvas pages per course and poll */
@@ -76,14 +77,7 @@ typedef struct poll_stats
 	int			skipped;		/* users the LMS would not answer for */
 } poll_stats;
 
-typedef struct http_answer
-{
-	long		status;
-	char	   *body;
-	size_t		len;
-	int			too_large;
-	char		next[2048];		/* Link rel="next", when given */
-} http_answer;
+typedef fetch_answer http_answer;
 
 static void
 job_free(poll_job *j)
@@ -98,58 +92,6 @@ job_free(poll_job *j)
 	memset(j, 0, sizeof(*j));
 }
 
-static size_t
-on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	http_answer *a = userdata;
-	size_t		n = size * nmemb;
-	char	   *grown;
-
-	if (a->len + n > (size_t) MAX_BODY)
-	{
-		a->too_large = 1;
-		return 0;
-	}
-	grown = realloc(a->body, a->len + n + 1);
-	if (grown == NULL)
-		return 0;
-	a->body = grown;
-	memcpy(a->body + a->len, ptr, n);
-	a->len += n;
-	a->body[a->len] = '\0';
-	return n;
-}
-
-/* Link: <url>; rel="current", <url>; rel="next", ...: keep the next one */
-static size_t
-on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	http_answer *a = userdata;
-	size_t		n = size * nmemb;
-	char		line[4096];
-	char	   *part;
-	char	   *save = NULL;
-
-	if (n < 5 || n >= sizeof(line) || strncasecmp(ptr, "link:", 5) != 0)
-		return n;
-	memcpy(line, ptr + 5, n - 5);
-	line[n - 5] = '\0';
-	for (part = strtok_r(line, ",", &save); part != NULL; part = strtok_r(NULL, ",", &save))
-	{
-		char	   *lt = strchr(part, '<');
-		char	   *gt = lt ? strchr(lt, '>') : NULL;
-
-		if (gt == NULL)
-			continue;
-		if (strstr(gt, "rel=\"next\"") != NULL || strstr(gt, "rel=next") != NULL)
-		{
-			*gt = '\0';
-			snprintf(a->next, sizeof(a->next), "%s", lt + 1);
-		}
-	}
-	return n;
-}
-
 /*
  * One API call: GET url (body NULL) or POST body as a form.  0 with the
  * answer, -1 on a transport failure (message in err).
@@ -158,49 +100,9 @@ static int
 http_call(CURL *curl, const bridge_config *cfg, const char *url, const char *bearer,
 		  const char *form, http_answer *a, char *err, size_t errlen)
 {
-	struct curl_slist *headers = NULL;
-	char		auth[4200];
-	CURLcode	rc;
+	fetch_limits lim = {cfg->poll_timeout_ms, (size_t) MAX_BODY, 0};
 
-	memset(a, 0, sizeof(*a));
-	curl_easy_reset(curl);
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long) cfg->poll_timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long) cfg->poll_timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) MAX_BODY);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, a);
-	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(curl, CURLOPT_HEADERDATA, a);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "microcred-bridge");
-	curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
-	headers = curl_slist_append(headers, "Accept: application/json");
-	if (bearer != NULL)
-	{
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
-		headers = curl_slist_append(headers, auth);
-		OPENSSL_cleanse(auth, sizeof(auth));
-	}
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	if (form != NULL)
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, form);
-	rc = curl_easy_perform(curl);
-	/* the slist holds a copy of the Authorization line: wipe it too */
-	for (struct curl_slist *h = headers; h != NULL; h = h->next)
-		OPENSSL_cleanse(h->data, strlen(h->data));
-	curl_slist_free_all(headers);
-	if (rc != CURLE_OK)
-	{
-		snprintf(err, errlen, "%s", a->too_large ? "answer too large" : curl_easy_strerror(rc));
-		free(a->body);
-		a->body = NULL;
-		return -1;
-	}
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &a->status);
-	return 0;
+	return fetch(curl, &lim, url, "application/json", bearer, NULL, form, a, err, errlen);
 }
 
 /* a JSON id (number or digit string) as text; 0 when it is neither */

@@ -147,6 +147,12 @@ db_conninfo = "host=$PGHOST port=$PGPORT user=bench_bridge dbname=bench"
 threads = 4
 log_level = warning
 public_base_url = https://tool.example
+login_rate_per_ip = 0
+login_rate_total = 0
+event_rate_per_ip = 0
+event_rate_total = 0
+max_connections_per_ip = 4000
+max_connections = 4000
 EOC
     lti_bridge/microcred-bridge -c "$tmp/bridge.conf" 2>>"$tmp/bridge.log" &
     bpid=$!

@@ -15,14 +15,75 @@ END
 $$;
 
 /*
+ * The JWT form (format 'vc-jwt' or 'ob-jwt') of an issued credential whose
+ * document is stored: the envelope made earlier (any algorithm, the oldest),
+ * or a new one signed now with the issuer's active key of the algorithm the
+ * form allows (vc-jwt: EdDSA, else ES256; ob-jwt: RS256, else ES256) and
+ * stored, so every later request gets the same token.  NULL when the issuer
+ * holds no such key.  Internal: public_resource() calls it for anyone, as
+ * the credential's public URL is its capability.
+ */
+CREATE FUNCTION microcred._credential_envelope(credential uuid, format text)
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c       microcred.issued_credential;
+    i       microcred.issuer;
+    k       microcred.signing_key;
+    alg     text;
+    tok     text;
+BEGIN
+    SELECT e.token INTO tok FROM microcred.credential_envelope e
+     WHERE e.credential_id = credential AND e.format = _credential_envelope.format
+     ORDER BY e.created_at, e.algorithm LIMIT 1;
+    IF tok IS NOT NULL THEN
+        RETURN tok;
+    END IF;
+    SELECT * INTO c FROM microcred.issued_credential ic WHERE ic.id = credential;
+    IF c.id IS NULL OR c.document IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT * INTO k FROM microcred.signing_key sk
+     WHERE sk.issuer_id = c.issuer_id AND sk.state = 'active'
+       AND sk.algorithm = ANY (CASE _credential_envelope.format WHEN 'vc-jwt' THEN ARRAY['Ed25519', 'P-256']
+                                                                ELSE ARRAY['RSA', 'P-256'] END)
+     ORDER BY sk.algorithm = 'P-256', sk.created_at LIMIT 1;
+    IF k.id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    alg := CASE k.algorithm WHEN 'Ed25519' THEN 'EdDSA' WHEN 'RSA' THEN 'RS256' ELSE 'ES256' END;
+    SELECT * INTO i FROM microcred.issuer WHERE issuer.id = c.issuer_id;
+    tok := microcred._sign_jwt(c.document - 'proof', _credential_envelope.format, k.id, k.issuer_id,
+                               k.sealed_private, alg, i.public_id || '#' || k.fragment);
+    INSERT INTO microcred.credential_envelope (issuer_id, credential_id, format, algorithm, token)
+    VALUES (c.issuer_id, c.id, _credential_envelope.format, alg, tok)
+    ON CONFLICT DO NOTHING;
+    -- a concurrent first request may have stored its token first: serve that one
+    SELECT e.token INTO tok FROM microcred.credential_envelope e
+     WHERE e.credential_id = c.id AND e.format = _credential_envelope.format
+     ORDER BY e.created_at, e.algorithm LIMIT 1;
+    RETURN tok;
+END
+$$;
+COMMENT ON FUNCTION microcred._credential_envelope(uuid, text) IS
+    'internal: the stored JWT form (vc-jwt or ob-jwt) of a credential, signed and stored on first request; NULL when the issuer has no key for it';
+
+/*
  * One public resource as an HTTP answer: kind is 'credential' (id: the
  * credential's uuid), 'issuer' (id: the issuer's handle), 'achievement' (id:
  * the credential type's uuid) or 'status' (id: the status list's uuid).  Unknown or malformed ids answer 404, never an error,
  * so a probe learns nothing more than "not here".  A credential whose stored
- * document was erased (erase_learner) answers 410.  want_jwt asks for the
- * credential's stored vc-jwt envelope: 406 when none was made.
+ * document was erased (erase_learner) answers 410.  want_jwt asks for a
+ * JWT form of the credential, jwt_format which one: 'vc-jwt' (W3C VC-JOSE,
+ * application/vc+jwt) or 'ob-jwt' (Open Badges 3.0 VC-JWT,
+ * application/jwt).  A JWT form is made on first request (signed once with
+ * the issuer's active key, _credential_envelope) and then served unchanged;
+ * 406 only when the issuer holds no active key that form can be signed with.
  */
 CREATE FUNCTION microcred.public_resource(kind text, id text, want_jwt boolean DEFAULT false,
+                                          jwt_format text DEFAULT 'vc-jwt',
                                           OUT http_status integer, OUT content_type text,
                                           OUT body text, OUT last_modified timestamptz,
                                           OUT max_age integer)
@@ -57,17 +118,20 @@ BEGIN
         -- a signed document never changes after issue (corrections supersede)
         max_age := 86400;
         IF want_jwt THEN
-            SELECT e.token INTO tok FROM microcred.credential_envelope e
-             WHERE e.credential_id = public_resource.id::uuid AND e.format = 'vc-jwt'
-             ORDER BY e.created_at LIMIT 1;
+            IF jwt_format IS NULL OR jwt_format NOT IN ('vc-jwt', 'ob-jwt') THEN
+                PERFORM microcred._fail('22023', format('jwt_format "%s" is not a JWT form', left(jwt_format, 100)), NULL,
+                    'Use ''vc-jwt'' (W3C VC-JOSE) or ''ob-jwt'' (Open Badges 3.0 VC-JWT).');
+            END IF;
+            tok := microcred._credential_envelope(public_resource.id::uuid, jwt_format);
             IF tok IS NULL THEN
                 http_status := 406;
-                body := 'no JWT form of this credential has been made; ask for application/vc or application/json';
+                body := format('the issuer holds no active key for the %s form of this credential; ask for application/vc or application/json',
+                               jwt_format);
                 max_age := 60;
                 RETURN;
             END IF;
             http_status := 200;
-            content_type := 'application/vc+jwt';
+            content_type := CASE jwt_format WHEN 'vc-jwt' THEN 'application/vc+jwt' ELSE 'application/jwt' END;
             body := tok;
             RETURN;
         END IF;
@@ -128,10 +192,11 @@ BEGIN
     END IF;
 END
 $$;
-COMMENT ON FUNCTION microcred.public_resource(text, text, boolean) IS
+COMMENT ON FUNCTION microcred.public_resource(text, text, boolean, text) IS
     'a public resource (credential, issuer profile with keys, achievement, status list) as an HTTP status, content type, body and caching hints; what the bridge serves without login';
 
-REVOKE ALL ON FUNCTION microcred.public_resource(text, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION microcred.public_resource(text, text, boolean, text),
+    microcred._credential_envelope(uuid, text) FROM PUBLIC;
 GRANT USAGE ON SCHEMA microcred TO microcred_bridge;
-GRANT EXECUTE ON FUNCTION microcred.public_resource(text, text, boolean)
+GRANT EXECUTE ON FUNCTION microcred.public_resource(text, text, boolean, text)
     TO microcred_bridge, microcred_admin, microcred_verifier;

@@ -47,6 +47,8 @@ CREATE TABLE microcred.lti_login_state (
 );
 COMMENT ON TABLE microcred.lti_login_state IS
     'OIDC login states and nonces of LTI launches: each consumed once, before it expires';
+-- lti_begin_login purges by expiry
+CREATE INDEX lti_login_state_expires_at ON microcred.lti_login_state (expires_at);
 
 -- a URL a platform endpoint may have: https, or http on loopback (tests, make run)
 CREATE FUNCTION microcred._lti_check_url(field text, url text, required boolean)
@@ -188,6 +190,17 @@ BEGIN
         PERFORM microcred._fail('23502', 'target_link_uri is required', NULL,
             'The platform sends it with the login request.');
     END IF;
+    /*
+     * Anyone may start a login, so states must not pile up: each login
+     * deletes up to 64 states that expired more than a minute ago (the
+     * minute keeps "state_expired" for a slow user's launch), far more
+     * than the one it adds, so the table holds little more than the states
+     * of the last ttl + 1 minute.  SKIP LOCKED: concurrent logins never wait for each other.
+     */
+    DELETE FROM microcred.lti_login_state ls
+     WHERE ls.state IN (SELECT o.state FROM microcred.lti_login_state o
+                         WHERE o.expires_at < now() - interval '1 minute'
+                         ORDER BY o.expires_at LIMIT 64 FOR UPDATE SKIP LOCKED);
     state := microcred._random_token();
     nonce := microcred._random_token();
     INSERT INTO microcred.lti_login_state (state, nonce, platform_id, target_link_uri, expires_at)

@@ -30,7 +30,7 @@
  *	  --no-id          xAPI statements without an id (the bridge derives it)
  *	  --fault F        send broken requests: badauth (xapi password),
  *	                   badhmac (moodle), badsig, unknownkid, expired,
- *	                   account, alg (canvas)
+ *	                   noexp, oldiat, futureiat, account, alg (canvas)
  *	  --expect S       exit 0 only when every event's final status is S
  *	                   (default: every event answered 2xx)
  *	  --list FILE      write the distinct completions: "email,TYPE" lines
@@ -429,6 +429,7 @@ build_event(int j)
 		char	   *payload;
 		json_t	   *user = json_pack("{s:s}", "id", uid);
 		long		exp = (long) now + 3600;
+		long		iat = (long) now - 60;
 		char		acct[96];
 
 		snprintf(acct, sizeof(acct), "%s", canvas_account);
@@ -443,6 +444,10 @@ build_event(int j)
 			k = key2, kid = "k2";
 		else if (fault && strcmp(fault, "expired") == 0)
 			exp = (long) now - 3600;
+		else if (fault && strcmp(fault, "oldiat") == 0)
+			iat = (long) now - 3 * 86400;	/* exp still ahead: only iat is too old */
+		else if (fault && strcmp(fault, "futureiat") == 0)
+			iat = (long) now + 3600;
 		else if (fault && strcmp(fault, "account") == 0)
 			snprintf(acct, sizeof(acct), "%s-other", run);
 		else if (fault && strcmp(fault, "alg") == 0)
@@ -453,7 +458,9 @@ build_event(int j)
 					  "event_time", when,
 					  "body", "user", user, "course", "id", course, "name", "Course",
 					  "progress", "completed_at", when,
-					  "iat", (json_int_t) (now - 60), "exp", (json_int_t) exp);
+					  "iat", (json_int_t) iat, "exp", (json_int_t) exp);
+		if (fault && strcmp(fault, "noexp") == 0)
+			json_object_del(o, "exp");
 		payload = json_dumps(o, JSON_COMPACT);
 		json_decref(o);
 		snprintf(header, sizeof(header), "{\"alg\":\"%s\",\"typ\":\"JWT\",\"kid\":\"%s\"}", alg, kid);
@@ -874,7 +881,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (fault != NULL && strcmp(fault, "badauth") != 0 && strcmp(fault, "badhmac") != 0 &&
-		strcmp(fault, "badsig") != 0 && strcmp(fault, "unknownkid") != 0 && strcmp(fault, "expired") != 0 &&
+		strcmp(fault, "badsig") != 0 && strcmp(fault, "unknownkid") != 0 && strcmp(fault, "expired") != 0 && strcmp(fault, "noexp") != 0 &&
+		strcmp(fault, "oldiat") != 0 && strcmp(fault, "futureiat") != 0 &&
 		strcmp(fault, "account") != 0 && strcmp(fault, "alg") != 0)
 		usage();
 

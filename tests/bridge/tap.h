@@ -12,8 +12,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static int	tap_n;
-static int	tap_failed;
+/*
+ * One count for every file of a test program (launch_driver has several):
+ * a weak definition in each file that includes this, merged by the linker.
+ */
+__attribute__((weak)) int tap_n;
+__attribute__((weak)) int tap_failed;
 
 /* report one test */
 static inline int

@@ -95,7 +95,9 @@ rc=$?
 missing=""
 for k in listen_address listen_port public_base_url db_conninfo threads max_body_bytes \
 	max_header_bytes request_timeout_s drain_timeout_s log_level db_timeout_ms jwt_leeway_s \
-	jwks_ttl_s jwks_min_refresh_s jwks_timeout_ms jwks_max_bytes -c --check-config --version SIGHUP SIGTERM; do
+	jwks_ttl_s jwks_min_refresh_s jwks_timeout_ms jwks_max_bytes max_connections max_connections_per_ip \
+	header_timeout_s body_timeout_s login_rate_per_ip login_rate_total event_rate_per_ip event_rate_total \
+	registration_timeout_ms registration_max_bytes -c --check-config --version SIGHUP SIGTERM; do
 	grep -q -- "$k" "$TMP/help" || missing="$missing $k"
 done
 [ $rc -eq 0 ] && [ -z "$missing" ]
@@ -242,6 +244,11 @@ ok $? "an 8 KiB chunked body (no Content-Length) answers 413 (got $code)"
 code=$(status "$URL/healthz" -H "X-Filler: $(head -c 6000 /dev/zero | tr '\0' a)")
 [ "$code" = 431 ]
 ok $? "6 KB of headers over max_header_bytes = 4kB answers 431 (got $code)"
+# a page without a script (a refused launch, decided before any database call) allows none
+curl -s -D "$TMP/hdr" -o /dev/null --max-time 10 -X POST -d 'x=1' "$URL/lti/launch"
+csp=$(grep -i '^Content-Security-Policy:' "$TMP/hdr" | tr -d '\r')
+case "$csp" in *"script-src 'none'"*) ! grep -qi "nonce" <<<"$csp" ;; *) false ;; esac
+ok $? "a page without a script sends script-src 'none', no nonce (got: ${csp#*script-src})"
 curl -s -D "$TMP/hdr" -o /dev/null --max-time 10 -H 'X-Request-Id: test-req-42' "$URL/metrics"
 check "a sane X-Request-Id is echoed" grep -qi '^X-Request-Id: test-req-42' "$TMP/hdr"
 wait_log 'request_id=test-req-42' 20 "$LOG"

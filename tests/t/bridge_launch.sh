@@ -64,6 +64,8 @@ db_conninfo = "host=$PGHOST port=${PGPORT:-5432} user=$role dbname=$dbname conne
 db_timeout_ms = 2000
 threads = 4
 public_base_url = https://tool.example
+login_rate_per_ip = 0
+login_rate_total = 0
 jwks_min_refresh_s = 1
 jwks_timeout_ms = 2000
 max_body_bytes = 256kB

@@ -1,7 +1,9 @@
 #!/bin/bash
 # The bridge's public endpoints and its LTI login step against the test
 # cluster, on 127.0.0.1 only:
-# GET /credentials/{id} (JSON, or the vc-jwt by Accept), /issuers/{handle}
+# GET /credentials/{id} (JSON, or a JWT form by Accept: application/vc+jwt
+# the W3C VC-JOSE one, application/jwt the Open Badges 3.0 VC-JWT, both made
+# on first request), /issuers/{handle}
 # (OB 3.0 Profile with the keys, so the proof's verificationMethod
 # resolves), /status/{list} (a status list credential that verifies and
 # follows revocation), 404 / 405 / 406 / 410, caching headers, and that the
@@ -18,7 +20,7 @@ cleanup() {
     [ -n "$DPID" ] && kill -KILL "$DPID" 2>/dev/null
     wait 2>/dev/null
     psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "DROP ROLE IF EXISTS $role" 2>/dev/null
-    rm -rf "$TMP"
+    [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
 n=0
@@ -103,14 +105,33 @@ ok "$(wc -c <"$TMP/body" | tr -d ' ')|$(header ETag)|$(header Cache-Control)" "0
 ok "$(get /credentials/$CID -H "If-None-Match: \"0000\", W/$ETAG")" 304 "a list holding the weak form of the ETag answers 304"
 ok "$(get /credentials/$CID -H 'If-None-Match: "00000000000000000000000000000000"')" 200 "another ETag answers 200"
 
-# the JWT form, by Accept
-ok "$(get /credentials/$CID -H 'Accept: application/vc+jwt')" 406 "Accept: application/vc+jwt before a vc-jwt was made answers 406"
-ok "$(header Cache-Control)" "no-store" "a 406 is not cached"
-TOKEN=$(q -c "SELECT microcred.document('$CID', 'vc-jwt')")
-ok "$(get /credentials/$CID -H 'Accept: application/vc+jwt')" 200 "once made, Accept: application/vc+jwt answers 200"
+# the JWT forms, by Accept or ?format=: made on first request (signed once, stored), never 406
+jwt_part() {  # jwt_part N TOKEN: the N-th part (1 header, 2 payload) of a compact JWT, decoded
+    printf '%s' "$2" | cut -d. -f"$1" | python3 -c 'import sys,base64; s=sys.stdin.read().strip(); print(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)).decode())'
+}
+ok "$(q -c "SELECT count(*) FROM microcred.credential_envelope WHERE credential_id = '$CID'")" 0 \
+   "no JWT form of the credential exists before the first request"
+ok "$(get /credentials/$CID -H 'Accept: application/vc+jwt')" 200 "Accept: application/vc+jwt answers 200 although no JWT form was made before"
 ok "$(header Content-Type)" "application/vc+jwt" "served as application/vc+jwt"
-ok "$(cat "$TMP/body")" "$TOKEN" "the body is the stored vc-jwt"
-ok "$(q -c "SELECT (microcred.verify_jwt('$(cat "$TMP/body")')).valid")" t "the served vc-jwt verifies"
+TOKEN=$(cat "$TMP/body")
+ok "$(q -c "SELECT microcred.document('$CID', 'vc-jwt')")" "$TOKEN" "the served vc-jwt is the stored one (document() gives the same token)"
+ok "$(q -c "SELECT (microcred.verify_jwt('$TOKEN')).valid")" t "the served vc-jwt verifies"
+ok "$(jwt_part 2 "$TOKEN" | python3 -c 'import sys,json; d=json.load(sys.stdin); print("jti" in d, d.get("id") is not None)')" "False True" \
+   "the VC-JOSE form's payload is the credential itself, without JWT claims"
+ok "$(get "/credentials/$CID?format=jwt")|$(cat "$TMP/body")" "200|$TOKEN" "the learner page's ?format=jwt link gives the same vc-jwt"
+# the Open Badges 3.0 VC-JWT: the demo issuer has no RSA or P-256 key yet, so none can be made
+ok "$(get /credentials/$CID -H 'Accept: application/jwt')" 406 "Accept: application/jwt while the issuer holds no RS256/ES256 key: 406"
+ok "$(grep -c 'no active key for the ob-jwt form' "$TMP/body")" 1 "the 406 says why"
+q -c "SELECT microcred.generate_key('demo-uas', 'RSA')" >/dev/null
+ok "$(get /credentials/$CID -H 'Accept: application/jwt')" 200 "with an RSA key, Accept: application/jwt answers 200"
+ok "$(header Content-Type)" "application/jwt" "served as application/jwt"
+OBTOKEN=$(cat "$TMP/body")
+ok "$(jwt_part 1 "$OBTOKEN" | python3 -c 'import sys,json; print(json.load(sys.stdin)["alg"])')|$(jwt_part 2 "$OBTOKEN" | python3 -c 'import sys,json; d=json.load(sys.stdin); print(d.get("jti") == d.get("id"), "iss" in d)')" "RS256|True True" \
+   "the Open Badges 3.0 form is an RS256 VC-JWT with the OB claims (iss, jti = the credential id)"
+ok "$(q -c "SELECT (microcred.verify_jwt('$OBTOKEN')).valid")" t "the served OB 3.0 JWT verifies"
+ok "$(get "/credentials/$CID?format=ob-jwt")|$(cat "$TMP/body")" "200|$OBTOKEN" "?format=ob-jwt gives the same token (cached or stored)"
+ok "$(q -c "SELECT string_agg(format || ':' || algorithm, ',' ORDER BY format) FROM microcred.credential_envelope WHERE credential_id = '$CID'")" \
+   "ob-jwt:RS256,vc-jwt:EdDSA" "each form was signed once and stored"
 get /credentials/$CID -H 'Accept: application/vc+jwt, application/json' >/dev/null
 ok "$(header Content-Type)" "application/vc" "Accept naming JSON too gets the JSON document"
 get /credentials/$CID -H 'Accept: application/vc, application/vc+jwt' >/dev/null
@@ -236,7 +257,7 @@ ok "$(psql -X -At -d $db -U $role -c 'SELECT count(*) FROM microcred.issued_cred
 ok "$(psql -X -At -d $db -U $role -c "SELECT microcred.revoke('$CID', 'x')" 2>&1 | grep -c 'permission denied')" 1 \
    "the bridge's role cannot revoke"
 ok "$(grep -c "$CID" "$TMP/bridge.log")" 0 "request logs do not carry credential ids"
-ok "$(grep -c 'route=credential status=200' "$TMP/bridge.log")" 9 "each credential request is logged once under its route label"
+ok "$(grep -c 'route=credential status=200' "$TMP/bridge.log")" 12 "each credential request is logged once under its route label"
 curl -s --max-time 5 "$URL/metrics" >"$TMP/metrics"
 ok "$(grep -c 'route="status_list",status="200"' "$TMP/metrics")" 1 "/metrics counts status list requests by route and status"
 ok "$(grep -c 'route="credential",status="410"' "$TMP/metrics")" 1 "/metrics counts the 410"

@@ -97,6 +97,9 @@ threads = 4
 max_body_bytes = 16kB
 db_timeout_ms = 1000
 public_base_url = https://tool.example
+event_rate_per_ip = 0
+event_rate_total = 0
+max_connections_per_ip = 1000
 EOC
         "$BIN" -c "$TMP/bridge.conf" 2>>"$TMP/bridge.log" &
         DPID=$!
@@ -204,7 +207,7 @@ ok "$(field many 'status 200:')|$(events_of many-xapi issued)|$(creds many)" "60
 
 # --- refused: nothing stored --------------------------------------------------------------
 before=$(all_events)
-for f in badsig unknownkid expired account alg; do
+for f in badsig unknownkid expired noexp oldiat futureiat account alg; do
     send cf$f canvas -n 1 --run cf$f --fault $f --expect 401
     ok "$?|$(field cf$f 'status 401:')|$(events_of cf$f-canvas)" "0|1|0" "canvas JWT ($f) answers 401 and is stored nowhere"
 done
@@ -257,7 +260,7 @@ ok "$(post /moodle/events -X POST -H 'X-Microcred-Source: nobody' -H "X-Microcre
    "moodle: an unknown source answers 401"
 ok "$(post /canvas/live-events -X POST -H 'Content-Type: application/jwt' --data 'not.a.jwt')" 400 "canvas: a body that is not a JWT answers 400"
 ok "$(all_events)" "$before" "none of the refused requests stored an event"
-ok "$(metric canvas refused)|$(metric moodle refused)" "6|4" "/metrics counts the refused Canvas and Moodle events (a 413 only by route and status)"
+ok "$(metric canvas refused)|$(metric moodle refused)" "9|4" "/metrics counts the refused Canvas and Moodle events (a 413 only by route and status)"
 
 # the answer of a good batch: the statement ids in request order
 ok "$(post /xapi/statements -X POST "${XH[@]}" --data "[$(stmt $ID2 h2@learners.example), $(stmt $ID1 h1@learners.example)]")|$(cat "$TMP/body")" \

@@ -100,7 +100,7 @@ recognise_prior_learning(uuid,text,text,text,text[],numeric,integer,text,timesta
 stack_check(uuid,text)|issuer|ok|SELECT microcred.stack_check('$learner', 'demo-uas/DH')
 stack_eligible(text)|issuer|ok|SELECT microcred.stack_eligible('demo-uas/DH')
 stack_issue(uuid,text)|issuer|any|SELECT microcred.stack_issue('$fresh', 'demo-uas/DH')
-public_resource(text,text,boolean)|verifier|ok|SELECT microcred.public_resource('credential', '$cred', false)
+public_resource(text,text,boolean,text)|verifier|ok|SELECT microcred.public_resource('credential', '$cred', false)
 lti_register_platform(text,text,text,text,text,text,text,text[],text[])|admin|ok|SELECT microcred.lti_register_platform('demo-uas', 'LP LMS', 'https://lp-lms.example', 'lp-client', 'https://lp-lms.example/auth', 'https://lp-lms.example/jwks')
 lti_add_deployment(uuid,text)|admin|ok|SELECT microcred.lti_add_deployment('$platform', 'lp-dep')
 lti_begin_login(text,text,text,interval)|bridge|any|SELECT microcred.lti_begin_login('https://moodle.up.example', 'up-client', 'https://two.example/lti/launch')

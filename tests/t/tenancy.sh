@@ -106,7 +106,7 @@ _context_document(text)|public|
 _lookup_key(text,text)|public|
 controller_document(text)|public|
 status_list_credential(uuid)|public|
-public_resource(text,text,boolean)|public|
+public_resource(text,text,boolean,text)|public|
 acts_for(uuid,name)|refuse|SELECT microcred.acts_for((SELECT id FROM microcred.issuer WHERE handle = 'demo-uas'), current_user)
 _require_outcomes(uuid)|none|
 _resolve_issuer(text)|refuse|SELECT microcred._resolve_issuer('demo-uas')

@@ -2726,7 +2726,56 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION microcred._credential_envelope(credential uuid, format text)
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    c       microcred.issued_credential;
+    i       microcred.issuer;
+    k       microcred.signing_key;
+    alg     text;
+    tok     text;
+BEGIN
+    SELECT e.token INTO tok FROM microcred.credential_envelope e
+     WHERE e.credential_id = credential AND e.format = _credential_envelope.format
+     ORDER BY e.created_at, e.algorithm LIMIT 1;
+    IF tok IS NOT NULL THEN
+        RETURN tok;
+    END IF;
+    SELECT * INTO c FROM microcred.issued_credential ic WHERE ic.id = credential;
+    IF c.id IS NULL OR c.document IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT * INTO k FROM microcred.signing_key sk
+     WHERE sk.issuer_id = c.issuer_id AND sk.state = 'active'
+       AND sk.algorithm = ANY (CASE _credential_envelope.format WHEN 'vc-jwt' THEN ARRAY['Ed25519', 'P-256']
+                                                                ELSE ARRAY['RSA', 'P-256'] END)
+     ORDER BY sk.algorithm = 'P-256', sk.created_at LIMIT 1;
+    IF k.id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    alg := CASE k.algorithm WHEN 'Ed25519' THEN 'EdDSA' WHEN 'RSA' THEN 'RS256' ELSE 'ES256' END;
+    SELECT * INTO i FROM microcred.issuer WHERE issuer.id = c.issuer_id;
+    tok := microcred._sign_jwt(c.document - 'proof', _credential_envelope.format, k.id, k.issuer_id,
+                               k.sealed_private, alg, i.public_id || '#' || k.fragment);
+    INSERT INTO microcred.credential_envelope (issuer_id, credential_id, format, algorithm, token)
+    VALUES (c.issuer_id, c.id, _credential_envelope.format, alg, tok)
+    ON CONFLICT DO NOTHING;
+    -- a concurrent first request may have stored its token first: serve that one
+    SELECT e.token INTO tok FROM microcred.credential_envelope e
+     WHERE e.credential_id = c.id AND e.format = _credential_envelope.format
+     ORDER BY e.created_at, e.algorithm LIMIT 1;
+    RETURN tok;
+END
+$$;
+
+COMMENT ON FUNCTION microcred._credential_envelope(uuid, text) IS
+    'internal: the stored JWT form (vc-jwt or ob-jwt) of a credential, signed and stored on first request; NULL when the issuer has no key for it';
+
 CREATE OR REPLACE FUNCTION microcred.public_resource(kind text, id text, want_jwt boolean DEFAULT false,
+                                          jwt_format text DEFAULT 'vc-jwt',
                                           OUT http_status integer, OUT content_type text,
                                           OUT body text, OUT last_modified timestamptz,
                                           OUT max_age integer)
@@ -2761,17 +2810,20 @@ BEGIN
         -- a signed document never changes after issue (corrections supersede)
         max_age := 86400;
         IF want_jwt THEN
-            SELECT e.token INTO tok FROM microcred.credential_envelope e
-             WHERE e.credential_id = public_resource.id::uuid AND e.format = 'vc-jwt'
-             ORDER BY e.created_at LIMIT 1;
+            IF jwt_format IS NULL OR jwt_format NOT IN ('vc-jwt', 'ob-jwt') THEN
+                PERFORM microcred._fail('22023', format('jwt_format "%s" is not a JWT form', left(jwt_format, 100)), NULL,
+                    'Use ''vc-jwt'' (W3C VC-JOSE) or ''ob-jwt'' (Open Badges 3.0 VC-JWT).');
+            END IF;
+            tok := microcred._credential_envelope(public_resource.id::uuid, jwt_format);
             IF tok IS NULL THEN
                 http_status := 406;
-                body := 'no JWT form of this credential has been made; ask for application/vc or application/json';
+                body := format('the issuer holds no active key for the %s form of this credential; ask for application/vc or application/json',
+                               jwt_format);
                 max_age := 60;
                 RETURN;
             END IF;
             http_status := 200;
-            content_type := 'application/vc+jwt';
+            content_type := CASE jwt_format WHEN 'vc-jwt' THEN 'application/vc+jwt' ELSE 'application/jwt' END;
             body := tok;
             RETURN;
         END IF;
@@ -2833,7 +2885,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION microcred.public_resource(text, text, boolean) IS
+COMMENT ON FUNCTION microcred.public_resource(text, text, boolean, text) IS
     'a public resource (credential, issuer profile with keys, achievement, status list) as an HTTP status, content type, body and caching hints; what the bridge serves without login';
 
 CREATE OR REPLACE FUNCTION microcred._lti_check_url(field text, url text, required boolean)
@@ -2972,6 +3024,17 @@ BEGIN
         PERFORM microcred._fail('23502', 'target_link_uri is required', NULL,
             'The platform sends it with the login request.');
     END IF;
+    /*
+     * Anyone may start a login, so states must not pile up: each login
+     * deletes up to 64 states that expired more than a minute ago (the
+     * minute keeps "state_expired" for a slow user's launch), far more
+     * than the one it adds, so the table holds little more than the states
+     * of the last ttl + 1 minute.  SKIP LOCKED: concurrent logins never wait for each other.
+     */
+    DELETE FROM microcred.lti_login_state ls
+     WHERE ls.state IN (SELECT o.state FROM microcred.lti_login_state o
+                         WHERE o.expires_at < now() - interval '1 minute'
+                         ORDER BY o.expires_at LIMIT 64 FOR UPDATE SKIP LOCKED);
     state := microcred._random_token();
     nonce := microcred._random_token();
     INSERT INTO microcred.lti_login_state (state, nonce, platform_id, target_link_uri, expires_at)

@@ -1,0 +1,33 @@
+/*-------------------------------------------------------------------------
+ *
+ * public.h
+ *	  The public document routes (public.c): their cache's settings.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MC_PUBLIC_H
+#define MC_PUBLIC_H
+
+#include "config.h"
+
+/* the JWT forms of a credential (public_resource's jwt_format) */
+#define JWT_NONE 0
+#define JWT_VC 1				/* W3C VC-JOSE, application/vc+jwt */
+#define JWT_OB 2				/* Open Badges 3.0 VC-JWT, application/jwt */
+
+/* the JWT form asked for by an Accept header and a ?format= value (either may be NULL) */
+extern int	public_jwt_form(const char *accept, const char *format);
+
+/*
+ * Does an If-None-Match header match the entity tag?  "*" or any listed
+ * tag, compared weakly (a W/ prefix ignored), as RFC 9110 13.1.2 asks.
+ */
+extern int	public_etag_matches(const char *header, const char *etag);
+
+/* (re)size the document cache to the configuration; at start and on SIGHUP */
+extern void public_configure(const bridge_config *cfg);
+
+/* drop the document cache (at exit) */
+extern void public_shutdown(void);
+
+#endif							/* MC_PUBLIC_H */

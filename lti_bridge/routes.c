@@ -1,0 +1,79 @@
+/*-------------------------------------------------------------------------
+ *
+ * routes.c
+ *	  The bridge's route table (what http.c serves) and the two routes of
+ *	  the process itself: /healthz and /metrics.  Each other route lives in
+ *	  the file of its family:
+ *
+ *	  public.c         GET /credentials/, /issuers/, /achievements/, /status/
+ *	  lti_login.c      GET|POST /lti/login
+ *	  lti_launch.c     POST /lti/launch (resource links; deep linking requests
+ *	                   go on in lti_deep_link.c)
+ *	  lti_deep_link.c  POST /lti/deep-link
+ *	  lti_register.c   GET /lti/register (Dynamic Registration)
+ *	  lti_config.c     GET /lti/jwks, /lti/canvas.json
+ *	  ingest_xapi.c    POST /xapi/statements
+ *	  ingest_canvas.c  POST /canvas/live-events
+ *	  ingest_moodle.c  POST /moodle/events
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <microhttpd.h>
+
+#include "db.h"
+#include "guard.h"
+#include "http.h"
+#include "http_internal.h"
+#include "metrics.h"
+
+static unsigned int handle_healthz(struct MHD_Connection *conn, http_request *req);
+static unsigned int handle_metrics(struct MHD_Connection *conn, http_request *req);
+
+const http_route bridge_routes[] = {
+	{"/healthz", "GET", "healthz", handle_healthz, RATE_NONE},
+	{"/metrics", "GET", "metrics", handle_metrics, RATE_NONE},
+	{"/credentials/", "GET", "credential", public_handle_credential, RATE_NONE},
+	{"/issuers/", "GET", "issuer", public_handle_issuer, RATE_NONE},
+	{"/status/", "GET", "status_list", public_handle_status, RATE_NONE},
+	{"/achievements/", "GET", "achievement", public_handle_achievement, RATE_NONE},
+	{"/lti/login", "GET POST", "lti_login", lti_handle_login, RATE_LOGIN},
+	{"/lti/launch", "POST", "lti_launch", lti_handle_launch, RATE_NONE},
+	{"/lti/deep-link", "POST", "lti_deep_link", lti_handle_deep_link, RATE_NONE},
+	{"/lti/jwks", "GET", "lti_jwks", lti_handle_jwks, RATE_NONE},
+	{"/lti/register", "GET", "lti_register", lti_handle_register, RATE_NONE},
+	{"/lti/canvas.json", "GET", "lti_canvas_config", lti_handle_canvas_config, RATE_NONE},
+	{"/xapi/statements", "POST", "xapi_statements", ingest_handle_xapi, RATE_EVENTS},
+	{"/canvas/live-events", "POST", "canvas_live_events", ingest_handle_canvas, RATE_EVENTS},
+	{"/moodle/events", "POST", "moodle_events", ingest_handle_moodle, RATE_EVENTS},
+};
+const size_t bridge_n_routes = sizeof(bridge_routes) / sizeof(bridge_routes[0]);
+
+/* GET /healthz: the database answers SELECT 1 */
+static unsigned int
+handle_healthz(struct MHD_Connection *conn, http_request *req)
+{
+	char		reason[64];
+	char		text[96];
+
+	if (db_health(req->cfg->db_conninfo, req->cfg->db_timeout_ms, reason, sizeof(reason)) == 0)
+		return respond_text(conn, req, MHD_HTTP_OK, "ok\n");
+	req->reason = db_reason_label(reason);
+	snprintf(text, sizeof(text), "unavailable: %s\n", req->reason);
+	return respond_text(conn, req, MHD_HTTP_SERVICE_UNAVAILABLE, text);
+}
+
+/* GET /metrics: Prometheus text format */
+static unsigned int
+handle_metrics(struct MHD_Connection *conn, http_request *req)
+{
+	size_t		len = 0;
+	char	   *text = metrics_render(&len);
+
+	if (text == NULL)
+		return respond_text(conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+	return respond(conn, req, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+				   text, len, MHD_RESPMEM_MUST_FREE);
+}
