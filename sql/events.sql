@@ -5,6 +5,8 @@ SELECT microcred.lti_register_platform('th-beispiel', 'Moodle (events)', 'https:
     'https://moodle.events.example/mod/lti/auth.php', 'https://moodle.events.example/mod/lti/certs.php',
     NULL, '{1}') AS pf \gset
 SELECT microcred.lti_map_course(:'pf', '42', 'DPN-101');
+-- this LMS verifies its users' e-mails: launches may link accounts by e-mail
+SELECT microcred.lti_trust_emails(:'pf');
 
 -- sources: the secret is made here and shown once; only its HMAC is kept
 SELECT source_id AS xs, secret AS xpw FROM microcred.event_source_add('th-beispiel', 'xapi', 'ev-lrs', :'pf') \gset

@@ -27,6 +27,24 @@ $$;
 COMMENT ON FUNCTION microcred._fail(text, text, text, text) IS
     'internal: raise an error with an SQLSTATE, message, detail and hint';
 
+-- a required argument: NULL is an error naming it (so that, e.g., verify(NULL)
+-- is not a row of NULLs that a WHERE NOT valid would miss)
+CREATE FUNCTION microcred._not_null(element text, value anyelement)
+RETURNS anyelement
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF value IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = format('%s must not be NULL', element),
+            HINT = 'Pass a value; NULL has no meaning here.';
+    END IF;
+    RETURN value;
+END
+$$;
+COMMENT ON FUNCTION microcred._not_null(text, anyelement) IS
+    'internal: the value, or an error naming the element when it is NULL';
+
 -- text that goes into signed credentials must be in Unicode NFC: a visually
 -- identical string in another normal form canonicalizes to other bytes
 CREATE FUNCTION microcred._check_nfc(element text, value text)
