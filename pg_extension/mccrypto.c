@@ -711,7 +711,8 @@ mcc_kek_read_file(const char *path, unsigned char kek[MCC_KEK_LEN],
 	size_t		len = 0;
 	bool		ok = false;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* non-blocking: a FIFO (or a device) must not hang the backend in open() */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 	{
 		mb_set_error(err, "cannot open key-encryption key file \"%s\": %s",
