@@ -179,6 +179,14 @@ SELECT microcred.event_poll_done(:'ms', 'canvas api: 401 (token rejected)');
 SELECT source, last_ok_at IS NULL AS never_ok, last_error FROM microcred.event_polls WHERE source = 'ev-moodle';
 SELECT microcred.event_poll_done(:'ms', NULL);
 SELECT source, last_ok_at IS NOT NULL AS ok, last_error FROM microcred.event_polls WHERE source = 'ev-moodle';
+-- poll results come through the bridge's role: by default (learners 'linked') an account
+-- that is not linked issues nothing and creates no learner, even with a learner's e-mail
+SELECT state, duplicate FROM microcred.ingest_poll(:'ms', '42', '6660', 'user88@example.org', 'Mallory Forger', now());
+SELECT count(*) AS forged_learners FROM microcred.learner WHERE family_name = 'Forger';
+SELECT user_email, user_name, state FROM microcred.completion_event WHERE event_key = 'poll:42:6660';
+SELECT microcred.event_poll_policy('ev-moodle', 'anyone');
+-- this source's admin trusts the bridge with e-mails and names
+SELECT microcred.event_poll_policy('ev-moodle', 'by_email');
 -- found completions: issued once; nothing stored when the learner already has the credential
 SELECT state, duplicate FROM microcred.ingest_poll(:'ms', '42', '6001', 'poll6001@example.org', 'Poll Learner', now());
 SELECT state, duplicate FROM microcred.ingest_poll(:'ms', '42', '6001', 'poll6001@example.org', 'Poll Learner', now());

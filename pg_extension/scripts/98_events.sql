@@ -626,6 +626,38 @@ CREATE TABLE microcred.event_poll (
 );
 COMMENT ON TABLE microcred.event_poll IS
     'reconciliation: which LMS API the bridge polls for an event source''s completions (the token sealed under the KEK)';
+-- Poll results come through the bridge's database role, which could invent
+-- them: by default they only issue to learners already linked to the LMS
+-- account (by a launch or an admin) and otherwise wait as pending events.
+ALTER TABLE microcred.event_poll ADD COLUMN learners text NOT NULL DEFAULT 'linked'
+    CONSTRAINT event_poll_learners CHECK (learners IN ('linked', 'by_email'));
+COMMENT ON COLUMN microcred.event_poll.learners IS
+    'whom poll results may issue to: ''linked'' (learners already linked to the LMS account; others wait for an admin) or ''by_email'' (also find learners by e-mail and create them from name and e-mail: trusts whoever holds the bridge''s connection string)';
+
+CREATE FUNCTION microcred.event_poll_policy(source text, learners text)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT pg_has_role(session_user, 'microcred_admin', 'MEMBER') THEN
+        PERFORM microcred._fail('42501', 'only a microcred admin may set up polling', NULL, NULL);
+    END IF;
+    IF learners IS NULL OR learners NOT IN ('linked', 'by_email') THEN
+        PERFORM microcred._fail('22023', 'learners policy of a poll must be ''linked'' or ''by_email''', NULL,
+            '''linked'': poll results issue only to learners already linked to the LMS account; ''by_email'': also by e-mail, creating learners.');
+    END IF;
+    UPDATE microcred.event_poll ep SET learners = event_poll_policy.learners
+      FROM microcred.event_source es
+     WHERE ep.source_id = es.id AND es.name = event_poll_policy.source;
+    IF NOT FOUND THEN
+        PERFORM microcred._fail('42704', format('source "%s" is not polled', left(source, 100)), NULL,
+            'Set up polling with microcred.event_poll_set(source, api_base_url, token) first.');
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION microcred.event_poll_policy(text, text) IS
+    'reconciliation: whom a source''s poll results may issue to (''linked'', the default, or ''by_email'')';
 
 /*
  * Poll an LMS for a source's completions: Canvas's course progress API for
@@ -788,6 +820,12 @@ BEGIN
     END IF;
     course_key := microcred._lms_local_id(course_key);
     user_key := microcred._lms_local_id(user_key);
+    IF ep.learners = 'linked' THEN
+        -- the bridge's word alone does not say who the user is: only an
+        -- account already linked issues; anything else waits, pending
+        email := NULL;
+        name := NULL;
+    END IF;
     SELECT coalesce(p.platform_issuer, 'source:' || s.name) INTO pf_key
       FROM microcred.lti_platform p WHERE p.id = s.platform_id;
     SELECT x.id INTO lid FROM (
@@ -846,9 +884,10 @@ GRANT EXECUTE ON FUNCTION microcred.ingest_xapi(text, text, jsonb), microcred.ev
     microcred.ingest_canvas(uuid, jsonb), microcred.ingest_moodle(text, text, text) TO microcred_bridge;
 REVOKE ALL ON microcred.event_poll, microcred.event_polls FROM PUBLIC;
 GRANT SELECT ON microcred.event_polls TO microcred_admin;
-GRANT SELECT (source_id, api, api_base_url, every, last_polled_at, last_ok_at, last_error, created_at)
+GRANT SELECT (source_id, api, api_base_url, every, last_polled_at, last_ok_at, last_error, created_at, learners)
     ON microcred.event_poll TO microcred_admin;
-GRANT EXECUTE ON FUNCTION microcred.event_poll_set(text, text, text, interval), microcred.event_poll_clear(text)
+GRANT EXECUTE ON FUNCTION microcred.event_poll_set(text, text, text, interval), microcred.event_poll_clear(text),
+    microcred.event_poll_policy(text, text)
     TO microcred_admin;
 GRANT EXECUTE ON FUNCTION microcred.event_poll_due(), microcred.event_poll_done(uuid, text),
     microcred.ingest_poll(uuid, text, text, text, text, timestamptz) TO microcred_bridge;

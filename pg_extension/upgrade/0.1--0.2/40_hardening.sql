@@ -43,6 +43,12 @@ CREATE TABLE microcred.lti_link_request (
 COMMENT ON TABLE microcred.lti_link_request IS
     'LMS accounts that launched but are linked to no learner: an admin links them with lti_link_account';
 
+-- poll results issue only to linked learners unless the admin says otherwise
+ALTER TABLE microcred.event_poll ADD COLUMN learners text NOT NULL DEFAULT 'linked'
+    CONSTRAINT event_poll_learners CHECK (learners IN ('linked', 'by_email'));
+COMMENT ON COLUMN microcred.event_poll.learners IS
+    'whom poll results may issue to: ''linked'' (learners already linked to the LMS account; others wait for an admin) or ''by_email'' (also find learners by e-mail and create them from name and e-mail: trusts whoever holds the bridge''s connection string)';
+
 -- functions: the complete 0.2 definitions (new ones with their comments)
 
 CREATE OR REPLACE FUNCTION microcred._not_null(element text, value anyelement)
@@ -600,6 +606,95 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION microcred.event_poll_policy(source text, learners text)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT pg_has_role(session_user, 'microcred_admin', 'MEMBER') THEN
+        PERFORM microcred._fail('42501', 'only a microcred admin may set up polling', NULL, NULL);
+    END IF;
+    IF learners IS NULL OR learners NOT IN ('linked', 'by_email') THEN
+        PERFORM microcred._fail('22023', 'learners policy of a poll must be ''linked'' or ''by_email''', NULL,
+            '''linked'': poll results issue only to learners already linked to the LMS account; ''by_email'': also by e-mail, creating learners.');
+    END IF;
+    UPDATE microcred.event_poll ep SET learners = event_poll_policy.learners
+      FROM microcred.event_source es
+     WHERE ep.source_id = es.id AND es.name = event_poll_policy.source;
+    IF NOT FOUND THEN
+        PERFORM microcred._fail('42704', format('source "%s" is not polled', left(source, 100)), NULL,
+            'Set up polling with microcred.event_poll_set(source, api_base_url, token) first.');
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION microcred.event_poll_policy(text, text) IS
+    'reconciliation: whom a source''s poll results may issue to (''linked'', the default, or ''by_email'')';
+
+CREATE OR REPLACE FUNCTION microcred.ingest_poll(source uuid, course_key text, user_key text, email text, name text,
+                                      completed_at timestamptz,
+                                      OUT event_id bigint, OUT state text, OUT duplicate boolean)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s       microcred.event_source;
+    ep      microcred.event_poll;
+    pf_key  text;
+    lid     uuid;
+    r       record;
+BEGIN
+    SELECT * INTO s FROM microcred.event_source es WHERE es.id = source AND es.disabled_at IS NULL;
+    SELECT * INTO ep FROM microcred.event_poll p WHERE p.source_id = source;
+    IF s.id IS NULL OR ep.source_id IS NULL THEN
+        PERFORM microcred._fail('28000', 'the source is not polled', NULL,
+            'Set up polling with microcred.event_poll_set(source, api_base_url, token).');
+    END IF;
+    IF course_key IS NULL OR course_key !~ '^[0-9]{1,20}$' OR user_key IS NULL OR user_key !~ '^[0-9]{1,20}$' THEN
+        PERFORM microcred._fail('22023', 'course_key and user_key must be LMS ids (digits)', NULL,
+            'The course and user ids the LMS API returned.');
+    END IF;
+    course_key := microcred._lms_local_id(course_key);
+    user_key := microcred._lms_local_id(user_key);
+    IF ep.learners = 'linked' THEN
+        -- the bridge's word alone does not say who the user is: only an
+        -- account already linked issues; anything else waits, pending
+        email := NULL;
+        name := NULL;
+    END IF;
+    SELECT coalesce(p.platform_issuer, 'source:' || s.name) INTO pf_key
+      FROM microcred.lti_platform p WHERE p.id = s.platform_id;
+    SELECT x.id INTO lid FROM (
+        SELECT li.learner_id AS id, 1 AS pri FROM microcred.learner_identifier li
+         WHERE li.issuer_id = s.issuer_id AND li.kind = 'lms' AND li.platform = pf_key AND li.value = user_key
+        UNION ALL
+        SELECT l.id, 2 FROM microcred.learner l
+         WHERE ingest_poll.email IS NOT NULL AND l.issuer_id = s.issuer_id
+           AND lower(l.email) = lower(ingest_poll.email) AND l.erased_at IS NULL) x
+     ORDER BY x.pri LIMIT 1;
+    IF lid IS NOT NULL AND NOT EXISTS (
+        SELECT FROM microcred.lti_course_mapping m
+         WHERE m.platform_id = s.platform_id AND m.context_id = course_key
+           AND NOT EXISTS (SELECT FROM microcred.issued_credential ic
+                            WHERE ic.issuer_id = s.issuer_id AND ic.learner_id = lid
+                              AND ic.credential_type_id = m.credential_type_id)) THEN
+        state := 'already_issued';
+        duplicate := true;
+        RETURN;
+    END IF;
+    SELECT * INTO r FROM microcred._ingest(s,
+        CASE WHEN s.kind = 'canvas' THEN s.canvas_account || ':' || course_key || ':' || user_key
+             ELSE 'poll:' || course_key || ':' || user_key END,
+        NULL, course_key, user_key, email, name, completed_at, NULL);
+    event_id := r.event_id;
+    state := r.state;
+    duplicate := r.duplicate;
+    IF NOT duplicate THEN
+        UPDATE microcred.completion_event ce SET via = 'poll' WHERE ce.id = event_id;
+    END IF;
+END
+$$;
+
 -- the progress view calls pathway_progress_of, not _stack_check
 CREATE OR REPLACE VIEW microcred.pathway_progress AS
 SELECT p.id AS pathway_id, i.handle || '/' || p.code AS pathway, l.learner_id, r.satisfied,
@@ -637,3 +732,5 @@ GRANT EXECUTE ON FUNCTION microcred.pathway_progress_of(uuid, uuid) TO microcred
 GRANT EXECUTE ON FUNCTION microcred.lti_trust_emails(uuid, boolean), microcred.lti_link_account(uuid, text, uuid)
     TO microcred_admin;
 GRANT SELECT ON microcred.lti_account_link, microcred.lti_link_request TO microcred_admin;
+GRANT SELECT (learners) ON microcred.event_poll TO microcred_admin;
+GRANT EXECUTE ON FUNCTION microcred.event_poll_policy(text, text) TO microcred_admin;
