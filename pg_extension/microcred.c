@@ -15,6 +15,7 @@
 
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include <openssl/crypto.h>
@@ -34,10 +35,18 @@ void		_PG_init(void);
 /* microcred.kek_file: path of the key-encryption key (postgresql.conf only) */
 char	   *microcred_kek_file = NULL;
 
+/* the pure cores' interrupt hook (mcjson.h): cancel, statement_timeout, terminate */
+static void
+microcred_check_interrupts(void)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
 /* module load: define settings */
 void
 _PG_init(void)
 {
+	mc_interrupt_hook = microcred_check_interrupts;
 	DefineCustomStringVariable("microcred.kek_file",
 							   "File holding the key-encryption key that protects issuer private keys.",
 							   "32 random bytes as 64 hexadecimal characters, readable only by the server's OS user. "
