@@ -13,6 +13,10 @@ LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- echoed input ("%s" in the texts) is cut to 100 characters, and the
+    -- texts to 500: an error never carries a caller's megabytes back
+    message := left(regexp_replace(message, '"([^"]{100})[^"]+"', '"\1..."', 'g'), 500);
+    detail := left(regexp_replace(detail, '"([^"]{100})[^"]+"', '"\1..."', 'g'), 500);
     IF detail IS NULL AND hint IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = code, MESSAGE = message;
     ELSIF detail IS NULL THEN

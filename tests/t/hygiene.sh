@@ -34,6 +34,10 @@ for f in "verify(NULL::jsonb)" "verify(NULL::text)" "verify_jwt(NULL)"; do
        "ERROR:  $( [ "$f" = "verify_jwt(NULL)" ] && echo token || echo credential) must not be NULL" "$f is an error"
 done
 
+# errors echo at most 100 characters of the input
+msg=$(psql -X -At -d $db -c "SELECT microcred.issue(repeat('x', 100000), gen_random_uuid())" 2>&1 | head -1)
+ok "$( [ ${#msg} -lt 200 ] && echo short)" short "an error echoes a 100,000-character argument cut to 100 characters (${#msg}: ${msg:0:60}...)"
+
 # a learner with every kind of personal data, a credential, an event naming them, then erasure
 psql -X -q -v ON_ERROR_STOP=1 -d $db >/dev/null <<'SQL'
 SELECT microcred.add_issuer('Hygiene Uni', 'DE', 'hyg', base_url => 'https://hyg.example');

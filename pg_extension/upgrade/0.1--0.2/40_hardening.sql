@@ -51,6 +51,28 @@ COMMENT ON COLUMN microcred.event_poll.learners IS
 
 -- functions: the complete 0.2 definitions (new ones with their comments)
 
+CREATE OR REPLACE FUNCTION microcred._fail(code text, message text, detail text DEFAULT NULL, hint text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- echoed input ("%s" in the texts) is cut to 100 characters, and the
+    -- texts to 500: an error never carries a caller's megabytes back
+    message := left(regexp_replace(message, '"([^"]{100})[^"]+"', '"\1..."', 'g'), 500);
+    detail := left(regexp_replace(detail, '"([^"]{100})[^"]+"', '"\1..."', 'g'), 500);
+    IF detail IS NULL AND hint IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = code, MESSAGE = message;
+    ELSIF detail IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = code, MESSAGE = message, HINT = hint;
+    ELSIF hint IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = code, MESSAGE = message, DETAIL = detail;
+    ELSE
+        RAISE EXCEPTION USING ERRCODE = code, MESSAGE = message, DETAIL = detail, HINT = hint;
+    END IF;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION microcred._not_null(element text, value anyelement)
 RETURNS anyelement
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
