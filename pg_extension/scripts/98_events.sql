@@ -51,7 +51,7 @@ COMMENT ON TABLE microcred.event_source IS
 COMMENT ON COLUMN microcred.event_source.platform_id IS
     'the LTI platform whose course mappings and learner ids the events use';
 COMMENT ON COLUMN microcred.event_source.secret_hash IS 'xapi: HMAC-SHA256 of the password under secret_salt';
-COMMENT ON COLUMN microcred.event_source.hmac_key IS 'moodle: the key of the body signature; readable by the extension owner only';
+COMMENT ON COLUMN microcred.event_source.hmac_key IS 'moodle: the key of the body signature, sealed under the KEK (AES-256-GCM bound to the source id) like poll tokens; readable by the extension owner only';
 
 CREATE TABLE microcred.completion_event (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -96,6 +96,7 @@ AS $$
 DECLARE
     iss  uuid := microcred._resolve_issuer(issuer);
     salt bytea;
+    sid  uuid := gen_random_uuid();
 BEGIN
     IF NOT pg_has_role(session_user, 'microcred_admin', 'MEMBER') THEN
         PERFORM microcred._fail('42501', 'only a microcred admin may add event sources', NULL,
@@ -136,11 +137,12 @@ BEGIN
     IF kind = 'xapi' THEN
         salt := microcred._random_bytes(16);
     END IF;
-    INSERT INTO microcred.event_source (issuer_id, kind, name, platform_id, canvas_account, jwks_url,
+    -- the Moodle key must be used, not only compared: sealed like poll tokens
+    INSERT INTO microcred.event_source (id, issuer_id, kind, name, platform_id, canvas_account, jwks_url,
                                         secret_salt, secret_hash, hmac_key)
-    VALUES (iss, kind, name, platform, canvas_account, jwks_url, salt,
+    VALUES (sid, iss, kind, name, platform, canvas_account, jwks_url, salt,
             CASE WHEN kind = 'xapi' THEN microcred._hmac_sha256(salt, convert_to(secret, 'UTF8')) END,
-            CASE WHEN kind = 'moodle' THEN convert_to(secret, 'UTF8') END)
+            CASE WHEN kind = 'moodle' THEN microcred._seal_secret(secret, uuid_send(sid)) END)
     RETURNING id INTO source_id;
     -- the bridge issues for this awarding body when its events say so
     INSERT INTO microcred.issuer_role (issuer_id, role_name) VALUES (iss, 'microcred_bridge')
@@ -457,11 +459,20 @@ DECLARE
     ev      jsonb;
     u       jsonb;
     r       record;
+    key     bytea;
 BEGIN
     IF signature ~ '^sha256=[0-9a-fA-F]{64}$' THEN
         mac := decode(substr(signature, 8), 'hex');
     END IF;
-    IF NOT microcred._equal_ct(microcred._hmac_sha256(coalesce(s.hmac_key, '\x00'::bytea), convert_to(coalesce(body, ''), 'UTF8')),
+    IF s.hmac_key IS NOT NULL THEN
+        BEGIN
+            key := convert_to(microcred._unseal_secret(s.hmac_key, uuid_send(s.id)), 'UTF8');
+        EXCEPTION WHEN data_corrupted THEN
+            key := NULL;        -- sealed under another KEK: no signature verifies
+            mac := NULL;
+        END;
+    END IF;
+    IF NOT microcred._equal_ct(microcred._hmac_sha256(coalesce(key, '\x00'::bytea), convert_to(coalesce(body, ''), 'UTF8')),
                                coalesce(mac, '\x01'::bytea)) OR s.id IS NULL THEN
         PERFORM microcred._fail('28000', 'the event signature does not verify', NULL,
             'X-Microcred-Signature must be sha256=<hex HMAC-SHA256 of the raw body under the source''s key>.');

@@ -25,8 +25,8 @@ ok() {  # ok GOT WANT NAME
 q() { psql -X -At -v ON_ERROR_STOP=1 -d $db -c "$1"; }
 if [ -z "${PGHOST:-}" ]; then echo "1..0 # SKIP needs a cluster (PGHOST)"; exit 0; fi
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
-psql -X -q -d postgres -c "DROP ROLE IF EXISTS mch_issuer" -c "CREATE ROLE mch_issuer LOGIN IN ROLE microcred_issuer"
 q "CREATE EXTENSION microcred CASCADE" >/dev/null
+psql -X -q -d postgres -c "DROP ROLE IF EXISTS mch_issuer" -c "CREATE ROLE mch_issuer LOGIN IN ROLE microcred_issuer"
 
 # verify(NULL)
 for f in "verify(NULL::jsonb)" "verify(NULL::text)" "verify_jwt(NULL)"; do
@@ -67,6 +67,17 @@ ok "$([ -n "$before" ] && echo found)" found "before erasure the personal data a
 psql -X -q -U mch_issuer -d $db -c "SELECT microcred.erase_learner('$lid')" >/dev/null
 ok "$(scan 'zerlina\.q@hyg-learners|Quastenflosser|STU-778899')" "" \
    "after erase_learner no text or jsonb column of any table holds the e-mail, name or student id"
+
+# the Moodle webhook key is stored sealed, and still verifies
+mkey=$(q "SELECT secret FROM microcred.event_source_add('hyg', 'moodle', 'hyg-moodle')" 2>/dev/null)
+ok "$(q "SELECT length(hmac_key) > 32 AND position(convert_to('$mkey', 'UTF8') IN hmac_key) = 0 FROM microcred.event_source WHERE name = 'hyg-moodle'")" t \
+   "the Moodle HMAC key is not stored in clear (sealed under the KEK)"
+cat >"$TMP/moodle.sql" <<EOS
+SELECT state FROM microcred.ingest_moodle('hyg-moodle', :'body',
+    'sha256=' || encode(microcred._hmac_sha256(convert_to('$mkey', 'UTF8'), convert_to(:'body', 'UTF8')), 'hex'));
+EOS
+ok "$(psql -X -At -d $db -v body='{"eventname": "\\core\\event\\course_viewed", "courseid": 7, "relateduserid": 70, "objectid": 1}' -f "$TMP/moodle.sql" 2>&1)" ignored \
+   "an event signed with the key still verifies"
 
 # secrets out of core dumps: after issuing, the backend has MADV_DONTDUMP ("dd") mappings
 if [ "$(id -u)" -eq 0 ] || [ -r /proc/self/smaps ]; then

@@ -49,6 +49,12 @@ ALTER TABLE microcred.event_poll ADD COLUMN learners text NOT NULL DEFAULT 'link
 COMMENT ON COLUMN microcred.event_poll.learners IS
     'whom poll results may issue to: ''linked'' (learners already linked to the LMS account; others wait for an admin) or ''by_email'' (also find learners by e-mail and create them from name and e-mail: trusts whoever holds the bridge''s connection string)';
 
+-- Moodle HMAC keys are sealed under the KEK like poll tokens (an update of a
+-- database with Moodle sources therefore needs microcred.kek_file set)
+UPDATE microcred.event_source SET hmac_key = microcred._seal_secret(convert_from(hmac_key, 'UTF8'), uuid_send(id))
+ WHERE kind = 'moodle' AND hmac_key IS NOT NULL;
+COMMENT ON COLUMN microcred.event_source.hmac_key IS 'moodle: the key of the body signature, sealed under the KEK (AES-256-GCM bound to the source id) like poll tokens; readable by the extension owner only';
+
 -- functions: the complete 0.2 definitions (new ones with their comments)
 
 CREATE OR REPLACE FUNCTION microcred._fail(code text, message text, detail text DEFAULT NULL, hint text DEFAULT NULL)
@@ -625,6 +631,120 @@ BEGIN
             'issued_at', to_char(c.issued_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
             'issued_year', extract(year FROM c.issued_at AT TIME ZONE 'UTC')::integer,
             'issued_month', extract(month FROM c.issued_at AT TIME ZONE 'UTC')::integer));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION microcred.event_source_add(issuer text, kind text, name text, platform uuid DEFAULT NULL,
+                                           canvas_account text DEFAULT NULL, jwks_url text DEFAULT NULL,
+                                           OUT source_id uuid, OUT secret text)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    iss  uuid := microcred._resolve_issuer(issuer);
+    salt bytea;
+    sid  uuid := gen_random_uuid();
+BEGIN
+    IF NOT pg_has_role(session_user, 'microcred_admin', 'MEMBER') THEN
+        PERFORM microcred._fail('42501', 'only a microcred admin may add event sources', NULL,
+            'Grant microcred_admin to the role that manages LMS connections.');
+    END IF;
+    IF kind IS NULL OR kind NOT IN ('xapi', 'canvas', 'moodle') THEN
+        PERFORM microcred._fail('22023', format('kind "%s" is not an event source kind', kind), NULL,
+            'Use ''xapi'' (an LRS client such as Moodle''s logstore_xapi), ''canvas'' (Canvas Live Events) or ''moodle'' (a Moodle event webhook).');
+    END IF;
+    IF name IS NULL OR name !~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' THEN
+        PERFORM microcred._fail('22023', format('name "%s" is not a valid source name', name), NULL,
+            'Letters, digits, dot, dash and underscore, up to 64; it is the xAPI user name and the X-Microcred-Source header value.');
+    END IF;
+    IF EXISTS (SELECT FROM microcred.event_source s WHERE s.name = event_source_add.name) THEN
+        PERFORM microcred._fail('23505', format('event source "%s" already exists', name), NULL,
+            'Choose another name, or remove the old source first.');
+    END IF;
+    IF platform IS NOT NULL AND NOT EXISTS (SELECT FROM microcred.lti_platform p WHERE p.id = platform AND p.issuer_id = iss) THEN
+        PERFORM microcred._fail('42704', format('LTI platform %s does not exist for this awarding body', platform), NULL,
+            'List them with: SELECT id, name, platform_issuer FROM microcred.lti_platform;');
+    END IF;
+    IF kind = 'canvas' THEN
+        IF canvas_account IS NULL OR btrim(canvas_account) = '' THEN
+            PERFORM microcred._fail('23502', 'canvas_account is required for a Canvas source', NULL,
+                'The root account uuid (or id) that Canvas puts in metadata.root_account_uuid of each event.');
+        END IF;
+        PERFORM microcred._lti_check_url('jwks_url', jwks_url, true);
+    ELSIF canvas_account IS NOT NULL OR jwks_url IS NOT NULL THEN
+        PERFORM microcred._fail('22023', 'canvas_account and jwks_url are for Canvas sources only', NULL, NULL);
+    END IF;
+    IF platform IS NULL THEN
+        RAISE WARNING 'event source "%" has no LTI platform: its courses cannot be mapped until one is set', name
+            USING HINT = 'UPDATE microcred.event_source SET platform_id = ... WHERE name = ...; course mappings are per platform (microcred.lti_map_course).';
+    END IF;
+    IF kind <> 'canvas' THEN
+        secret := microcred._random_token();
+    END IF;
+    IF kind = 'xapi' THEN
+        salt := microcred._random_bytes(16);
+    END IF;
+    -- the Moodle key must be used, not only compared: sealed like poll tokens
+    INSERT INTO microcred.event_source (id, issuer_id, kind, name, platform_id, canvas_account, jwks_url,
+                                        secret_salt, secret_hash, hmac_key)
+    VALUES (sid, iss, kind, name, platform, canvas_account, jwks_url, salt,
+            CASE WHEN kind = 'xapi' THEN microcred._hmac_sha256(salt, convert_to(secret, 'UTF8')) END,
+            CASE WHEN kind = 'moodle' THEN microcred._seal_secret(secret, uuid_send(sid)) END)
+    RETURNING id INTO source_id;
+    -- the bridge issues for this awarding body when its events say so
+    INSERT INTO microcred.issuer_role (issuer_id, role_name) VALUES (iss, 'microcred_bridge')
+    ON CONFLICT DO NOTHING;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION microcred.ingest_moodle(source text, body text, signature text,
+                                        OUT event_id bigint, OUT state text, OUT duplicate boolean)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    s       microcred.event_source := microcred._event_source('moodle', source);
+    mac     bytea;
+    ev      jsonb;
+    u       jsonb;
+    r       record;
+    key     bytea;
+BEGIN
+    IF signature ~ '^sha256=[0-9a-fA-F]{64}$' THEN
+        mac := decode(substr(signature, 8), 'hex');
+    END IF;
+    IF s.hmac_key IS NOT NULL THEN
+        BEGIN
+            key := convert_to(microcred._unseal_secret(s.hmac_key, uuid_send(s.id)), 'UTF8');
+        EXCEPTION WHEN data_corrupted THEN
+            key := NULL;        -- sealed under another KEK: no signature verifies
+            mac := NULL;
+        END;
+    END IF;
+    IF NOT microcred._equal_ct(microcred._hmac_sha256(coalesce(key, '\x00'::bytea), convert_to(coalesce(body, ''), 'UTF8')),
+                               coalesce(mac, '\x01'::bytea)) OR s.id IS NULL THEN
+        PERFORM microcred._fail('28000', 'the event signature does not verify', NULL,
+            'X-Microcred-Signature must be sha256=<hex HMAC-SHA256 of the raw body under the source''s key>.');
+    END IF;
+    BEGIN
+        ev := body::jsonb;
+    EXCEPTION WHEN OTHERS THEN
+        PERFORM microcred._fail('22P02', 'the event body is not JSON', NULL, NULL);
+    END;
+    IF jsonb_typeof(ev) IS DISTINCT FROM 'object' OR ev->>'objectid' IS NULL OR ev->>'courseid' IS NULL OR ev->>'relateduserid' IS NULL THEN
+        PERFORM microcred._fail('22023', 'the Moodle event lacks objectid, courseid or relateduserid', NULL,
+            'Send the fields of \core\event\course_completed.');
+    END IF;
+    u := ev->'user';
+    SELECT * INTO r FROM microcred._ingest(s, s.name || ':' || (ev->>'objectid'),
+        CASE WHEN ev->>'eventname' = '\core\event\course_completed' THEN NULL ELSE 'not_a_completion' END,
+        ev->>'courseid', ev->>'relateduserid', u->>'email',
+        nullif(btrim(concat_ws(' ', u->>'firstname', u->>'lastname')), ''),
+        CASE WHEN ev->>'timecreated' ~ '^[0-9]{1,12}$' THEN to_timestamp((ev->>'timecreated')::bigint) END,
+        ev);
+    event_id := r.event_id;
+    state := r.state;
+    duplicate := r.duplicate;
 END
 $$;
 
