@@ -399,19 +399,7 @@ microcred_public_key_info(PG_FUNCTION_ARGS)
 mcc_key *
 mc_public_key_from_text(mcj_arena *arena, const char *s, size_t len, mcj_error *err)
 {
-	if (len > 8 && strncmp(s, "did:key:", 8) == 0)
-		return mcc_key_from_did_key(s, len, err);
-	if (len > 0 && s[0] == 'z')
-		return mcc_key_from_multikey(s, len, err);
-	if (len > 0 && s[0] == '{')
-	{
-		mcj_value  *jwk = mcj_parse(arena, s, len, NULL, err);
-
-		return jwk ? mcc_key_from_jwk(jwk, err) : NULL;
-	}
-	snprintf(err->message, sizeof(err->message),
-			 "expected a publicKeyMultibase (z...), a did:key or a JWK");
-	return NULL;
+	return mcc_key_from_text(arena, s, len, err);
 }
 
 PG_FUNCTION_INFO_V1(microcred_public_key_parse);
