@@ -7,8 +7,11 @@
  * Connections.  Every connection libmicrohttpd accepts is tracked from
  * its start to its close (guard_notify).  The accept policy refuses a new
  * connection (closes it at once) when max_connections are open, or when
- * its address already holds max_connections_per_ip.  Concurrent accepts
- * of the worker threads may overshoot a limit by at most one each.
+ * its address already holds max_connections_per_ip.  A connection the
+ * policy lets in holds a reservation until libmicrohttpd starts it, so
+ * accepts running concurrently in the worker threads count each other and
+ * a limit is exact; a reservation libmicrohttpd never starts (it failed to
+ * set the connection up) lapses after RESERVE_MS.
  *
  * Deadlines (slowloris).  libmicrohttpd's request_timeout_s only closes
  * connections that stay silent; a client sending one byte every few
@@ -55,6 +58,8 @@
 
 #define RATE_SLOTS 4096
 #define REAPER_TICK_MS 250
+#define RESERVE_SLOTS 256
+#define RESERVE_MS 1000
 
 typedef struct conn_entry
 {
@@ -74,9 +79,16 @@ typedef struct bucket
 	long long	at_ms;
 } bucket;
 
+typedef struct reservation
+{
+	unsigned char key[16];
+	long long	until_ms;		/* 0: free */
+} reservation;
+
 static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
 static conn_entry *conns;
 static long n_conns;
+static reservation reserved[RESERVE_SLOTS];	/* accepted, not yet started */
 
 static atomic_int max_conns = 512;
 static atomic_int max_per_ip = 32;
@@ -138,6 +150,9 @@ guard_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 	unsigned char key[16];
 	long		same = 0;
 	long		total;
+	long long	now = mono_ms();
+	int			free_slot = -1;
+	const char *refusal = NULL;
 
 	(void) cls;
 	(void) addrlen;
@@ -145,19 +160,38 @@ guard_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 		return MHD_YES;
 	pthread_mutex_lock(&conn_lock);
 	total = n_conns;
-	if (total < atomic_load(&max_conns))
+	for (int i = 0; i < RESERVE_SLOTS; i++)
+	{
+		if (reserved[i].until_ms <= now)
+		{
+			reserved[i].until_ms = 0;
+			if (free_slot < 0)
+				free_slot = i;
+			continue;
+		}
+		total++;
+		if (memcmp(reserved[i].key, key, 16) == 0)
+			same++;
+	}
+	if (total >= atomic_load(&max_conns))
+		refusal = "connection_limit";
+	else
+	{
 		for (conn_entry *e = conns; e != NULL; e = e->next)
 			if (memcmp(e->key, key, 16) == 0)
 				same++;
-	pthread_mutex_unlock(&conn_lock);
-	if (total >= atomic_load(&max_conns))
-	{
-		metrics_refusal("connection_limit");
-		return MHD_NO;
+		if (same >= atomic_load(&max_per_ip))
+			refusal = "connection_limit_per_ip";
+		else if (free_slot >= 0)
+		{
+			memcpy(reserved[free_slot].key, key, 16);
+			reserved[free_slot].until_ms = now + RESERVE_MS;
+		}
 	}
-	if (same >= atomic_load(&max_per_ip))
+	pthread_mutex_unlock(&conn_lock);
+	if (refusal != NULL)
 	{
-		metrics_refusal("connection_limit_per_ip");
+		metrics_refusal(refusal);
 		return MHD_NO;
 	}
 	return MHD_YES;
@@ -206,6 +240,13 @@ guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
 			conns->prev = e;
 		conns = e;
 		n_conns++;
+		/* the reservation guard_accept made for it now is this entry */
+		for (int i = 0; i < RESERVE_SLOTS; i++)
+			if (reserved[i].until_ms != 0 && memcmp(reserved[i].key, e->key, 16) == 0)
+			{
+				reserved[i].until_ms = 0;
+				break;
+			}
 		pthread_mutex_unlock(&conn_lock);
 	}
 	else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context != NULL)

@@ -121,6 +121,20 @@ attr(HeapTupleHeader row, const char *name, bool *isnull)
 	return GetAttributeByName(row, name, isnull);
 }
 
+/* an attribute that must not be NULL (a row built by hand may have NULLs) */
+static Datum
+attr_required(HeapTupleHeader row, const char *name)
+{
+	bool		isnull;
+	Datum		d = attr(row, name, &isnull);
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the credential document needs the row's \"%s\"", name)));
+	return d;
+}
+
 /* a text attribute as a C string, or NULL */
 static char *
 attr_text(HeapTupleHeader row, const char *name)
@@ -247,7 +261,7 @@ microcred_credential_document(PG_FUNCTION_ARGS)
 	i = PG_GETARG_HEAPTUPLEHEADER(2);
 	l = PG_GETARG_HEAPTUPLEHEADER(3);
 	salt = text_to_cstring(PG_GETARG_TEXT_PP(4));
-	type_id = DatumGetUUIDP(attr(t, "id", &isnull));
+	type_id = DatumGetUUIDP(attr_required(t, "id"));
 	parts = cached_parts(type_id, PG_GETARG_JSONB_P(5), PG_GETARG_JSONB_P(6));
 	arena = mc_arena();
 
@@ -257,7 +271,7 @@ microcred_credential_document(PG_FUNCTION_ARGS)
 	mcj_array_append(arena, ctx, mcj_cstring(arena, "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"));
 	mcj_object_set(arena, doc, "@context", ctx);
 
-	d = attr(c, "id", &isnull);
+	d = attr_required(c, "id");
 	cid = DatumGetCString(DirectFunctionCall1(uuid_out, d));
 	base_url = attr_text(i, "base_url");
 	s = base_url ? psprintf("%s/credentials/%s", base_url, cid) : psprintf("urn:uuid:%s", cid);
@@ -340,7 +354,7 @@ microcred_credential_document(PG_FUNCTION_ARGS)
 		bytea	   *sealed = PG_GETARG_BYTEA_PP(8);
 		char	   *vm = text_to_cstring(PG_GETARG_TEXT_PP(9));
 		char	   *suite = text_to_cstring(PG_GETARG_TEXT_PP(10));
-		pg_uuid_t  *issuer_id = DatumGetUUIDP(attr(i, "id", &isnull));
+		pg_uuid_t  *issuer_id = DatumGetUUIDP(attr_required(i, "id"));
 
 		doc = mc_sign_document(arena, doc, suite, mc_signing_key(key_id, issuer_id, sealed), vm,
 							   GetCurrentTransactionStartTimestamp());

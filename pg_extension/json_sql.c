@@ -110,6 +110,7 @@ mc_from_jsonb(mcj_arena *arena, Jsonb *jb, const char *what)
 	{
 		mcj_value  *node = NULL;
 
+		CHECK_FOR_INTERRUPTS();
 		switch (tok)
 		{
 			case WJB_BEGIN_ARRAY:
@@ -201,11 +202,13 @@ push_mcj(JsonbParseState **state, const mcj_value *v, bool is_elem)
 			jv.val.string.len = (int) v->u.str.len;
 			return pushJsonbValue(state, tok, &jv);
 		case MCJ_ARRAY:
+			CHECK_FOR_INTERRUPTS();
 			pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
 			for (size_t i = 0; i < v->u.arr.n; i++)
 				push_mcj(state, v->u.arr.items[i], true);
 			return pushJsonbValue(state, WJB_END_ARRAY, NULL);
 		case MCJ_OBJECT:
+			CHECK_FOR_INTERRUPTS();
 			pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
 			for (size_t i = 0; i < v->u.obj.n; i++)
 			{

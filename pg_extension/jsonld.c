@@ -2961,6 +2961,7 @@ expand(jst *st, const jld_ctx *actx, const char *aprop, const mcj_value *el,
 	mcj_value  *result;
 	size_t		n;
 
+	MC_CHECK_INTERRUPTS();
 	*out = NULL;
 	if (depth > st->max_depth)
 		return fail(st, JSONLD_ERR_LIMIT, "document nested deeper than %d", st->max_depth);
@@ -3468,6 +3469,7 @@ object_to_rdf(jst *st, const mcj_value *item, const rdf_term *graph,
 {
 	const mcj_value *l;
 
+	MC_CHECK_INTERRUPTS();
 	*ok = false;
 	if (depth > 2 * st->max_depth + 8)
 		return fail(st, JSONLD_ERR_LIMIT, "expanded document nested too deeply");

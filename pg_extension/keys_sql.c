@@ -25,6 +25,8 @@
 #include "utils/hsearch.h"
 #include "utils/uuid.h"
 
+#include <sys/mman.h>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -42,7 +44,16 @@ typedef struct KeyCacheEntry
 	mcc_key    *key;
 } KeyCacheEntry;
 
-static unsigned char kek[MCC_KEK_LEN];
+/*
+ * Secrets in backend memory are kept out of core dumps: the KEK lives on a
+ * page of its own marked MADV_DONTDUMP (and locked when the limit allows),
+ * and OpenSSL allocates private key material (EVP_PKEY of unsealed keys) in
+ * its secure heap, which is also MADV_DONTDUMP and mlock'ed.  Both are wiped
+ * on every backend exit (proc_exit runs after ereport(FATAL) too).
+ */
+#define SECRET_PAGE 4096
+#define SECURE_HEAP_SIZE (4 * 1024 * 1024)
+static unsigned char *kek = NULL;	/* MCC_KEK_LEN bytes on the secret page */
 static char *kek_loaded_from = NULL;	/* TopMemoryContext; NULL = no KEK */
 static HTAB *key_cache = NULL;
 static bool exit_hook_set = false;
@@ -68,7 +79,31 @@ static void
 keys_at_exit(int code, Datum arg)
 {
 	key_cache_clear();
-	OPENSSL_cleanse(kek, sizeof(kek));
+	if (kek != NULL)
+		OPENSSL_cleanse(kek, MCC_KEK_LEN);
+}
+
+/* the secret page and the secure heap, once per backend */
+static void
+secrets_init(void)
+{
+	void	   *p;
+
+	if (kek != NULL)
+		return;
+	if (!CRYPTO_secure_malloc_initialized())
+		(void) CRYPTO_secure_malloc_init(SECURE_HEAP_SIZE, 32);	/* 2: usable, not locked */
+	p = mmap(NULL, SECRET_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("cannot map a page for the key-encryption key: %m")));
+#ifdef MADV_DONTDUMP
+	if (madvise(p, SECRET_PAGE, MADV_DONTDUMP) != 0)
+		elog(WARNING, "microcred: cannot exclude the key-encryption key from core dumps: %m");
+#endif
+	(void) mlock(p, SECRET_PAGE);	/* best effort: RLIMIT_MEMLOCK may refuse */
+	kek = p;
 }
 
 /* make sure the KEK named by microcred.kek_file is loaded, or raise */
@@ -77,6 +112,7 @@ load_kek(void)
 {
 	mcj_error	err;
 
+	secrets_init();
 	if (!exit_hook_set)
 	{
 		on_proc_exit(keys_at_exit, (Datum) 0);
@@ -110,7 +146,7 @@ load_kek(void)
 	}
 	if (!mcc_kek_read_file(microcred_kek_file, kek, &err))
 	{
-		OPENSSL_cleanse(kek, sizeof(kek));
+		OPENSSL_cleanse(kek, MCC_KEK_LEN);
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIG_FILE_ERROR),
 				 errmsg("cannot use the key-encryption key file \"%s\": %s", microcred_kek_file, err.message),
@@ -370,19 +406,7 @@ microcred_public_key_info(PG_FUNCTION_ARGS)
 mcc_key *
 mc_public_key_from_text(mcj_arena *arena, const char *s, size_t len, mcj_error *err)
 {
-	if (len > 8 && strncmp(s, "did:key:", 8) == 0)
-		return mcc_key_from_did_key(s, len, err);
-	if (len > 0 && s[0] == 'z')
-		return mcc_key_from_multikey(s, len, err);
-	if (len > 0 && s[0] == '{')
-	{
-		mcj_value  *jwk = mcj_parse(arena, s, len, NULL, err);
-
-		return jwk ? mcc_key_from_jwk(jwk, err) : NULL;
-	}
-	snprintf(err->message, sizeof(err->message),
-			 "expected a publicKeyMultibase (z...), a did:key or a JWK");
-	return NULL;
+	return mcc_key_from_text(arena, s, len, err);
 }
 
 PG_FUNCTION_INFO_V1(microcred_public_key_parse);

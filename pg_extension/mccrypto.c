@@ -568,7 +568,8 @@ mcc_key_unseal(const unsigned char *sealed, size_t sealedlen,
 		return NULL;
 	}
 	ctlen = sealedlen - MCC_SEAL_OVERHEAD;
-	plain = malloc(ctlen);
+	/* the secure heap (excluded from core dumps) when the caller set it up */
+	plain = OPENSSL_secure_malloc(ctlen);
 	if (plain == NULL)
 	{
 		mb_set_error(err, "out of memory");
@@ -628,8 +629,7 @@ mcc_key_unseal(const unsigned char *sealed, size_t sealedlen,
 done:
 	EVP_CIPHER_CTX_free(cctx);
 	PKCS8_PRIV_KEY_INFO_free(p8);
-	OPENSSL_cleanse(plain, ctlen);
-	free(plain);
+	OPENSSL_secure_clear_free(plain, ctlen);
 	return key;
 }
 
@@ -711,7 +711,8 @@ mcc_kek_read_file(const char *path, unsigned char kek[MCC_KEK_LEN],
 	size_t		len = 0;
 	bool		ok = false;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* non-blocking: a FIFO (or a device) must not hang the backend in open() */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 	{
 		mb_set_error(err, "cannot open key-encryption key file \"%s\": %s",
@@ -2054,4 +2055,22 @@ mcc_verify(mcc_key *key, mcc_alg alg, const unsigned char *msg, size_t msglen,
 		return false;
 	}
 	return true;
+}
+
+/* A public key as SQL gives it: did:key, publicKeyMultibase or JWK text */
+mcc_key *
+mcc_key_from_text(mcj_arena *arena, const char *s, size_t len, mcj_error *err)
+{
+	if (len > 8 && strncmp(s, "did:key:", 8) == 0)
+		return mcc_key_from_did_key(s, len, err);
+	if (len > 0 && s[0] == 'z')
+		return mcc_key_from_multikey(s, len, err);
+	if (len > 0 && s[0] == '{')
+	{
+		mcj_value  *jwk = mcj_parse(arena, s, len, NULL, err);
+
+		return jwk ? mcc_key_from_jwk(jwk, err) : NULL;
+	}
+	mb_set_error(err, "expected a publicKeyMultibase (z...), a did:key or a JWK");
+	return NULL;
 }

@@ -198,6 +198,13 @@ extern mcc_key *mcc_key_from_spki_der(const unsigned char *der, size_t len,
 									  mcj_error *err);
 extern mcc_key *mcc_key_from_spki_pem(const char *pem, size_t len,
 									  mcj_error *err);
+/*
+ * A public key as SQL gives it (microcred.public_key(text), trust_key):
+ * "did:key:...", a publicKeyMultibase "z..." or a JWK as JSON text "{...}"
+ * (parsed into arena).
+ */
+extern mcc_key *mcc_key_from_text(mcj_arena *arena, const char *s, size_t len,
+								  mcj_error *err);
 
 /* Private key import (tests, migration; private keys are never exported) */
 

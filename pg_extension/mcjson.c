@@ -62,6 +62,8 @@ struct mcj_arena
 	size_t		lastsize;		/* its aligned size */
 };
 
+void		(*mc_interrupt_hook) (void) = NULL;
+
 /* default allocator: malloc */
 static void *
 mcj_malloc_alloc(void *ctx, size_t size)
@@ -1568,6 +1570,7 @@ mcj_parse(mcj_arena *arena, const char *text, size_t len,
 	{
 		unsigned char c;
 
+		MC_CHECK_INTERRUPTS();
 		/* a value is expected at p.pos */
 		mcj_skip_ws(&p);
 		if (p.pos >= p.len)
@@ -2069,6 +2072,7 @@ mcj_write(mcj_buf *buf, const mcj_value *v)
 {
 	size_t		i;
 
+	MC_CHECK_INTERRUPTS();
 	if (v == NULL)
 	{
 		mcj_buf_append(buf, "null", 4);
@@ -2174,6 +2178,7 @@ mcj_write_jcs_value(mcj_buf *buf, const mcj_value *v, mcj_error *err)
 {
 	size_t		i;
 
+	MC_CHECK_INTERRUPTS();
 	if (v == NULL)
 	{
 		mcj_buf_append(buf, "null", 4);

@@ -94,6 +94,18 @@ typedef struct mcj_error
 	size_t		offset;			/* byte offset in the input, parse errors */
 } mcj_error;
 
+/*
+ * Interrupt hook.  The SQL layer sets it to a function that raises a
+ * pending query cancel, statement timeout or termination
+ * (CHECK_FOR_INTERRUPTS, which leaves by longjmp: the cores allocate from an
+ * arena in the caller's memory context, so nothing of theirs leaks).  NULL
+ * outside the server.  Every loop of the cores whose length the input
+ * decides (parsing, writing, expansion, toRdf, canonicalization) calls it.
+ */
+extern void (*mc_interrupt_hook) (void);
+#define MC_CHECK_INTERRUPTS() \
+	do { if (mc_interrupt_hook != NULL) mc_interrupt_hook(); } while (0)
+
 /* Parsing ------------------------------------------------------------- */
 
 typedef struct mcj_parse_options

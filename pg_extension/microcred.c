@@ -43,11 +43,19 @@ char	   *microcred_kek_file = NULL;
  */
 bool		microcred_preloaded = false;
 
+/* the pure cores' interrupt hook (mcjson.h): cancel, statement_timeout, terminate */
+static void
+microcred_check_interrupts(void)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
 /* module load: define settings */
 void
 _PG_init(void)
 {
 	microcred_preloaded = process_shared_preload_libraries_in_progress;
+	mc_interrupt_hook = microcred_check_interrupts;
 	DefineCustomStringVariable("microcred.kek_file",
 							   "File holding the key-encryption key that protects issuer private keys.",
 							   "32 random bytes as 64 hexadecimal characters, readable only by the server's OS user. "

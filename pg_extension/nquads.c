@@ -573,6 +573,7 @@ nquads_parse(mcj_arena *arena, const char *text, size_t len,
 	{
 		rdf_quad	q;
 
+		MC_CHECK_INTERRUPTS();
 		skip_ws(&ps);
 		if (ps.p >= ps.end)
 			break;
@@ -679,6 +680,7 @@ write_literal_value(mcj_buf *buf, const char *s, size_t len)
 static void
 write_term(mcj_buf *buf, const rdf_term *t)
 {
+	MC_CHECK_INTERRUPTS();
 	switch (t->kind)
 	{
 		case RDF_TERM_IRI:

@@ -278,6 +278,7 @@ rc_write_relabelled(rc_ctx *cx, mcj_buf *buf, int qi, bool canonical, int ref)
 	const rc_quad *rq = &cx->quads[qi];
 	size_t		pos = 0;
 
+	MC_CHECK_INTERRUPTS();
 	for (int k = 0; k < 3; k++)
 	{
 		int			b = rq->bn[k];
@@ -532,6 +533,7 @@ rc_get_level(rc_ctx *cx, int d)
 static bool
 rc_charge(rc_ctx *cx)
 {
+	MC_CHECK_INTERRUPTS();
 	if (++cx->work > cx->max_work)
 		return rc_fail(cx, RC_WORK_ERROR);
 	return true;

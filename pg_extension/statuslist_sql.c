@@ -26,8 +26,8 @@ PG_FUNCTION_INFO_V1(microcred_status_encode);
 Datum
 microcred_status_encode(PG_FUNCTION_ARGS)
 {
-	int32		size = PG_GETARG_INT32(0);
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+	int32		size;
+	ArrayType  *arr;
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
@@ -36,6 +36,11 @@ microcred_status_encode(PG_FUNCTION_ARGS)
 	mcj_error	err;
 	char	   *encoded;
 
+	/* STRICT in SQL since 0.2; a 0.1 declaration (not yet updated) is not */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	size = PG_GETARG_INT32(0);
+	arr = PG_GETARG_ARRAYTYPE_P(1);
 	if (size < 131072 || size % 8 != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -74,15 +79,21 @@ PG_FUNCTION_INFO_V1(microcred_status_check);
 Datum
 microcred_status_check(PG_FUNCTION_ARGS)
 {
-	mcj_arena  *arena = mc_arena();
-	mcj_value  *entry = mc_from_jsonb(arena, PG_GETARG_JSONB_P(0), "status entry");
-	mcj_value  *list = mc_from_jsonb(arena, PG_GETARG_JSONB_P(1), "status list credential");
+	mcj_arena  *arena;
+	mcj_value  *entry;
+	mcj_value  *list;
 	TupleDesc	tupdesc;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 	bool		is_set = false;
 	mcj_error	err;
 
+	/* STRICT in SQL since 0.2; a 0.1 declaration (not yet updated) is not */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	arena = mc_arena();
+	entry = mc_from_jsonb(arena, PG_GETARG_JSONB_P(0), "status entry");
+	list = mc_from_jsonb(arena, PG_GETARG_JSONB_P(1), "status list credential");
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);

@@ -21,6 +21,15 @@ SELECT microcred.add_issuer(legal_name => 'X', country => NULL, handle => 'x3');
 SELECT microcred.add_issuer(legal_name => '  ', country => 'FR', handle => 'x4');
 SELECT microcred.add_issuer(legal_name => 'X', country => 'FR', handle => 'Bad Handle');
 SELECT microcred.add_issuer(legal_name => 'X', country => 'FR', handle => 'x5', base_url => 'https://x.eu/');
+-- base_url prefixes every id: markup, quotes, spaces, queries and plain http elsewhere than loopback are refused
+SELECT microcred.add_issuer(legal_name => 'X', country => 'FR', handle => 'x5', base_url => 'https://x.example/"><script>');
+SELECT microcred.add_issuer(legal_name => 'X', country => 'FR', handle => 'x5', base_url => 'https://x.example/a b');
+SELECT microcred.add_issuer(legal_name => 'X', country => 'FR', handle => 'x5', base_url => 'https://x.example/a?b=1');
+SELECT microcred.add_issuer(legal_name => 'X', country => 'FR', handle => 'x5', base_url => 'http://x.example');
+SELECT microcred.add_issuer(legal_name => 'X', country => 'FR', handle => 'x5', base_url => 'https://x.example/' || repeat('a', 300) || '''');
+\set VERBOSITY terse
+UPDATE microcred.issuer SET base_url = 'https://x.example/''' WHERE handle = 'th-beispiel';
+\set VERBOSITY default
 SELECT microcred.add_issuer(legal_name => 'X', country => 'FR', handle => 'x6', identifiers => '{"tax": "1"}');
 -- raw INSERTs are held to the same rules by the table
 INSERT INTO microcred.issuer (handle, legal_name, country, public_id) VALUES ('raw', 'Raw', 'de', 'urn:x:1');

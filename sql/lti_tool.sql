@@ -106,9 +106,28 @@ SELECT v->>'view' AS view, (v->>'issued')::int = (SELECT count(*) FROM microcred
   FROM microcred.lti_launch_view(:'pf', 'course-101', NULL, 'teacher-1', NULL, true) v;
 SELECT v->>'view' AS view, v->>'known_learner' AS known
   FROM microcred.lti_launch_view(:'pf', 'course-101', NULL, 'grace-sub', NULL, false) v;
+-- an e-mail claim links nothing while the platform is not marked as verifying e-mails
+SELECT v->>'view' AS view, v->>'known_learner' AS known, v->>'link' AS link
+  FROM microcred.lti_launch_view(:'pf', 'course-101', NULL, 'grace-sub', upper(:'grace_email'), false) v;
+SELECT count(*) AS linked FROM microcred.learner_identifier WHERE kind = 'lms' AND value = 'grace-sub';
+SELECT lower(email) = lower(:'grace_email') AS request_for_admin FROM microcred.lti_link_request WHERE platform_id = :'pf' AND sub = 'grace-sub';
+SELECT microcred.lti_trust_emails(:'pf');
 SELECT v->>'view' AS view, v->'credential'->>'status' AS status,
        v->'credential'->>'url' LIKE '%/credentials/' || (v->'credential'->>'id') AS url_is_public
   FROM microcred.lti_launch_view(:'pf', 'course-101', NULL, 'grace-sub', upper(:'grace_email'), false) v;
+SELECT how, learner_id = :'grace_id' AS grace FROM microcred.lti_account_link WHERE platform_id = :'pf' AND sub = 'grace-sub';
+SELECT count(*) AS request_left FROM microcred.lti_link_request WHERE platform_id = :'pf' AND sub = 'grace-sub';
+SELECT action, details->>'how' AS how FROM microcred.audit_log WHERE subject = :'grace_id' AND action = 'link_lms_account';
+-- a second account of the same platform with the same e-mail is not linked: it waits for an admin
+SELECT v->>'view' AS view, v->>'link' AS link
+  FROM microcred.lti_launch_view(:'pf', 'course-101', NULL, 'mallory-sub', :'grace_email', false) v;
+SELECT count(*) AS mallory_linked FROM microcred.learner_identifier WHERE kind = 'lms' AND value = 'mallory-sub';
+-- nor by an admin: one LMS account per learner per platform
+SELECT microcred.lti_link_account(:'pf', 'mallory-sub', :'grace_id');
+\set VERBOSITY terse
+INSERT INTO microcred.lti_account_link (platform_id, sub, issuer_id, learner_id, how, linked_by)
+SELECT :'pf', 'mallory-sub', issuer_id, id, 'admin', current_user FROM microcred.learner WHERE id = :'grace_id';
+\set VERBOSITY default
 SELECT learner_id = :'grace_id' AS linked FROM microcred.learner_identifier
  WHERE kind = 'lms' AND platform = 'http://127.0.0.1:9100' AND value = 'grace-sub';
 SELECT v->>'view' AS view FROM microcred.lti_launch_view(:'pf', 'course-101', NULL, 'grace-sub', NULL, false) v;
@@ -119,7 +138,8 @@ SELECT context_id, created_by FROM microcred.lti_course_mapping WHERE platform_i
 SELECT v->>'view' AS view FROM microcred.lti_launch_view(:'pf', 'course-101', NULL, 'grace-sub', NULL, false, NULL, '9001') v;
 SELECT learner_id = :'grace_id' AS linked FROM microcred.learner_identifier
  WHERE kind = 'lms' AND platform = 'http://127.0.0.1:9100' AND value = '9001';
-SELECT v->>'view' AS view FROM microcred.lti_launch_view(:'pf', 'course-101', NULL, 'grace-other-sub', NULL, false, NULL, '9001') v;
+-- another account with the same LMS user id is not linked: one account per learner per platform
+SELECT v->>'view' AS view, v->>'link' AS link FROM microcred.lti_launch_view(:'pf', 'course-101', NULL, 'grace-other-sub', NULL, false, NULL, '9001') v;
 -- the link's custom parameter wins over the course mapping; another body's type is ignored
 SELECT v->>'view' AS view FROM microcred.lti_launch_view(:'pf', 'course-999',
     (SELECT id::text FROM microcred.credential_type WHERE code = 'DPN-101'), 'grace-sub', NULL, false) v;

@@ -48,6 +48,11 @@ SELECT microcred.issue('th-beispiel/OLD', :'ann', issued_at => now() - interval 
 SELECT microcred.define_pathway('th-beispiel', 'SHEETS', 'Spreadsheets', 'DS-CERT',
     '{"credential_type": "OLD"}') IS NOT NULL AS defined;
 SELECT satisfied, explanation FROM microcred.stack_check(:'ann', 'th-beispiel/SHEETS');
+-- a pathway's rule can be replaced (and is validated like define_pathway's)
+SELECT microcred.set_pathway_rule((SELECT id FROM microcred.pathway WHERE code = 'SHEETS'), '{"credential_type": "PY"}');
+SELECT satisfied, explanation FROM microcred.stack_check(:'ann', 'th-beispiel/SHEETS');
+SELECT microcred.set_pathway_rule((SELECT id FROM microcred.pathway WHERE code = 'SHEETS'), '{"credential_type": "NO-SUCH"}');
+SELECT microcred.set_pathway_rule((SELECT id FROM microcred.pathway WHERE code = 'SHEETS'), '{"credential_type": "OLD"}');
 
 -- one credential cannot meet two components; grades and time constraints
 SELECT microcred.define_pathway('th-beispiel', 'TWICE', 'Python twice', 'DS-CERT',

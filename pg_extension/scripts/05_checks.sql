@@ -13,6 +13,10 @@ LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- echoed input ("%s" in the texts) is cut to 100 characters, and the
+    -- texts to 500: an error never carries a caller's megabytes back
+    message := left(regexp_replace(message, '"([^"]{100})[^"]+"', '"\1..."', 'g'), 500);
+    detail := left(regexp_replace(detail, '"([^"]{100})[^"]+"', '"\1..."', 'g'), 500);
     IF detail IS NULL AND hint IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = code, MESSAGE = message;
     ELSIF detail IS NULL THEN
@@ -26,6 +30,24 @@ END
 $$;
 COMMENT ON FUNCTION microcred._fail(text, text, text, text) IS
     'internal: raise an error with an SQLSTATE, message, detail and hint';
+
+-- a required argument: NULL is an error naming it (so that, e.g., verify(NULL)
+-- is not a row of NULLs that a WHERE NOT valid would miss)
+CREATE FUNCTION microcred._not_null(element text, value anyelement)
+RETURNS anyelement
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF value IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = format('%s must not be NULL', element),
+            HINT = 'Pass a value; NULL has no meaning here.';
+    END IF;
+    RETURN value;
+END
+$$;
+COMMENT ON FUNCTION microcred._not_null(text, anyelement) IS
+    'internal: the value, or an error naming the element when it is NULL';
 
 -- text that goes into signed credentials must be in Unicode NFC: a visually
 -- identical string in another normal form canonicalizes to other bytes

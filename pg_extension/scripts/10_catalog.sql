@@ -334,7 +334,7 @@ CREATE TABLE microcred.issuer (
     phone           text,
     public_id       text NOT NULL UNIQUE
                     CONSTRAINT issuer_public_id_is_uri CHECK (public_id ~ '^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$'),
-    base_url        text CONSTRAINT issuer_base_url_https CHECK (base_url ~ '^https?://[^/]+(/.*)?$' AND base_url !~ '/$'),
+    base_url        text CONSTRAINT issuer_base_url_https CHECK (base_url ~ '^(https://[A-Za-z0-9.-]+|http://(127\.0\.0\.1|localhost))(:[0-9]{1,5})?(/[A-Za-z0-9._~%!$&*+,;=:@-]+)*$'),
     created_at      timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE microcred.issuer IS 'awarding bodies (EU elements "awarding body" and "country/region of the issuer")';

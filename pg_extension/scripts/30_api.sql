@@ -65,10 +65,12 @@ BEGIN
         PERFORM microcred._fail('22023', 'URL of the awarding body must start with https:// or http://',
             format('The value given was "%s".', url), NULL);
     END IF;
-    IF base_url IS NOT NULL AND (base_url !~ '^https?://[^/]+(/.*)?$' OR base_url ~ '/$') THEN
-        PERFORM microcred._fail('22023', 'public base URL must be an absolute http(s) URL without a trailing slash',
-            format('The value given was "%s".', base_url),
-            'For example ''https://credentials.example.eu''; credentials, keys and status lists are served under it.');
+    -- it prefixes every id we sign and serve: a plain https origin and path
+    -- (http only on loopback, for demos), nothing to quote or escape
+    IF base_url IS NOT NULL AND base_url !~ '^(https://[A-Za-z0-9.-]+|http://(127\.0\.0\.1|localhost))(:[0-9]{1,5})?(/[A-Za-z0-9._~%!$&*+,;=:@-]+)*$' THEN
+        PERFORM microcred._fail('22023', 'public base URL must be a plain https origin and path without a trailing slash',
+            format('The value given was "%s".', left(base_url, 100)),
+            'For example ''https://credentials.example.eu''; no quotes, spaces, angle brackets, query or fragment (http only for 127.0.0.1 or localhost).');
     END IF;
     public_id := coalesce(public_id,
                           base_url || '/issuers/' || handle,

@@ -52,6 +52,23 @@ $$;
 COMMENT ON FUNCTION microcred.acts_for(uuid, name) IS
     'true when the role is a microcred admin or is mapped to the issuer (microcred.grant_issuer); used by the row-level security policies';
 
+-- who called the API: the role in effect outside any SECURITY DEFINER
+-- function (SET ROLE, else the session user).  The public API functions are
+-- SECURITY DEFINER, so inside them current_user is the owner; they pass this
+-- as the actor to the internal functions, which only the owner may execute.
+-- The role setting can only name a role the session user is a member of
+-- (PostgreSQL checks that on SET ROLE), and _check_actor checks it again.
+CREATE FUNCTION microcred._caller()
+RETURNS name
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN current_setting('role') = 'none' THEN session_user
+                ELSE current_setting('role')::name END
+$$;
+COMMENT ON FUNCTION microcred._caller() IS
+    'internal: the calling role of a SECURITY DEFINER API function (SET ROLE, else the session user)';
+
 CREATE FUNCTION microcred.grant_issuer(issuer text, role_name name)
 RETURNS void
 LANGUAGE plpgsql

@@ -135,9 +135,9 @@ COMMENT ON FUNCTION microcred._generate_key(text, text, name) IS 'internal: see 
 
 CREATE FUNCTION microcred.generate_key(issuer text, algorithm text DEFAULT 'Ed25519')
 RETURNS uuid
-LANGUAGE sql
+LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._generate_key(issuer, algorithm, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._generate_key(issuer, algorithm, microcred._caller() COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.generate_key(text, text) IS
     'create a key pair for an issuer (Ed25519, P-256 or RSA); it becomes the active key of its algorithm, the previous one stays valid for verification';
 
@@ -179,9 +179,9 @@ $$;
 
 CREATE FUNCTION microcred.retire_key(key_id uuid)
 RETURNS void
-LANGUAGE sql
+LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._retire_key(key_id, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._retire_key(key_id, microcred._caller() COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.retire_key(uuid) IS
     'retire a signing key: it no longer signs, and credentials it signed no longer verify (a warning counts the active ones; supersede re-issues them)';
 

@@ -35,9 +35,9 @@ COMMENT ON FUNCTION microcred._register_context(text, jsonb, name) IS 'internal:
 
 CREATE FUNCTION microcred.register_context(url text, document jsonb)
 RETURNS void
-LANGUAGE sql
+LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._register_context(url, document, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._register_context(url, document, microcred._caller() COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.register_context(text, jsonb) IS
     'register an additional JSON-LD context document (e.g. an issuer''s extension) under its exact URL';
 
@@ -54,13 +54,15 @@ COMMENT ON FUNCTION microcred._context_document(text) IS 'internal: the register
 
 CREATE FUNCTION microcred.to_nquads(doc jsonb)
 RETURNS text
-LANGUAGE C STRICT STABLE
+LANGUAGE C STRICT STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'microcred_to_nquads';
 COMMENT ON FUNCTION microcred.to_nquads(jsonb) IS
     'the RDF dataset of a JSON-LD document as N-Quads (JSON-LD 1.1 toRdf in safe mode: dropped data is an error)';
 
 GRANT SELECT ON microcred.jsonld_context TO microcred_admin, microcred_issuer, microcred_verifier;
-GRANT EXECUTE ON FUNCTION microcred.register_context(text, jsonb), microcred._register_context(text, jsonb, name)
-    TO microcred_admin;
-GRANT EXECUTE ON FUNCTION microcred._context_document(text), microcred.to_nquads(jsonb)
+GRANT EXECUTE ON FUNCTION microcred.register_context(text, jsonb) TO microcred_admin;
+-- to_nquads and canonicalize are SECURITY DEFINER: they read the bundled
+-- contexts through the owner's _context_document
+GRANT EXECUTE ON FUNCTION microcred.to_nquads(jsonb)
     TO microcred_admin, microcred_issuer, microcred_verifier;

@@ -65,14 +65,16 @@ COMMENT ON FUNCTION microcred.ob3_check(jsonb) IS
 
 CREATE FUNCTION microcred.canonicalize(doc jsonb, algorithm text DEFAULT 'jcs')
 RETURNS text
-LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'microcred_canonicalize';
 COMMENT ON FUNCTION microcred.canonicalize(jsonb, text) IS
     'canonical form of a JSON document: ''jcs'' (RFC 8785) or ''rdfc-1.0'' (canonical N-Quads)';
 
 CREATE FUNCTION microcred.canonicalize(doc text, algorithm text DEFAULT 'jcs')
 RETURNS text
-LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'microcred_canonicalize_text';
 COMMENT ON FUNCTION microcred.canonicalize(text, text) IS
     'canonical form of JSON text, parsed as strict I-JSON (duplicate member names, lone surrogates and non-finite numbers refused)';
@@ -450,9 +452,9 @@ CREATE FUNCTION microcred.issue(credential_type text, learner uuid, grade text D
                                 evidence jsonb DEFAULT NULL, issued_at timestamptz DEFAULT now(),
                                 idempotency_key text DEFAULT NULL)
 RETURNS uuid
-LANGUAGE sql
+LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._issue(credential_type, learner, grade, evidence, issued_at, idempotency_key, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._issue(credential_type, learner, grade, evidence, issued_at, idempotency_key, microcred._caller() COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.issue(text, uuid, text, jsonb, timestamptz, text) IS
     'issue a micro-credential (type by id or ''issuer/CODE'') to a learner: builds the OB 3.0 document, signs it with the issuer''s active key and stores it; the same idempotency key (or learner and type, unless the type allows repeats) returns the existing credential';
 
@@ -533,9 +535,9 @@ $$;
 
 CREATE FUNCTION microcred.document(credential uuid, format text DEFAULT 'data-integrity', algorithm text DEFAULT NULL)
 RETURNS text
-LANGUAGE sql
+LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._document(credential, format, algorithm, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._document(credential, format, algorithm, microcred._caller() COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.document(uuid, text, text) IS
     'a credential as JSON with its Data Integrity proof (''data-integrity''), or as a JWT: ''ob-jwt'' (RS256/ES256) or ''vc-jwt'' (EdDSA/ES256); JWTs are made once and then served unchanged';
 
@@ -545,21 +547,17 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA microcred FROM PUBLIC;
 GRANT SELECT ON microcred.issuer_keys TO microcred_admin, microcred_issuer, microcred_verifier;
 GRANT SELECT ON microcred.trusted_key TO microcred_admin, microcred_verifier;
 GRANT EXECUTE ON FUNCTION
-    microcred.generate_key(text, text), microcred._generate_key(text, text, name),
-    microcred.retire_key(uuid), microcred._retire_key(uuid, name),
+    microcred.generate_key(text, text), microcred.retire_key(uuid),
     microcred.trust_key(text, text, text, text, text),
     microcred.trust_controller_document(jsonb, text, text)
     TO microcred_admin;
 GRANT INSERT ON microcred.trusted_key TO microcred_admin;
 GRANT EXECUTE ON FUNCTION
-    microcred.issue(text, uuid, text, jsonb, timestamptz, text),
-    microcred._issue(text, uuid, text, jsonb, timestamptz, text, name, timestamptz, uuid, numeric),
-    microcred.document(uuid, text, text), microcred._document(uuid, text, text, name)
+    microcred.issue(text, uuid, text, jsonb, timestamptz, text), microcred.document(uuid, text, text)
     TO microcred_admin, microcred_issuer;
 GRANT EXECUTE ON FUNCTION
-    microcred._verify_document(jsonb, jsonb[]), microcred._verify_text(text, jsonb[]), microcred._verify_token(text, jsonb[]),
-    microcred._lookup_key(text, text), microcred.ob3_check(jsonb),
+    microcred.ob3_check(jsonb),
     microcred.canonicalize(jsonb, text), microcred.canonicalize(text, text),
     microcred.public_key_info(bytea), microcred.public_key(text),
-    microcred.controller_document(text), microcred._resolve_issuer(text), microcred._fail(text, text, text, text)
+    microcred.controller_document(text)
     TO microcred_admin, microcred_issuer, microcred_verifier;

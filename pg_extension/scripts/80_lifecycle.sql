@@ -19,7 +19,7 @@ CREATE TABLE microcred.audit_log (
     actor       name NOT NULL,
     action      text NOT NULL CONSTRAINT audit_log_action CHECK (action IN (
                     'issue', 'revoke', 'suspend', 'reinstate', 'supersede',
-                    'key_create', 'key_retire', 'erase')),
+                    'key_create', 'key_retire', 'erase', 'recognise', 'link_lms_account')),
     subject     uuid,
     reason      text,
     details     jsonb NOT NULL DEFAULT '{}',
@@ -282,14 +282,14 @@ COMMENT ON FUNCTION microcred._allocate_status(uuid, text, uuid, text) IS
 
 CREATE FUNCTION microcred._status_encode(size integer, set_indexes integer[])
 RETURNS text
-LANGUAGE C IMMUTABLE PARALLEL SAFE
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'microcred_status_encode';
 COMMENT ON FUNCTION microcred._status_encode(integer, integer[]) IS
     'internal: the encodedList (multibase base64url of the GZIP-compressed bitstring) with these bits set';
 
 CREATE FUNCTION microcred._status_check(entry jsonb, list_credential jsonb, OUT is_set boolean, OUT problem text)
 RETURNS record
-LANGUAGE C IMMUTABLE PARALLEL SAFE
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'microcred_status_check';
 COMMENT ON FUNCTION microcred._status_check(jsonb, jsonb) IS
     'internal: the bit of a BitstringStatusListEntry in a status list credential, or the problem that prevents reading it';
@@ -431,24 +431,24 @@ END
 $$;
 COMMENT ON FUNCTION microcred._set_status(uuid[], text, text, name) IS 'internal: see revoke, suspend, reinstate';
 
-CREATE FUNCTION microcred.revoke(credential uuid, reason text) RETURNS void LANGUAGE sql
+CREATE FUNCTION microcred.revoke(credential uuid, reason text) RETURNS void LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._set_status(ARRAY[credential], 'revoke', reason, current_user COLLATE "default") $$;
-CREATE FUNCTION microcred.revoke_all(credentials uuid[], reason text) RETURNS integer LANGUAGE sql
+AS $$ SELECT microcred._set_status(ARRAY[credential], 'revoke', reason, microcred._caller() COLLATE "default") $$;
+CREATE FUNCTION microcred.revoke_all(credentials uuid[], reason text) RETURNS integer LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._set_status(credentials, 'revoke', reason, current_user COLLATE "default") $$;
-CREATE FUNCTION microcred.suspend(credential uuid, reason text) RETURNS void LANGUAGE sql
+AS $$ SELECT microcred._set_status(credentials, 'revoke', reason, microcred._caller() COLLATE "default") $$;
+CREATE FUNCTION microcred.suspend(credential uuid, reason text) RETURNS void LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._set_status(ARRAY[credential], 'suspend', reason, current_user COLLATE "default") $$;
-CREATE FUNCTION microcred.suspend_all(credentials uuid[], reason text) RETURNS integer LANGUAGE sql
+AS $$ SELECT microcred._set_status(ARRAY[credential], 'suspend', reason, microcred._caller() COLLATE "default") $$;
+CREATE FUNCTION microcred.suspend_all(credentials uuid[], reason text) RETURNS integer LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._set_status(credentials, 'suspend', reason, current_user COLLATE "default") $$;
-CREATE FUNCTION microcred.reinstate(credential uuid, reason text) RETURNS void LANGUAGE sql
+AS $$ SELECT microcred._set_status(credentials, 'suspend', reason, microcred._caller() COLLATE "default") $$;
+CREATE FUNCTION microcred.reinstate(credential uuid, reason text) RETURNS void LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._set_status(ARRAY[credential], 'reinstate', reason, current_user COLLATE "default") $$;
-CREATE FUNCTION microcred.reinstate_all(credentials uuid[], reason text) RETURNS integer LANGUAGE sql
+AS $$ SELECT microcred._set_status(ARRAY[credential], 'reinstate', reason, microcred._caller() COLLATE "default") $$;
+CREATE FUNCTION microcred.reinstate_all(credentials uuid[], reason text) RETURNS integer LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._set_status(credentials, 'reinstate', reason, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._set_status(credentials, 'reinstate', reason, microcred._caller() COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.revoke(uuid, text) IS 'revoke a credential (final): its revocation bit is set, verification fails';
 COMMENT ON FUNCTION microcred.revoke_all(uuid[], text) IS 'revoke many credentials in one statement; returns how many';
 COMMENT ON FUNCTION microcred.suspend(uuid, text) IS 'suspend an active credential: its suspension bit is set until reinstated';
@@ -489,9 +489,9 @@ END
 $$;
 CREATE FUNCTION microcred.supersede(credential uuid, grade text DEFAULT NULL, evidence jsonb DEFAULT NULL,
                                     reason text DEFAULT 'corrected')
-RETURNS uuid LANGUAGE sql
+RETURNS uuid LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._supersede(credential, grade, evidence, reason, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._supersede(credential, grade, evidence, reason, microcred._caller() COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.supersede(uuid, text, jsonb, text) IS
     'issue a corrected credential (new id, same awardedDate, current learner data, the given grade/evidence or the old ones) and revoke the old one as superseded; returns the new id';
 
@@ -513,6 +513,29 @@ BEGIN
     IF l.erased_at IS NOT NULL THEN
         PERFORM microcred._fail('55000', 'learner was already erased', format('Learner %s was erased at %s.', learner, l.erased_at), NULL);
     END IF;
+    -- every copy: completion events that name the learner (by learner, e-mail,
+    -- student id or LMS account) lose user, e-mail, name and payload, and a
+    -- key that contains them is replaced by its hash; open ones are closed
+    UPDATE microcred.completion_event e
+       SET user_key = NULL, user_email = NULL, user_name = NULL, payload = NULL,
+           event_key = CASE WHEN (l.email IS NOT NULL AND strpos(lower(e.event_key), lower(l.email)) > 0)
+                              OR (l.student_id IS NOT NULL AND strpos(e.event_key, l.student_id) > 0)
+                              OR (e.user_key IS NOT NULL AND strpos(e.event_key, e.user_key) > 0)
+                            THEN 'erased:' || encode(sha256(convert_to(e.event_key, 'UTF8')), 'hex')
+                            ELSE e.event_key END,
+           state = CASE WHEN e.state IN ('received', 'pending', 'failed') THEN 'ignored' ELSE e.state END,
+           reason = CASE WHEN e.state IN ('received', 'pending', 'failed') THEN 'the learner''s personal data were erased'
+                         ELSE e.reason END
+     WHERE e.source_id IN (SELECT s.id FROM microcred.event_source s WHERE s.issuer_id = l.issuer_id)
+       AND (e.learner_id = l.id
+            OR lower(e.user_email) = lower(l.email) OR lower(e.user_key) = lower(l.email)
+            OR e.user_key = l.student_id
+            OR e.user_key IN (SELECT li.value FROM microcred.learner_identifier li
+                               WHERE li.learner_id = l.id AND li.kind = 'lms'));
+    DELETE FROM microcred.lti_link_request r
+     WHERE lower(r.email) = lower(l.email)
+       AND r.platform_id IN (SELECT p.id FROM microcred.lti_platform p WHERE p.issuer_id = l.issuer_id);
+    DELETE FROM microcred.lti_account_link a WHERE a.learner_id = l.id;
     UPDATE microcred.learner lr SET given_name = NULL, family_name = NULL, email = NULL, student_id = NULL,
            date_of_birth = NULL, holder_did = NULL, name_in_credential = false, erased_at = now()
      WHERE lr.id = l.id;
@@ -527,9 +550,9 @@ BEGIN
 END
 $$;
 CREATE FUNCTION microcred.erase_learner(learner uuid, reason text DEFAULT 'erasure requested')
-RETURNS void LANGUAGE sql
+RETURNS void LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._erase_learner(learner, reason, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._erase_learner(learner, reason, microcred._caller() COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.erase_learner(uuid, text) IS
     'erase a learner''s personal data (GDPR art. 17): the row becomes a tombstone, stored documents that show the name are dropped, credentials and their status bits stay valid';
 
@@ -677,12 +700,15 @@ $$;
 COMMENT ON FUNCTION microcred._with_status(microcred.verification, jsonb[], jsonb[]) IS
     'internal: check the credentialStatus entries of a verified credential against our lists or the given ones (which must verify for the credential''s issuer)';
 
--- (the wrappers have no SET clause, so they are inlined; their bodies are schema-qualified)
+-- SECURITY DEFINER: the internal functions they call are the owner's alone;
+-- VOLATILE: verify(document(issue(...))) in one statement sees the new rows
 CREATE FUNCTION microcred.verify(credential jsonb, status_lists jsonb[] DEFAULT NULL,
                                  controller_documents jsonb[] DEFAULT NULL)
 RETURNS microcred.verification
-LANGUAGE sql VOLATILE
-AS $$ SELECT microcred._with_status(microcred._verify_document(credential, coalesce(controller_documents, '{}')),
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._with_status(microcred._verify_document(microcred._not_null('credential', credential),
+                                                               coalesce(controller_documents, '{}')),
                                     status_lists, controller_documents) $$;
 COMMENT ON FUNCTION microcred.verify(jsonb, jsonb[], jsonb[]) IS
     'verify a credential secured with Data Integrity (eddsa-rdfc-2022, eddsa-jcs-2022, Ed25519Signature2020; proof sets and chains), ours or another issuer''s: valid only if a key bound to its issuer signed it (registered, or in a controller document given), including its status: our own lists directly, another issuer''s from the status list credentials given';
@@ -690,8 +716,10 @@ COMMENT ON FUNCTION microcred.verify(jsonb, jsonb[], jsonb[]) IS
 CREATE FUNCTION microcred.verify(credential text, status_lists jsonb[] DEFAULT NULL,
                                  controller_documents jsonb[] DEFAULT NULL)
 RETURNS microcred.verification
-LANGUAGE sql VOLATILE
-AS $$ SELECT microcred._with_status(microcred._verify_text(credential, coalesce(controller_documents, '{}')),
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._with_status(microcred._verify_text(microcred._not_null('credential', credential),
+                                                           coalesce(controller_documents, '{}')),
                                     status_lists, controller_documents) $$;
 COMMENT ON FUNCTION microcred.verify(text, jsonb[], jsonb[]) IS
     'verify a credential given as text: strict I-JSON (duplicate members refused) with a Data Integrity proof, or a compact JWT; keys and status as for verify(jsonb)';
@@ -699,8 +727,10 @@ COMMENT ON FUNCTION microcred.verify(text, jsonb[], jsonb[]) IS
 CREATE FUNCTION microcred.verify_jwt(token text, status_lists jsonb[] DEFAULT NULL,
                                      controller_documents jsonb[] DEFAULT NULL)
 RETURNS microcred.verification
-LANGUAGE sql VOLATILE
-AS $$ SELECT microcred._with_status(microcred._verify_token(token, coalesce(controller_documents, '{}')),
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._with_status(microcred._verify_token(microcred._not_null('token', token),
+                                                            coalesce(controller_documents, '{}')),
                                     status_lists, controller_documents) $$;
 COMMENT ON FUNCTION microcred.verify_jwt(text, jsonb[], jsonb[]) IS
     'verify a credential secured as a JWT: Open Badges 3.0 VC-JWT (typ JWT) or W3C VC-JOSE (typ vc+jwt); keys and status as for verify(jsonb)';
@@ -714,14 +744,11 @@ GRANT EXECUTE ON FUNCTION
     microcred.revoke(uuid, text), microcred.revoke_all(uuid[], text),
     microcred.suspend(uuid, text), microcred.suspend_all(uuid[], text),
     microcred.reinstate(uuid, text), microcred.reinstate_all(uuid[], text),
-    microcred._set_status(uuid[], text, text, name),
-    microcred.supersede(uuid, text, jsonb, text), microcred._supersede(uuid, text, jsonb, text, name),
-    microcred.erase_learner(uuid, text), microcred._erase_learner(uuid, text, name)
+    microcred.supersede(uuid, text, jsonb, text),
+    microcred.erase_learner(uuid, text)
     TO microcred_admin, microcred_issuer;
 GRANT EXECUTE ON FUNCTION microcred.audit_verify(text, bigint, text), microcred.audit_anchor(text) TO microcred_admin;
 GRANT EXECUTE ON FUNCTION
     microcred.verify(jsonb, jsonb[], jsonb[]), microcred.verify(text, jsonb[], jsonb[]),
-    microcred.verify_jwt(text, jsonb[], jsonb[]),
-    microcred._with_status(microcred.verification, jsonb[], jsonb[]), microcred.status_list_credential(uuid),
-    microcred._status_check(jsonb, jsonb)
+    microcred.verify_jwt(text, jsonb[], jsonb[]), microcred.status_list_credential(uuid)
     TO microcred_admin, microcred_issuer, microcred_verifier;

@@ -252,7 +252,7 @@ DECLARE
 BEGIN
     SELECT * INTO p FROM microcred.pathway pw WHERE pw.id = set_pathway_rule.pathway;
     IF p.id IS NULL THEN
-        PERFORM microcred._fail('42704', format('pathway %s does not exist', pathway), NULL, NULL);
+        PERFORM microcred._fail('42704', format('pathway %s does not exist', set_pathway_rule.pathway), NULL, NULL);
     END IF;
     DELETE FROM microcred.pathway_node n WHERE n.pathway_id = p.id;
     PERFORM microcred._store_rule(p, rule, NULL, 1, 0);
@@ -341,9 +341,9 @@ BEGIN
 END
 $$;
 CREATE FUNCTION microcred.recognise(learner uuid, credential jsonb, status_lists jsonb[] DEFAULT NULL)
-RETURNS uuid LANGUAGE sql
+RETURNS uuid LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._recognise(learner, credential, status_lists, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._recognise(learner, credential, status_lists, microcred._caller() COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.recognise(uuid, jsonb, jsonb[]) IS
     'recognise another issuer''s Open Badges 3.0 credential for a learner: it must verify (status included), come from an issuer this issuer trusts, and be about this learner; returns the recognition id';
 
@@ -352,26 +352,39 @@ CREATE FUNCTION microcred.recognise_prior_learning(learner uuid, title text, ass
                                                    ects numeric DEFAULT NULL, eqf_level integer DEFAULT NULL,
                                                    grade text DEFAULT NULL, earned_at timestamptz DEFAULT now())
 RETURNS uuid
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     l       microcred.learner;
     new_id  uuid;
+    actor   name := microcred._caller();
 BEGIN
+    -- SECURITY DEFINER (nobody but the owner writes recognition): the
+    -- caller's own rights are checked here, and who recognised what when is
+    -- not the caller's to choose
     SELECT * INTO l FROM microcred.learner lr WHERE lr.id = learner;
-    IF l.id IS NULL THEN
+    IF l.id IS NULL OR NOT microcred.acts_for(l.issuer_id, actor) THEN
         PERFORM microcred._fail('42704', format('learner %s does not exist', learner), NULL, NULL);
     END IF;
+    PERFORM microcred._check_actor(l.issuer_id, actor);
+    IF earned_at IS NULL OR earned_at > now() THEN
+        PERFORM microcred._fail('22007', 'earned_at must be a time in the past', NULL,
+            'Give when the prior learning was achieved (default: now).');
+    END IF;
     INSERT INTO microcred.recognition (issuer_id, learner_id, kind, title, achievement_id, alignments, ects,
-                                       eqf_level, grade, earned_at, assessment_reference)
+                                       eqf_level, grade, earned_at, assessment_reference,
+                                       recognised_by, recognised_at)
     VALUES (l.issuer_id, l.id, 'prior_learning',
             microcred._required_text('title of the recognised prior learning', title, 'Say what was recognised.'),
             achievement_id, coalesce(alignments, '{}'), microcred._check_ects(ects), microcred._check_eqf_level(eqf_level),
             grade, earned_at,
             microcred._required_text('assessment reference', assessment_reference,
-                'Name the assessment that validated the prior learning (e.g. the RPL procedure''s case number).'))
+                'Name the assessment that validated the prior learning (e.g. the RPL procedure''s case number).'),
+            actor, now())
     RETURNING id INTO new_id;
+    PERFORM microcred._audit(l.issuer_id, 'recognise', l.id, NULL,
+                             jsonb_build_object('recognition', new_id, 'kind', 'prior_learning'), actor);
     RETURN new_id;
 END
 $$;
@@ -605,9 +618,9 @@ BEGIN
 END
 $$;
 CREATE FUNCTION microcred.stack_check(learner uuid, pathway text)
-RETURNS microcred.stack_result LANGUAGE sql STABLE
+RETURNS microcred.stack_result LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._stack_check_as(learner, pathway, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._stack_check_as(learner, pathway, microcred._caller() COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.stack_check(uuid, text) IS
     'whether a learner satisfies a pathway (id or ''issuer/CODE''), with an explanation: which components are met by what, what is missing, ECTS against the minimum, time constraints; only valid credentials count';
 
@@ -639,9 +652,9 @@ BEGIN
 END
 $$;
 CREATE FUNCTION microcred.stack_eligible(pathway text)
-RETURNS TABLE (learner uuid, ects_total numeric) LANGUAGE sql STABLE
+RETURNS TABLE (learner uuid, ects_total numeric) LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT * FROM microcred._stack_eligible_as(pathway, current_user COLLATE "default") $$;
+AS $$ SELECT * FROM microcred._stack_eligible_as(pathway, microcred._caller() COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.stack_eligible(text) IS
     'every learner who satisfies a pathway and does not hold its target yet, for batch awarding: SELECT microcred.stack_issue(learner, ''issuer/CODE'') FROM microcred.stack_eligible(''issuer/CODE'')';
 
@@ -693,9 +706,9 @@ BEGIN
 END
 $$;
 CREATE FUNCTION microcred.stack_issue(learner uuid, pathway text)
-RETURNS uuid LANGUAGE sql
+RETURNS uuid LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._stack_issue(learner, pathway, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._stack_issue(learner, pathway, microcred._caller() COLLATE "default") $$;
 COMMENT ON FUNCTION microcred.stack_issue(uuid, text) IS
     'issue a pathway''s target credential to a learner if the check passes, listing its components as Evidence and earning their summed ECTS; idempotent per learner and pathway';
 
@@ -727,13 +740,34 @@ $$;
 CREATE TRIGGER stack_auto_award AFTER INSERT ON microcred.issued_credential
     FOR EACH ROW EXECUTE FUNCTION microcred._stack_auto_award();
 
+-- the figures of pathway_progress for one learner: no grades, no items.  The
+-- view's readers call this, not _stack_check (which only the owner may call:
+-- it takes a pathway row, which a caller could forge, and returns grades).
+CREATE FUNCTION microcred.pathway_progress_of(pathway uuid, learner uuid,
+                                              OUT satisfied boolean, OUT percent numeric,
+                                              OUT missing jsonb, OUT ects_total numeric)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.satisfied,
+           round(100.0 * jsonb_array_length(jsonb_path_query_array(r.components, '$[*] ? (@.met == true)'))
+                 / greatest(jsonb_array_length(r.components), 1)),
+           jsonb_path_query_array(r.components, '$[*] ? (@.met == false).component'),
+           r.ects_total
+      FROM microcred.pathway p CROSS JOIN LATERAL microcred._stack_check(p, pathway_progress_of.learner) r
+     WHERE p.id OPERATOR(pg_catalog.=) pathway_progress_of.pathway
+       -- tenancy: only for a caller acting for the pathway's issuer (or an
+       -- admin-granted reader of every issuer); nothing otherwise
+       AND (microcred.acts_for(p.issuer_id, microcred._caller())
+            OR pg_has_role(microcred._caller(), 'microcred_reader_all', 'MEMBER'))
+$$;
+COMMENT ON FUNCTION microcred.pathway_progress_of(uuid, uuid) IS
+    'progress of one learner towards one pathway as the pathway_progress view shows it (satisfied, percent of components met, the missing ones, ECTS counted)';
+
 -- reporting: progress of every learner who holds something towards a pathway
 CREATE VIEW microcred.pathway_progress AS
 SELECT p.id AS pathway_id, i.handle || '/' || p.code AS pathway, l.learner_id, r.satisfied,
-       round(100.0 * jsonb_array_length(jsonb_path_query_array(r.components, '$[*] ? (@.met == true)'))
-             / greatest(jsonb_array_length(r.components), 1)) AS percent,
-       jsonb_path_query_array(r.components, '$[*] ? (@.met == false).component') AS missing,
-       r.ects_total
+       r.percent, r.missing, r.ects_total
   FROM microcred.pathway p JOIN microcred.issuer i ON i.id = p.issuer_id
   JOIN LATERAL (SELECT DISTINCT c.learner_id FROM microcred.issued_credential c
                  WHERE c.issuer_id = p.issuer_id AND c.status = 'active'
@@ -741,7 +775,7 @@ SELECT p.id AS pathway_id, i.handle || '/' || p.code AS pathway, l.learner_id, r
                                                  WHERE n.pathway_id = p.id)
                 UNION
                 SELECT rc.learner_id FROM microcred.recognition rc WHERE rc.issuer_id = p.issuer_id) l ON true
-  CROSS JOIN LATERAL microcred._stack_check(p, l.learner_id) r
+  CROSS JOIN LATERAL microcred.pathway_progress_of(p.id, l.learner_id) r
  WHERE microcred.acts_for(i.id, current_user) OR pg_has_role('microcred_reader_all', 'MEMBER');
 COMMENT ON VIEW microcred.pathway_progress IS
     'progress of each learner towards each pathway: satisfied, percent of components met, the missing ones, ECTS counted (learner by id only)';
@@ -758,10 +792,10 @@ REVOKE ALL ON ALL TABLES IN SCHEMA microcred FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA microcred FROM PUBLIC;
 GRANT SELECT ON microcred.pathway, microcred.pathway_node TO microcred_admin, microcred_issuer, microcred_reader;
 GRANT SELECT ON microcred.pathway_progress TO microcred_admin, microcred_reader;
--- the progress view calls the check itself; readers see every learner's progress (by id only) anyway
-GRANT EXECUTE ON FUNCTION microcred._stack_check(microcred.pathway, uuid) TO microcred_admin, microcred_reader;
+-- the progress view calls pathway_progress_of; readers see every learner's progress (by id only) anyway
+GRANT EXECUTE ON FUNCTION microcred.pathway_progress_of(uuid, uuid) TO microcred_admin, microcred_reader;
 GRANT SELECT, INSERT, UPDATE, DELETE ON microcred.pathway, microcred.pathway_node TO microcred_admin;
-GRANT SELECT, INSERT ON microcred.recognition TO microcred_admin, microcred_issuer;
+GRANT SELECT ON microcred.recognition TO microcred_admin, microcred_issuer;
 GRANT EXECUTE ON FUNCTION
     microcred.define_pathway(text, text, text, text, jsonb, numeric, integer, integer, boolean),
     microcred.set_pathway_rule(uuid, jsonb),
@@ -769,9 +803,7 @@ GRANT EXECUTE ON FUNCTION
     microcred._check_pathway_cycles(uuid)
     TO microcred_admin;
 GRANT EXECUTE ON FUNCTION
-    microcred.recognise(uuid, jsonb, jsonb[]), microcred._recognise(uuid, jsonb, jsonb[], name),
+    microcred.recognise(uuid, jsonb, jsonb[]),
     microcred.recognise_prior_learning(uuid, text, text, text, text[], numeric, integer, text, timestamptz),
-    microcred.stack_check(uuid, text), microcred._stack_check_as(uuid, text, name),
-    microcred.stack_eligible(text), microcred._stack_eligible_as(text, name),
-    microcred.stack_issue(uuid, text), microcred._stack_issue(uuid, text, name)
+    microcred.stack_check(uuid, text), microcred.stack_eligible(text), microcred.stack_issue(uuid, text)
     TO microcred_admin, microcred_issuer;

@@ -204,6 +204,116 @@ $$;
 COMMENT ON FUNCTION microcred.lti_trust_lms_ids(uuid, boolean) IS
     'let launches from this platform link the LMS''s own course and user ids (custom lms_course_id, lms_user_id): for Canvas, whose custom fields come from the developer key';
 
+-- Identity linking.  A launch is linked to a learner by its (platform, sub)
+-- once linked; the first link is made by e-mail only when the platform is
+-- marked as asserting verified e-mails (lti_trust_emails) and no other
+-- account of that platform is linked to the learner; otherwise the launch
+-- is recorded as a link request and waits for an admin (lti_link_account).
+-- Every link made is in lti_account_link and in the audit log.
+ALTER TABLE microcred.lti_platform ADD COLUMN verified_emails boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN microcred.lti_platform.verified_emails IS
+    'the platform only sends e-mail addresses it has verified as its user''s: a launch may link an LMS account to the learner with that e-mail (lti_trust_emails)';
+
+CREATE FUNCTION microcred.lti_trust_emails(platform uuid, trust boolean DEFAULT true)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT pg_has_role(session_user, 'microcred_admin', 'MEMBER') THEN
+        PERFORM microcred._fail('42501', 'only a microcred admin may change a platform''s trust', NULL, NULL);
+    END IF;
+    UPDATE microcred.lti_platform lp SET verified_emails = coalesce(trust, false) WHERE lp.id = platform;
+    IF NOT FOUND THEN
+        PERFORM microcred._fail('42704', format('LTI platform %s does not exist', platform), NULL,
+            'List them with: SELECT id, name, platform_issuer FROM microcred.lti_platform;');
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION microcred.lti_trust_emails(uuid, boolean) IS
+    'let launches from this platform link an LMS account to the learner with the launch''s e-mail (only for a platform that verifies its users'' e-mail addresses)';
+
+CREATE TABLE microcred.lti_account_link (
+    platform_id  uuid NOT NULL REFERENCES microcred.lti_platform (id) ON DELETE CASCADE,
+    sub          text NOT NULL,
+    issuer_id    uuid NOT NULL,
+    learner_id   uuid NOT NULL,
+    how          text NOT NULL CONSTRAINT lti_account_link_how CHECK (how IN ('verified_email', 'lms_user_id', 'admin')),
+    linked_by    name NOT NULL,
+    linked_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (platform_id, sub),
+    CONSTRAINT lti_account_link_one_per_learner UNIQUE (platform_id, learner_id),
+    FOREIGN KEY (issuer_id, learner_id) REFERENCES microcred.learner (issuer_id, id) ON DELETE CASCADE
+);
+COMMENT ON TABLE microcred.lti_account_link IS
+    'which LMS account (platform, LTI sub) is which learner: one account per learner per platform, how and by whom it was linked';
+
+CREATE TABLE microcred.lti_link_request (
+    platform_id  uuid NOT NULL REFERENCES microcred.lti_platform (id) ON DELETE CASCADE,
+    sub          text NOT NULL,
+    email        text,
+    first_seen   timestamptz NOT NULL DEFAULT now(),
+    last_seen    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (platform_id, sub)
+);
+COMMENT ON TABLE microcred.lti_link_request IS
+    'LMS accounts that launched but are linked to no learner: an admin links them with lti_link_account';
+
+-- link an LMS account to a learner (internal: the caller has decided it may)
+CREATE FUNCTION microcred._lti_link(p microcred.lti_platform, sub text, learner uuid, how text, actor name)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    INSERT INTO microcred.lti_account_link (platform_id, sub, issuer_id, learner_id, how, linked_by)
+    VALUES (p.id, sub, p.issuer_id, learner, how, actor)
+    ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN
+        RETURN EXISTS (SELECT FROM microcred.lti_account_link a
+                        WHERE a.platform_id = p.id AND a.sub = _lti_link.sub AND a.learner_id = learner);
+    END IF;
+    INSERT INTO microcred.learner_identifier (issuer_id, learner_id, kind, platform, value)
+    VALUES (p.issuer_id, learner, 'lms', p.platform_issuer, sub)
+    ON CONFLICT DO NOTHING;
+    DELETE FROM microcred.lti_link_request r WHERE r.platform_id = p.id AND r.sub = _lti_link.sub;
+    PERFORM microcred._audit(p.issuer_id, 'link_lms_account', learner, NULL,
+                             jsonb_build_object('platform', p.id, 'sub', sub, 'how', how), actor);
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION microcred._lti_link(microcred.lti_platform, text, uuid, text, name) IS
+    'internal: record the link of an LMS account to a learner (false when the account or the learner is linked otherwise)';
+
+CREATE FUNCTION microcred.lti_link_account(platform uuid, sub text, learner uuid)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p microcred.lti_platform;
+BEGIN
+    IF NOT pg_has_role(session_user, 'microcred_admin', 'MEMBER') THEN
+        PERFORM microcred._fail('42501', 'only a microcred admin may link LMS accounts to learners', NULL, NULL);
+    END IF;
+    SELECT * INTO p FROM microcred.lti_platform lp WHERE lp.id = platform;
+    IF NOT FOUND THEN
+        PERFORM microcred._fail('42704', format('LTI platform %s does not exist', platform), NULL, NULL);
+    END IF;
+    IF NOT EXISTS (SELECT FROM microcred.learner l WHERE l.id = learner AND l.issuer_id = p.issuer_id AND l.erased_at IS NULL) THEN
+        PERFORM microcred._fail('42704', format('learner %s does not exist for this platform''s awarding body', learner), NULL,
+            'Register the learner with microcred.add_learner first.');
+    END IF;
+    IF NOT microcred._lti_link(p, microcred._not_null('sub', sub), learner, 'admin', microcred._caller()) THEN
+        PERFORM microcred._fail('23505', 'this LMS account or this learner is already linked on this platform', NULL,
+            'See microcred.lti_account_link; one LMS account per learner per platform.');
+    END IF;
+    PERFORM microcred._process_pending_for(p.id, sub, NULL, learner);
+END
+$$;
+COMMENT ON FUNCTION microcred.lti_link_account(uuid, text, uuid) IS
+    'link an LMS account (platform, LTI sub; see lti_link_request) to a learner, audited; its pending completions are issued';
+
 CREATE TABLE microcred.lti_course_mapping (
     platform_id         uuid NOT NULL REFERENCES microcred.lti_platform (id) ON DELETE CASCADE,
     context_id          text NOT NULL CONSTRAINT lti_course_mapping_context_not_blank CHECK (btrim(context_id) <> ''),
@@ -469,8 +579,11 @@ COMMENT ON FUNCTION microcred.lti_finish_deep_link(text, text, text) IS
  * custom parameter microcred_credential_type (set by our deep linking
  * response, carried in the signed id_token), else the course's first
  * mapping.  Learners are found by (platform issuer, sub), else by the
- * launch's email within the awarding body (and then linked by sub), else
- * by the LMS's own user id.  lms_course_id and lms_user_id are the LMS's
+ * launch's email within the awarding body when the platform verifies
+ * e-mails and the learner has no other account there (and then linked by
+ * sub, audited), else by the LMS's own user id; an account found by none
+ * is a link request for an admin (lti_link_account).  One LMS account per
+ * learner per platform (lti_account_link).  lms_course_id and lms_user_id are the LMS's
  * own ids when they differ from the LTI ones (Canvas: custom fields
  * $Canvas.course.id and $Canvas.user.id): the course's mappings and the
  * learner are linked under them too, so that the LMS's completion events,
@@ -492,6 +605,8 @@ DECLARE
     c       record;
     have_c  boolean := false;
     by_sub  boolean := false;
+    cand    uuid;
+    how     text;
     issuer_name text;
 BEGIN
     SELECT * INTO p FROM microcred.lti_platform lp WHERE lp.id = platform;
@@ -542,14 +657,32 @@ BEGIN
         SELECT li.learner_id INTO lid FROM microcred.learner_identifier li
          WHERE li.issuer_id = p.issuer_id AND li.kind = 'lms' AND li.platform = p.platform_issuer AND li.value = sub;
         by_sub := lid IS NOT NULL;
-        IF lid IS NULL AND email IS NOT NULL AND email <> '' THEN
-            SELECT l.id INTO lid FROM microcred.learner l
+        -- by e-mail only where the platform verifies e-mails, and only for a
+        -- learner no other account of this platform is linked to
+        IF lid IS NULL AND p.verified_emails AND email IS NOT NULL AND email <> '' THEN
+            SELECT l.id INTO cand FROM microcred.learner l
              WHERE l.issuer_id = p.issuer_id AND lower(l.email) = lower(lti_launch_view.email) AND l.erased_at IS NULL;
+            IF cand IS NOT NULL AND NOT EXISTS (
+                   SELECT FROM microcred.learner_identifier li
+                    WHERE li.issuer_id = p.issuer_id AND li.learner_id = cand AND li.kind = 'lms'
+                      AND li.platform = p.platform_issuer) THEN
+                lid := cand;
+                how := 'verified_email';
+            END IF;
         END IF;
         IF lid IS NULL AND lms_user_id IS NOT NULL THEN
             SELECT li.learner_id INTO lid FROM microcred.learner_identifier li
              WHERE li.issuer_id = p.issuer_id AND li.kind = 'lms' AND li.platform = p.platform_issuer
                AND li.value = lms_user_id;
+            how := 'lms_user_id';
+        END IF;
+        IF lid IS NOT NULL AND NOT by_sub AND NOT microcred._lti_link(p, sub, lid, how, microcred._caller()) THEN
+            lid := NULL;        -- the learner has another account on this platform: an admin decides
+        END IF;
+        IF lid IS NULL THEN
+            INSERT INTO microcred.lti_link_request AS r (platform_id, sub, email)
+            VALUES (p.id, sub, nullif(email, ''))
+            ON CONFLICT ON CONSTRAINT lti_link_request_pkey DO UPDATE SET last_seen = now(), email = excluded.email;
         END IF;
         IF lid IS NOT NULL AND (NOT by_sub OR lms_user_id IS NOT NULL) THEN
             INSERT INTO microcred.learner_identifier (issuer_id, learner_id, kind, platform, value)
@@ -576,9 +709,13 @@ BEGIN
         have_c := FOUND;
     END IF;
     IF NOT have_c THEN
+        -- link: 'linked', or 'awaiting-admin' when this LMS account is linked
+        -- to no learner yet (the page should say an administrator must
+        -- confirm who the learner is; see lti_link_request)
         RETURN jsonb_build_object('view', 'learner-pending',
             'credential_type', jsonb_build_object('id', t.id, 'code', t.code, 'title', t.title),
-            'issuer_name', issuer_name, 'known_learner', lid IS NOT NULL);
+            'issuer_name', issuer_name, 'known_learner', lid IS NOT NULL,
+            'link', CASE WHEN lid IS NOT NULL THEN 'linked' ELSE 'awaiting-admin' END);
     END IF;
     RETURN jsonb_build_object('view', 'learner-credential',
         'credential_type', jsonb_build_object('id', t.id, 'code', t.code, 'title', t.title),
@@ -722,8 +859,10 @@ GRANT EXECUTE ON FUNCTION microcred._lti_platform_type(microcred.lti_platform, t
     microcred.lti_map_course(uuid, text, text, text), microcred.lti_unmap_course(uuid, text, text),
     microcred.lti_tool_key_rotate(), microcred.lti_tool_key_retire(text), microcred.lti_tool_jwks(),
     microcred.lti_registration_invite(text, interval), microcred.lti_credential_choices(uuid),
-    microcred.lti_trust_lms_ids(uuid, boolean)
+    microcred.lti_trust_lms_ids(uuid, boolean), microcred.lti_trust_emails(uuid, boolean),
+    microcred.lti_link_account(uuid, text, uuid)
     TO microcred_admin;
+GRANT SELECT ON microcred.lti_account_link, microcred.lti_link_request TO microcred_admin;
 GRANT EXECUTE ON FUNCTION microcred.lti_tool_jwks(), microcred.lti_client_assertion(uuid),
     microcred.lti_begin_deep_link(uuid, text, text, text, text, text, interval, text),
     microcred.lti_credential_choices(uuid), microcred.lti_finish_deep_link(text, text, text),

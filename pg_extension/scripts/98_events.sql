@@ -51,7 +51,7 @@ COMMENT ON TABLE microcred.event_source IS
 COMMENT ON COLUMN microcred.event_source.platform_id IS
     'the LTI platform whose course mappings and learner ids the events use';
 COMMENT ON COLUMN microcred.event_source.secret_hash IS 'xapi: HMAC-SHA256 of the password under secret_salt';
-COMMENT ON COLUMN microcred.event_source.hmac_key IS 'moodle: the key of the body signature; readable by the extension owner only';
+COMMENT ON COLUMN microcred.event_source.hmac_key IS 'moodle: the key of the body signature, sealed under the KEK (AES-256-GCM bound to the source id) like poll tokens; readable by the extension owner only';
 
 CREATE TABLE microcred.completion_event (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -96,6 +96,7 @@ AS $$
 DECLARE
     iss  uuid := microcred._resolve_issuer(issuer);
     salt bytea;
+    sid  uuid := gen_random_uuid();
 BEGIN
     IF NOT pg_has_role(session_user, 'microcred_admin', 'MEMBER') THEN
         PERFORM microcred._fail('42501', 'only a microcred admin may add event sources', NULL,
@@ -136,11 +137,12 @@ BEGIN
     IF kind = 'xapi' THEN
         salt := microcred._random_bytes(16);
     END IF;
-    INSERT INTO microcred.event_source (issuer_id, kind, name, platform_id, canvas_account, jwks_url,
+    -- the Moodle key must be used, not only compared: sealed like poll tokens
+    INSERT INTO microcred.event_source (id, issuer_id, kind, name, platform_id, canvas_account, jwks_url,
                                         secret_salt, secret_hash, hmac_key)
-    VALUES (iss, kind, name, platform, canvas_account, jwks_url, salt,
+    VALUES (sid, iss, kind, name, platform, canvas_account, jwks_url, salt,
             CASE WHEN kind = 'xapi' THEN microcred._hmac_sha256(salt, convert_to(secret, 'UTF8')) END,
-            CASE WHEN kind = 'moodle' THEN convert_to(secret, 'UTF8') END)
+            CASE WHEN kind = 'moodle' THEN microcred._seal_secret(secret, uuid_send(sid)) END)
     RETURNING id INTO source_id;
     -- the bridge issues for this awarding body when its events say so
     INSERT INTO microcred.issuer_role (issuer_id, role) VALUES (iss, 'microcred_bridge'::regrole)
@@ -461,11 +463,20 @@ DECLARE
     ev      jsonb;
     u       jsonb;
     r       record;
+    key     bytea;
 BEGIN
     IF signature ~ '^sha256=[0-9a-fA-F]{64}$' THEN
         mac := decode(substr(signature, 8), 'hex');
     END IF;
-    IF NOT microcred._equal_ct(microcred._hmac_sha256(coalesce(s.hmac_key, '\x00'::bytea), convert_to(coalesce(body, ''), 'UTF8')),
+    IF s.hmac_key IS NOT NULL THEN
+        BEGIN
+            key := convert_to(microcred._unseal_secret(s.hmac_key, uuid_send(s.id)), 'UTF8');
+        EXCEPTION WHEN data_corrupted THEN
+            key := NULL;        -- sealed under another KEK: no signature verifies
+            mac := NULL;
+        END;
+    END IF;
+    IF NOT microcred._equal_ct(microcred._hmac_sha256(coalesce(key, '\x00'::bytea), convert_to(coalesce(body, ''), 'UTF8')),
                                coalesce(mac, '\x01'::bytea)) OR s.id IS NULL THEN
         PERFORM microcred._fail('28000', 'the event signature does not verify', NULL,
             'X-Microcred-Signature must be sha256=<hex HMAC-SHA256 of the raw body under the source''s key>.');
@@ -631,6 +642,38 @@ CREATE TABLE microcred.event_poll (
 );
 COMMENT ON TABLE microcred.event_poll IS
     'reconciliation: which LMS API the bridge polls for an event source''s completions (the token sealed under the KEK)';
+-- Poll results come through the bridge's database role, which could invent
+-- them: by default they only issue to learners already linked to the LMS
+-- account (by a launch or an admin) and otherwise wait as pending events.
+ALTER TABLE microcred.event_poll ADD COLUMN learners text NOT NULL DEFAULT 'linked'
+    CONSTRAINT event_poll_learners CHECK (learners IN ('linked', 'by_email'));
+COMMENT ON COLUMN microcred.event_poll.learners IS
+    'whom poll results may issue to: ''linked'' (learners already linked to the LMS account; others wait for an admin) or ''by_email'' (also find learners by e-mail and create them from name and e-mail: trusts whoever holds the bridge''s connection string)';
+
+CREATE FUNCTION microcred.event_poll_policy(source text, learners text)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT pg_has_role(session_user, 'microcred_admin', 'MEMBER') THEN
+        PERFORM microcred._fail('42501', 'only a microcred admin may set up polling', NULL, NULL);
+    END IF;
+    IF learners IS NULL OR learners NOT IN ('linked', 'by_email') THEN
+        PERFORM microcred._fail('22023', 'learners policy of a poll must be ''linked'' or ''by_email''', NULL,
+            '''linked'': poll results issue only to learners already linked to the LMS account; ''by_email'': also by e-mail, creating learners.');
+    END IF;
+    UPDATE microcred.event_poll ep SET learners = event_poll_policy.learners
+      FROM microcred.event_source es
+     WHERE ep.source_id = es.id AND es.name = event_poll_policy.source;
+    IF NOT FOUND THEN
+        PERFORM microcred._fail('42704', format('source "%s" is not polled', left(source, 100)), NULL,
+            'Set up polling with microcred.event_poll_set(source, api_base_url, token) first.');
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION microcred.event_poll_policy(text, text) IS
+    'reconciliation: whom a source''s poll results may issue to (''linked'', the default, or ''by_email'')';
 
 /*
  * Poll an LMS for a source's completions: Canvas's course progress API for
@@ -794,6 +837,12 @@ BEGIN
     END IF;
     course_key := microcred._lms_local_id(course_key);
     user_key := microcred._lms_local_id(user_key);
+    IF ep.learners = 'linked' THEN
+        -- the bridge's word alone does not say who the user is: only an
+        -- account already linked issues; anything else waits, pending
+        email := NULL;
+        name := NULL;
+    END IF;
     SELECT coalesce(p.platform_issuer, 'source:' || s.name) INTO pf_key
       FROM microcred.lti_platform p WHERE p.id = s.platform_id;
     SELECT x.id INTO lid FROM (
@@ -852,9 +901,10 @@ GRANT EXECUTE ON FUNCTION microcred.ingest_xapi(text, text, jsonb), microcred.ev
     microcred.ingest_canvas(uuid, jsonb), microcred.ingest_moodle(text, text, text) TO microcred_bridge;
 REVOKE ALL ON microcred.event_poll, microcred.event_polls FROM PUBLIC;
 GRANT SELECT ON microcred.event_polls TO microcred_admin;
-GRANT SELECT (source_id, api, api_base_url, every, last_polled_at, last_ok_at, last_error, created_at)
+GRANT SELECT (source_id, api, api_base_url, every, last_polled_at, last_ok_at, last_error, created_at, learners)
     ON microcred.event_poll TO microcred_admin;
-GRANT EXECUTE ON FUNCTION microcred.event_poll_set(text, text, text, interval), microcred.event_poll_clear(text)
+GRANT EXECUTE ON FUNCTION microcred.event_poll_set(text, text, text, interval), microcred.event_poll_clear(text),
+    microcred.event_poll_policy(text, text)
     TO microcred_admin;
 GRANT EXECUTE ON FUNCTION microcred.event_poll_due(), microcred.event_poll_done(uuid, text),
     microcred.ingest_poll(uuid, text, text, text, text, timestamptz) TO microcred_bridge;

@@ -75,6 +75,9 @@ setup(void)
 	else
 		snprintf(platform_id, sizeof(platform_id), "%s", pid);
 	free(pid);
+	/* the mock verifies its users' e-mails: Ciara (known by e-mail) is linked on launch */
+	if (ok)
+		free(sql("SELECT microcred.lti_trust_emails($1::uuid)::text", platform_id, NULL));
 	/* a registration whose JWKS is down */
 	v = sql("SELECT microcred.lti_register_platform('demo-uas', 'Broken LMS', $1, 'mc-client-dead', $2, $3,"
 			" deployment_ids => '{" DEPLOYMENT "}')", dead_iss, auth, dead_jwks, NULL);

@@ -202,8 +202,16 @@ ok "$(get /status/x)" 404 "a malformed status list id answers 404"
 ok "$(grep -c 'route=credential status=200 .*reason=cached' "$TMP/bridge.log" | awk '{print ($1 > 0)}')" 1 \
    "repeated GETs of a document are answered from the bridge's cache"
 get /credentials/$CID >/dev/null
+t0=$(date +%s%N)
 q -c "SELECT microcred.erase_learner((SELECT learner_id FROM microcred.issued_credential WHERE id = '$CID'), 'test: learner request')" >/dev/null
-ok "$(get /credentials/$CID)" 200 "just after erasure a cached copy may still be served (public_cache_s = 2)"
+code_now=$(get /credentials/$CID)
+# the cache window is 2 s: only a machine that got here within it can see the
+# cached copy (a loaded machine may not, and then the 410 is right already)
+if [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 1500 ]; then
+    ok "$code_now" 200 "just after erasure a cached copy may still be served (public_cache_s = 2)"
+else
+    n=$((n + 1)); echo "ok $n - just after erasure a cached copy may still be served # SKIP the erasure took longer than the cache window"
+fi
 sleep 2.2
 ok "$(get /credentials/$CID)" 410 "once public_cache_s has passed, a credential whose document was erased answers 410"
 ok "$(header Cache-Control)" "public, max-age=60" "a 410 is cacheable briefly"
@@ -257,7 +265,7 @@ ok "$(psql -X -At -d $db -U $role -c 'SELECT count(*) FROM microcred.issued_cred
 ok "$(psql -X -At -d $db -U $role -c "SELECT microcred.revoke('$CID', 'x')" 2>&1 | grep -c 'permission denied')" 1 \
    "the bridge's role cannot revoke"
 ok "$(grep -c "$CID" "$TMP/bridge.log")" 0 "request logs do not carry credential ids"
-ok "$(grep -c 'route=credential status=200' "$TMP/bridge.log")" 12 "each credential request is logged once under its route label"
+ok "$(grep -cE 'route=credential status=(200|410)' "$TMP/bridge.log")" 13 "each credential request is logged once under its route label"
 curl -s --max-time 5 "$URL/metrics" >"$TMP/metrics"
 ok "$(grep -c 'route="status_list",status="200"' "$TMP/metrics")" 1 "/metrics counts status list requests by route and status"
 ok "$(grep -c 'route="credential",status="410"' "$TMP/metrics")" 1 "/metrics counts the 410"

@@ -104,6 +104,8 @@ SELECT microcred.issue('demo-uas/GDPR-NURSE',
                        microcred.add_learner(issuer => 'demo-uas', email => 'ed.poll@example.org', given_name => 'Ed'));
 SELECT microcred.event_poll_set('poll-moodle', '$LMS', '$TOKEN', '1 second');
 SELECT microcred.event_poll_set('poll-canvas', '$LMS', '$TOKEN', '1 second');
+-- Moodle's results may name new learners (the admin trusts the bridge's connection string)
+SELECT microcred.event_poll_policy('poll-moodle', 'by_email');
 SQL
 creds() {  # credentials held by the learner with this e-mail
     q "SELECT count(*) FROM microcred.issued_credential ic JOIN microcred.learner l ON l.id = ic.learner_id

@@ -77,6 +77,7 @@ q -c "REVOKE microcred_reader_all FROM regress_tn_reader" >/dev/null
 a_cred=$(q -c "SELECT c.id FROM microcred.issued_credential c JOIN microcred.issuer i ON i.id = c.issuer_id WHERE i.handle = 'demo-uas' AND c.status = 'active' LIMIT 1")
 a_learner=$(q -c "SELECT learner_id FROM microcred.issued_credential WHERE id = '$a_cred'")
 # the whole row, as a reader could forge it (it cannot read it)
+a_pathway=$(q -c "SELECT p.id FROM microcred.pathway p JOIN microcred.issuer i ON i.id = p.issuer_id WHERE i.handle = 'demo-uas' LIMIT 1")
 a_pathway_row=$(q -c "SELECT p::text FROM microcred.pathway p JOIN microcred.issuer i ON i.id = p.issuer_id WHERE i.handle = 'demo-uas' LIMIT 1")
 cat >/tmp/tn_calls.$$ <<CALLS
 version()|none|
@@ -107,6 +108,7 @@ _lookup_key(text,text)|public|
 controller_document(text)|public|
 status_list_credential(uuid)|public|
 public_resource(text,text,boolean,text)|public|
+pathway_progress_of(uuid,uuid)|refuse|SELECT * FROM microcred.pathway_progress_of('$a_pathway', '$a_learner')
 acts_for(uuid,name)|refuse|SELECT microcred.acts_for((SELECT id FROM microcred.issuer WHERE handle = 'demo-uas'), current_user)
 _require_outcomes(uuid)|none|
 _resolve_issuer(text)|refuse|SELECT microcred._resolve_issuer('demo-uas')

@@ -15,6 +15,10 @@ LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- echoed input ("%s" in the texts) is cut to 100 characters, and the
+    -- texts to 500: an error never carries a caller's megabytes back
+    message := left(regexp_replace(message, '"([^"]{100})[^"]+"', '"\1..."', 'g'), 500);
+    detail := left(regexp_replace(detail, '"([^"]{100})[^"]+"', '"\1..."', 'g'), 500);
     IF detail IS NULL AND hint IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = code, MESSAGE = message;
     ELSIF detail IS NULL THEN
@@ -29,6 +33,23 @@ $$;
 
 COMMENT ON FUNCTION microcred._fail(text, text, text, text) IS
     'internal: raise an error with an SQLSTATE, message, detail and hint';
+
+CREATE OR REPLACE FUNCTION microcred._not_null(element text, value anyelement)
+RETURNS anyelement
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF value IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = format('%s must not be NULL', element),
+            HINT = 'Pass a value; NULL has no meaning here.';
+    END IF;
+    RETURN value;
+END
+$$;
+
+COMMENT ON FUNCTION microcred._not_null(text, anyelement) IS
+    'internal: the value, or an error naming the element when it is NULL';
 
 CREATE OR REPLACE FUNCTION microcred._check_nfc(element text, value text)
 RETURNS void
@@ -396,10 +417,12 @@ BEGIN
         PERFORM microcred._fail('22023', 'URL of the awarding body must start with https:// or http://',
             format('The value given was "%s".', url), NULL);
     END IF;
-    IF base_url IS NOT NULL AND (base_url !~ '^https?://[^/]+(/.*)?$' OR base_url ~ '/$') THEN
-        PERFORM microcred._fail('22023', 'public base URL must be an absolute http(s) URL without a trailing slash',
-            format('The value given was "%s".', base_url),
-            'For example ''https://credentials.example.eu''; credentials, keys and status lists are served under it.');
+    -- it prefixes every id we sign and serve: a plain https origin and path
+    -- (http only on loopback, for demos), nothing to quote or escape
+    IF base_url IS NOT NULL AND base_url !~ '^(https://[A-Za-z0-9.-]+|http://(127\.0\.0\.1|localhost))(:[0-9]{1,5})?(/[A-Za-z0-9._~%!$&*+,;=:@-]+)*$' THEN
+        PERFORM microcred._fail('22023', 'public base URL must be a plain https origin and path without a trailing slash',
+            format('The value given was "%s".', left(base_url, 100)),
+            'For example ''https://credentials.example.eu''; no quotes, spaces, angle brackets, query or fragment (http only for 127.0.0.1 or localhost).');
     END IF;
     public_id := coalesce(public_id,
                           base_url || '/issuers/' || handle,
@@ -631,6 +654,18 @@ $$;
 COMMENT ON FUNCTION microcred.acts_for(uuid, name) IS
     'true when the role is a microcred admin or is mapped to the issuer (microcred.grant_issuer); used by the row-level security policies';
 
+CREATE OR REPLACE FUNCTION microcred._caller()
+RETURNS name
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN current_setting('role') = 'none' THEN session_user
+                ELSE current_setting('role')::name END
+$$;
+
+COMMENT ON FUNCTION microcred._caller() IS
+    'internal: the calling role of a SECURITY DEFINER API function (SET ROLE, else the session user)';
+
 CREATE OR REPLACE FUNCTION microcred.grant_issuer(issuer text, role_name name)
 RETURNS void
 LANGUAGE plpgsql
@@ -745,9 +780,9 @@ COMMENT ON FUNCTION microcred._generate_key(text, text, name) IS 'internal: see 
 
 CREATE OR REPLACE FUNCTION microcred.generate_key(issuer text, algorithm text DEFAULT 'Ed25519')
 RETURNS uuid
-LANGUAGE sql
+LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._generate_key(issuer, algorithm, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._generate_key(issuer, algorithm, microcred._caller() COLLATE "default") $$;
 
 COMMENT ON FUNCTION microcred.generate_key(text, text) IS
     'create a key pair for an issuer (Ed25519, P-256 or RSA); it becomes the active key of its algorithm, the previous one stays valid for verification';
@@ -790,9 +825,9 @@ $$;
 
 CREATE OR REPLACE FUNCTION microcred.retire_key(key_id uuid)
 RETURNS void
-LANGUAGE sql
+LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._retire_key(key_id, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._retire_key(key_id, microcred._caller() COLLATE "default") $$;
 
 COMMENT ON FUNCTION microcred.retire_key(uuid) IS
     'retire a signing key: it no longer signs, and credentials it signed no longer verify (a warning counts the active ones; supersede re-issues them)';
@@ -992,9 +1027,9 @@ COMMENT ON FUNCTION microcred._register_context(text, jsonb, name) IS 'internal:
 
 CREATE OR REPLACE FUNCTION microcred.register_context(url text, document jsonb)
 RETURNS void
-LANGUAGE sql
+LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._register_context(url, document, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._register_context(url, document, microcred._caller() COLLATE "default") $$;
 
 COMMENT ON FUNCTION microcred.register_context(text, jsonb) IS
     'register an additional JSON-LD context document (e.g. an issuer''s extension) under its exact URL';
@@ -1009,7 +1044,8 @@ COMMENT ON FUNCTION microcred._context_document(text) IS 'internal: the register
 
 CREATE OR REPLACE FUNCTION microcred.to_nquads(doc jsonb)
 RETURNS text
-LANGUAGE C STRICT STABLE
+LANGUAGE C STRICT STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'microcred_to_nquads';
 
 COMMENT ON FUNCTION microcred.to_nquads(jsonb) IS
@@ -1067,7 +1103,8 @@ COMMENT ON FUNCTION microcred.ob3_check(jsonb) IS
 
 CREATE OR REPLACE FUNCTION microcred.canonicalize(doc jsonb, algorithm text DEFAULT 'jcs')
 RETURNS text
-LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'microcred_canonicalize';
 
 COMMENT ON FUNCTION microcred.canonicalize(jsonb, text) IS
@@ -1075,7 +1112,8 @@ COMMENT ON FUNCTION microcred.canonicalize(jsonb, text) IS
 
 CREATE OR REPLACE FUNCTION microcred.canonicalize(doc text, algorithm text DEFAULT 'jcs')
 RETURNS text
-LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'microcred_canonicalize_text';
 
 COMMENT ON FUNCTION microcred.canonicalize(text, text) IS
@@ -1425,9 +1463,9 @@ CREATE OR REPLACE FUNCTION microcred.issue(credential_type text, learner uuid, g
                                 evidence jsonb DEFAULT NULL, issued_at timestamptz DEFAULT now(),
                                 idempotency_key text DEFAULT NULL)
 RETURNS uuid
-LANGUAGE sql
+LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._issue(credential_type, learner, grade, evidence, issued_at, idempotency_key, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._issue(credential_type, learner, grade, evidence, issued_at, idempotency_key, microcred._caller() COLLATE "default") $$;
 
 COMMENT ON FUNCTION microcred.issue(text, uuid, text, jsonb, timestamptz, text) IS
     'issue a micro-credential (type by id or ''issuer/CODE'') to a learner: builds the OB 3.0 document, signs it with the issuer''s active key and stores it; the same idempotency key (or learner and type, unless the type allows repeats) returns the existing credential';
@@ -1495,9 +1533,9 @@ $$;
 
 CREATE OR REPLACE FUNCTION microcred.document(credential uuid, format text DEFAULT 'data-integrity', algorithm text DEFAULT NULL)
 RETURNS text
-LANGUAGE sql
+LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._document(credential, format, algorithm, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._document(credential, format, algorithm, microcred._caller() COLLATE "default") $$;
 
 COMMENT ON FUNCTION microcred.document(uuid, text, text) IS
     'a credential as JSON with its Data Integrity proof (''data-integrity''), or as a JWT: ''ob-jwt'' (RS256/ES256) or ''vc-jwt'' (EdDSA/ES256); JWTs are made once and then served unchanged';
@@ -1684,7 +1722,7 @@ COMMENT ON FUNCTION microcred._allocate_status(uuid, text, uuid, text) IS
 
 CREATE OR REPLACE FUNCTION microcred._status_encode(size integer, set_indexes integer[])
 RETURNS text
-LANGUAGE C IMMUTABLE PARALLEL SAFE
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'microcred_status_encode';
 
 COMMENT ON FUNCTION microcred._status_encode(integer, integer[]) IS
@@ -1692,7 +1730,7 @@ COMMENT ON FUNCTION microcred._status_encode(integer, integer[]) IS
 
 CREATE OR REPLACE FUNCTION microcred._status_check(entry jsonb, list_credential jsonb, OUT is_set boolean, OUT problem text)
 RETURNS record
-LANGUAGE C IMMUTABLE PARALLEL SAFE
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'microcred_status_check';
 
 COMMENT ON FUNCTION microcred._status_check(jsonb, jsonb) IS
@@ -1833,29 +1871,29 @@ $$;
 
 COMMENT ON FUNCTION microcred._set_status(uuid[], text, text, name) IS 'internal: see revoke, suspend, reinstate';
 
-CREATE OR REPLACE FUNCTION microcred.revoke(credential uuid, reason text) RETURNS void LANGUAGE sql
+CREATE OR REPLACE FUNCTION microcred.revoke(credential uuid, reason text) RETURNS void LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._set_status(ARRAY[credential], 'revoke', reason, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._set_status(ARRAY[credential], 'revoke', reason, microcred._caller() COLLATE "default") $$;
 
-CREATE OR REPLACE FUNCTION microcred.revoke_all(credentials uuid[], reason text) RETURNS integer LANGUAGE sql
+CREATE OR REPLACE FUNCTION microcred.revoke_all(credentials uuid[], reason text) RETURNS integer LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._set_status(credentials, 'revoke', reason, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._set_status(credentials, 'revoke', reason, microcred._caller() COLLATE "default") $$;
 
-CREATE OR REPLACE FUNCTION microcred.suspend(credential uuid, reason text) RETURNS void LANGUAGE sql
+CREATE OR REPLACE FUNCTION microcred.suspend(credential uuid, reason text) RETURNS void LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._set_status(ARRAY[credential], 'suspend', reason, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._set_status(ARRAY[credential], 'suspend', reason, microcred._caller() COLLATE "default") $$;
 
-CREATE OR REPLACE FUNCTION microcred.suspend_all(credentials uuid[], reason text) RETURNS integer LANGUAGE sql
+CREATE OR REPLACE FUNCTION microcred.suspend_all(credentials uuid[], reason text) RETURNS integer LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._set_status(credentials, 'suspend', reason, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._set_status(credentials, 'suspend', reason, microcred._caller() COLLATE "default") $$;
 
-CREATE OR REPLACE FUNCTION microcred.reinstate(credential uuid, reason text) RETURNS void LANGUAGE sql
+CREATE OR REPLACE FUNCTION microcred.reinstate(credential uuid, reason text) RETURNS void LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._set_status(ARRAY[credential], 'reinstate', reason, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._set_status(ARRAY[credential], 'reinstate', reason, microcred._caller() COLLATE "default") $$;
 
-CREATE OR REPLACE FUNCTION microcred.reinstate_all(credentials uuid[], reason text) RETURNS integer LANGUAGE sql
+CREATE OR REPLACE FUNCTION microcred.reinstate_all(credentials uuid[], reason text) RETURNS integer LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._set_status(credentials, 'reinstate', reason, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._set_status(credentials, 'reinstate', reason, microcred._caller() COLLATE "default") $$;
 
 COMMENT ON FUNCTION microcred.revoke(uuid, text) IS 'revoke a credential (final): its revocation bit is set, verification fails';
 
@@ -1902,9 +1940,9 @@ $$;
 
 CREATE OR REPLACE FUNCTION microcred.supersede(credential uuid, grade text DEFAULT NULL, evidence jsonb DEFAULT NULL,
                                     reason text DEFAULT 'corrected')
-RETURNS uuid LANGUAGE sql
+RETURNS uuid LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._supersede(credential, grade, evidence, reason, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._supersede(credential, grade, evidence, reason, microcred._caller() COLLATE "default") $$;
 
 COMMENT ON FUNCTION microcred.supersede(uuid, text, jsonb, text) IS
     'issue a corrected credential (new id, same awardedDate, current learner data, the given grade/evidence or the old ones) and revoke the old one as superseded; returns the new id';
@@ -1925,6 +1963,29 @@ BEGIN
     IF l.erased_at IS NOT NULL THEN
         PERFORM microcred._fail('55000', 'learner was already erased', format('Learner %s was erased at %s.', learner, l.erased_at), NULL);
     END IF;
+    -- every copy: completion events that name the learner (by learner, e-mail,
+    -- student id or LMS account) lose user, e-mail, name and payload, and a
+    -- key that contains them is replaced by its hash; open ones are closed
+    UPDATE microcred.completion_event e
+       SET user_key = NULL, user_email = NULL, user_name = NULL, payload = NULL,
+           event_key = CASE WHEN (l.email IS NOT NULL AND strpos(lower(e.event_key), lower(l.email)) > 0)
+                              OR (l.student_id IS NOT NULL AND strpos(e.event_key, l.student_id) > 0)
+                              OR (e.user_key IS NOT NULL AND strpos(e.event_key, e.user_key) > 0)
+                            THEN 'erased:' || encode(sha256(convert_to(e.event_key, 'UTF8')), 'hex')
+                            ELSE e.event_key END,
+           state = CASE WHEN e.state IN ('received', 'pending', 'failed') THEN 'ignored' ELSE e.state END,
+           reason = CASE WHEN e.state IN ('received', 'pending', 'failed') THEN 'the learner''s personal data were erased'
+                         ELSE e.reason END
+     WHERE e.source_id IN (SELECT s.id FROM microcred.event_source s WHERE s.issuer_id = l.issuer_id)
+       AND (e.learner_id = l.id
+            OR lower(e.user_email) = lower(l.email) OR lower(e.user_key) = lower(l.email)
+            OR e.user_key = l.student_id
+            OR e.user_key IN (SELECT li.value FROM microcred.learner_identifier li
+                               WHERE li.learner_id = l.id AND li.kind = 'lms'));
+    DELETE FROM microcred.lti_link_request r
+     WHERE lower(r.email) = lower(l.email)
+       AND r.platform_id IN (SELECT p.id FROM microcred.lti_platform p WHERE p.issuer_id = l.issuer_id);
+    DELETE FROM microcred.lti_account_link a WHERE a.learner_id = l.id;
     UPDATE microcred.learner lr SET given_name = NULL, family_name = NULL, email = NULL, student_id = NULL,
            date_of_birth = NULL, holder_did = NULL, name_in_credential = false, erased_at = now()
      WHERE lr.id = l.id;
@@ -1940,9 +2001,9 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION microcred.erase_learner(learner uuid, reason text DEFAULT 'erasure requested')
-RETURNS void LANGUAGE sql
+RETURNS void LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._erase_learner(learner, reason, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._erase_learner(learner, reason, microcred._caller() COLLATE "default") $$;
 
 COMMENT ON FUNCTION microcred.erase_learner(uuid, text) IS
     'erase a learner''s personal data (GDPR art. 17): the row becomes a tombstone, stored documents that show the name are dropped, credentials and their status bits stay valid';
@@ -2072,8 +2133,10 @@ COMMENT ON FUNCTION microcred._with_status(microcred.verification, jsonb[], json
 CREATE OR REPLACE FUNCTION microcred.verify(credential jsonb, status_lists jsonb[] DEFAULT NULL,
                                  controller_documents jsonb[] DEFAULT NULL)
 RETURNS microcred.verification
-LANGUAGE sql VOLATILE
-AS $$ SELECT microcred._with_status(microcred._verify_document(credential, coalesce(controller_documents, '{}')),
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._with_status(microcred._verify_document(microcred._not_null('credential', credential),
+                                                               coalesce(controller_documents, '{}')),
                                     status_lists, controller_documents) $$;
 
 COMMENT ON FUNCTION microcred.verify(jsonb, jsonb[], jsonb[]) IS
@@ -2082,8 +2145,10 @@ COMMENT ON FUNCTION microcred.verify(jsonb, jsonb[], jsonb[]) IS
 CREATE OR REPLACE FUNCTION microcred.verify(credential text, status_lists jsonb[] DEFAULT NULL,
                                  controller_documents jsonb[] DEFAULT NULL)
 RETURNS microcred.verification
-LANGUAGE sql VOLATILE
-AS $$ SELECT microcred._with_status(microcred._verify_text(credential, coalesce(controller_documents, '{}')),
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._with_status(microcred._verify_text(microcred._not_null('credential', credential),
+                                                           coalesce(controller_documents, '{}')),
                                     status_lists, controller_documents) $$;
 
 COMMENT ON FUNCTION microcred.verify(text, jsonb[], jsonb[]) IS
@@ -2092,8 +2157,10 @@ COMMENT ON FUNCTION microcred.verify(text, jsonb[], jsonb[]) IS
 CREATE OR REPLACE FUNCTION microcred.verify_jwt(token text, status_lists jsonb[] DEFAULT NULL,
                                      controller_documents jsonb[] DEFAULT NULL)
 RETURNS microcred.verification
-LANGUAGE sql VOLATILE
-AS $$ SELECT microcred._with_status(microcred._verify_token(token, coalesce(controller_documents, '{}')),
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._with_status(microcred._verify_token(microcred._not_null('token', token),
+                                                            coalesce(controller_documents, '{}')),
                                     status_lists, controller_documents) $$;
 
 COMMENT ON FUNCTION microcred.verify_jwt(text, jsonb[], jsonb[]) IS
@@ -2269,7 +2336,7 @@ DECLARE
 BEGIN
     SELECT * INTO p FROM microcred.pathway pw WHERE pw.id = set_pathway_rule.pathway;
     IF p.id IS NULL THEN
-        PERFORM microcred._fail('42704', format('pathway %s does not exist', pathway), NULL, NULL);
+        PERFORM microcred._fail('42704', format('pathway %s does not exist', set_pathway_rule.pathway), NULL, NULL);
     END IF;
     DELETE FROM microcred.pathway_node n WHERE n.pathway_id = p.id;
     PERFORM microcred._store_rule(p, rule, NULL, 1, 0);
@@ -2358,9 +2425,9 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION microcred.recognise(learner uuid, credential jsonb, status_lists jsonb[] DEFAULT NULL)
-RETURNS uuid LANGUAGE sql
+RETURNS uuid LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._recognise(learner, credential, status_lists, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._recognise(learner, credential, status_lists, microcred._caller() COLLATE "default") $$;
 
 COMMENT ON FUNCTION microcred.recognise(uuid, jsonb, jsonb[]) IS
     'recognise another issuer''s Open Badges 3.0 credential for a learner: it must verify (status included), come from an issuer this issuer trusts, and be about this learner; returns the recognition id';
@@ -2370,26 +2437,39 @@ CREATE OR REPLACE FUNCTION microcred.recognise_prior_learning(learner uuid, titl
                                                    ects numeric DEFAULT NULL, eqf_level integer DEFAULT NULL,
                                                    grade text DEFAULT NULL, earned_at timestamptz DEFAULT now())
 RETURNS uuid
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     l       microcred.learner;
     new_id  uuid;
+    actor   name := microcred._caller();
 BEGIN
+    -- SECURITY DEFINER (nobody but the owner writes recognition): the
+    -- caller's own rights are checked here, and who recognised what when is
+    -- not the caller's to choose
     SELECT * INTO l FROM microcred.learner lr WHERE lr.id = learner;
-    IF l.id IS NULL THEN
+    IF l.id IS NULL OR NOT microcred.acts_for(l.issuer_id, actor) THEN
         PERFORM microcred._fail('42704', format('learner %s does not exist', learner), NULL, NULL);
     END IF;
+    PERFORM microcred._check_actor(l.issuer_id, actor);
+    IF earned_at IS NULL OR earned_at > now() THEN
+        PERFORM microcred._fail('22007', 'earned_at must be a time in the past', NULL,
+            'Give when the prior learning was achieved (default: now).');
+    END IF;
     INSERT INTO microcred.recognition (issuer_id, learner_id, kind, title, achievement_id, alignments, ects,
-                                       eqf_level, grade, earned_at, assessment_reference)
+                                       eqf_level, grade, earned_at, assessment_reference,
+                                       recognised_by, recognised_at)
     VALUES (l.issuer_id, l.id, 'prior_learning',
             microcred._required_text('title of the recognised prior learning', title, 'Say what was recognised.'),
             achievement_id, coalesce(alignments, '{}'), microcred._check_ects(ects), microcred._check_eqf_level(eqf_level),
             grade, earned_at,
             microcred._required_text('assessment reference', assessment_reference,
-                'Name the assessment that validated the prior learning (e.g. the RPL procedure''s case number).'))
+                'Name the assessment that validated the prior learning (e.g. the RPL procedure''s case number).'),
+            actor, now())
     RETURNING id INTO new_id;
+    PERFORM microcred._audit(l.issuer_id, 'recognise', l.id, NULL,
+                             jsonb_build_object('recognition', new_id, 'kind', 'prior_learning'), actor);
     RETURN new_id;
 END
 $$;
@@ -2607,9 +2687,9 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION microcred.stack_check(learner uuid, pathway text)
-RETURNS microcred.stack_result LANGUAGE sql STABLE
+RETURNS microcred.stack_result LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._stack_check_as(learner, pathway, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._stack_check_as(learner, pathway, microcred._caller() COLLATE "default") $$;
 
 COMMENT ON FUNCTION microcred.stack_check(uuid, text) IS
     'whether a learner satisfies a pathway (id or ''issuer/CODE''), with an explanation: which components are met by what, what is missing, ECTS against the minimum, time constraints; only valid credentials count';
@@ -2642,9 +2722,9 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION microcred.stack_eligible(pathway text)
-RETURNS TABLE (learner uuid, ects_total numeric) LANGUAGE sql STABLE
+RETURNS TABLE (learner uuid, ects_total numeric) LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT * FROM microcred._stack_eligible_as(pathway, current_user COLLATE "default") $$;
+AS $$ SELECT * FROM microcred._stack_eligible_as(pathway, microcred._caller() COLLATE "default") $$;
 
 COMMENT ON FUNCTION microcred.stack_eligible(text) IS
     'every learner who satisfies a pathway and does not hold its target yet, for batch awarding: SELECT microcred.stack_issue(learner, ''issuer/CODE'') FROM microcred.stack_eligible(''issuer/CODE'')';
@@ -2697,9 +2777,9 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION microcred.stack_issue(learner uuid, pathway text)
-RETURNS uuid LANGUAGE sql
+RETURNS uuid LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._stack_issue(learner, pathway, current_user COLLATE "default") $$;
+AS $$ SELECT microcred._stack_issue(learner, pathway, microcred._caller() COLLATE "default") $$;
 
 COMMENT ON FUNCTION microcred.stack_issue(uuid, text) IS
     'issue a pathway''s target credential to a learner if the check passes, listing its components as Evidence and earning their summed ECTS; idempotent per learner and pathway';
@@ -2725,6 +2805,28 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+CREATE OR REPLACE FUNCTION microcred.pathway_progress_of(pathway uuid, learner uuid,
+                                              OUT satisfied boolean, OUT percent numeric,
+                                              OUT missing jsonb, OUT ects_total numeric)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.satisfied,
+           round(100.0 * jsonb_array_length(jsonb_path_query_array(r.components, '$[*] ? (@.met == true)'))
+                 / greatest(jsonb_array_length(r.components), 1)),
+           jsonb_path_query_array(r.components, '$[*] ? (@.met == false).component'),
+           r.ects_total
+      FROM microcred.pathway p CROSS JOIN LATERAL microcred._stack_check(p, pathway_progress_of.learner) r
+     WHERE p.id OPERATOR(pg_catalog.=) pathway_progress_of.pathway
+       -- tenancy: only for a caller acting for the pathway's issuer (or an
+       -- admin-granted reader of every issuer); nothing otherwise
+       AND (microcred.acts_for(p.issuer_id, microcred._caller())
+            OR pg_has_role(microcred._caller(), 'microcred_reader_all', 'MEMBER'))
+$$;
+
+COMMENT ON FUNCTION microcred.pathway_progress_of(uuid, uuid) IS
+    'progress of one learner towards one pathway as the pathway_progress view shows it (satisfied, percent of components met, the missing ones, ECTS counted)';
 
 CREATE OR REPLACE FUNCTION microcred._credential_envelope(credential uuid, format text)
 RETURNS text
@@ -3281,6 +3383,82 @@ $$;
 COMMENT ON FUNCTION microcred.lti_trust_lms_ids(uuid, boolean) IS
     'let launches from this platform link the LMS''s own course and user ids (custom lms_course_id, lms_user_id): for Canvas, whose custom fields come from the developer key';
 
+CREATE OR REPLACE FUNCTION microcred.lti_trust_emails(platform uuid, trust boolean DEFAULT true)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT pg_has_role(session_user, 'microcred_admin', 'MEMBER') THEN
+        PERFORM microcred._fail('42501', 'only a microcred admin may change a platform''s trust', NULL, NULL);
+    END IF;
+    UPDATE microcred.lti_platform lp SET verified_emails = coalesce(trust, false) WHERE lp.id = platform;
+    IF NOT FOUND THEN
+        PERFORM microcred._fail('42704', format('LTI platform %s does not exist', platform), NULL,
+            'List them with: SELECT id, name, platform_issuer FROM microcred.lti_platform;');
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION microcred.lti_trust_emails(uuid, boolean) IS
+    'let launches from this platform link an LMS account to the learner with the launch''s e-mail (only for a platform that verifies its users'' e-mail addresses)';
+
+CREATE OR REPLACE FUNCTION microcred._lti_link(p microcred.lti_platform, sub text, learner uuid, how text, actor name)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    INSERT INTO microcred.lti_account_link (platform_id, sub, issuer_id, learner_id, how, linked_by)
+    VALUES (p.id, sub, p.issuer_id, learner, how, actor)
+    ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN
+        RETURN EXISTS (SELECT FROM microcred.lti_account_link a
+                        WHERE a.platform_id = p.id AND a.sub = _lti_link.sub AND a.learner_id = learner);
+    END IF;
+    INSERT INTO microcred.learner_identifier (issuer_id, learner_id, kind, platform, value)
+    VALUES (p.issuer_id, learner, 'lms', p.platform_issuer, sub)
+    ON CONFLICT DO NOTHING;
+    DELETE FROM microcred.lti_link_request r WHERE r.platform_id = p.id AND r.sub = _lti_link.sub;
+    PERFORM microcred._audit(p.issuer_id, 'link_lms_account', learner, NULL,
+                             jsonb_build_object('platform', p.id, 'sub', sub, 'how', how), actor);
+    RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION microcred._lti_link(microcred.lti_platform, text, uuid, text, name) IS
+    'internal: record the link of an LMS account to a learner (false when the account or the learner is linked otherwise)';
+
+CREATE OR REPLACE FUNCTION microcred.lti_link_account(platform uuid, sub text, learner uuid)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p microcred.lti_platform;
+BEGIN
+    IF NOT pg_has_role(session_user, 'microcred_admin', 'MEMBER') THEN
+        PERFORM microcred._fail('42501', 'only a microcred admin may link LMS accounts to learners', NULL, NULL);
+    END IF;
+    SELECT * INTO p FROM microcred.lti_platform lp WHERE lp.id = platform;
+    IF NOT FOUND THEN
+        PERFORM microcred._fail('42704', format('LTI platform %s does not exist', platform), NULL, NULL);
+    END IF;
+    IF NOT EXISTS (SELECT FROM microcred.learner l WHERE l.id = learner AND l.issuer_id = p.issuer_id AND l.erased_at IS NULL) THEN
+        PERFORM microcred._fail('42704', format('learner %s does not exist for this platform''s awarding body', learner), NULL,
+            'Register the learner with microcred.add_learner first.');
+    END IF;
+    IF NOT microcred._lti_link(p, microcred._not_null('sub', sub), learner, 'admin', microcred._caller()) THEN
+        PERFORM microcred._fail('23505', 'this LMS account or this learner is already linked on this platform', NULL,
+            'See microcred.lti_account_link; one LMS account per learner per platform.');
+    END IF;
+    PERFORM microcred._process_pending_for(p.id, sub, NULL, learner);
+END
+$$;
+
+COMMENT ON FUNCTION microcred.lti_link_account(uuid, text, uuid) IS
+    'link an LMS account (platform, LTI sub; see lti_link_request) to a learner, audited; its pending completions are issued';
+
 CREATE OR REPLACE FUNCTION microcred._lms_local_id(id text)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -3507,6 +3685,8 @@ DECLARE
     c       record;
     have_c  boolean := false;
     by_sub  boolean := false;
+    cand    uuid;
+    how     text;
     issuer_name text;
 BEGIN
     SELECT * INTO p FROM microcred.lti_platform lp WHERE lp.id = platform;
@@ -3557,14 +3737,32 @@ BEGIN
         SELECT li.learner_id INTO lid FROM microcred.learner_identifier li
          WHERE li.issuer_id = p.issuer_id AND li.kind = 'lms' AND li.platform = p.platform_issuer AND li.value = sub;
         by_sub := lid IS NOT NULL;
-        IF lid IS NULL AND email IS NOT NULL AND email <> '' THEN
-            SELECT l.id INTO lid FROM microcred.learner l
+        -- by e-mail only where the platform verifies e-mails, and only for a
+        -- learner no other account of this platform is linked to
+        IF lid IS NULL AND p.verified_emails AND email IS NOT NULL AND email <> '' THEN
+            SELECT l.id INTO cand FROM microcred.learner l
              WHERE l.issuer_id = p.issuer_id AND lower(l.email) = lower(lti_launch_view.email) AND l.erased_at IS NULL;
+            IF cand IS NOT NULL AND NOT EXISTS (
+                   SELECT FROM microcred.learner_identifier li
+                    WHERE li.issuer_id = p.issuer_id AND li.learner_id = cand AND li.kind = 'lms'
+                      AND li.platform = p.platform_issuer) THEN
+                lid := cand;
+                how := 'verified_email';
+            END IF;
         END IF;
         IF lid IS NULL AND lms_user_id IS NOT NULL THEN
             SELECT li.learner_id INTO lid FROM microcred.learner_identifier li
              WHERE li.issuer_id = p.issuer_id AND li.kind = 'lms' AND li.platform = p.platform_issuer
                AND li.value = lms_user_id;
+            how := 'lms_user_id';
+        END IF;
+        IF lid IS NOT NULL AND NOT by_sub AND NOT microcred._lti_link(p, sub, lid, how, microcred._caller()) THEN
+            lid := NULL;        -- the learner has another account on this platform: an admin decides
+        END IF;
+        IF lid IS NULL THEN
+            INSERT INTO microcred.lti_link_request AS r (platform_id, sub, email)
+            VALUES (p.id, sub, nullif(email, ''))
+            ON CONFLICT ON CONSTRAINT lti_link_request_pkey DO UPDATE SET last_seen = now(), email = excluded.email;
         END IF;
         IF lid IS NOT NULL AND (NOT by_sub OR lms_user_id IS NOT NULL) THEN
             INSERT INTO microcred.learner_identifier (issuer_id, learner_id, kind, platform, value)
@@ -3591,9 +3789,13 @@ BEGIN
         have_c := FOUND;
     END IF;
     IF NOT have_c THEN
+        -- link: 'linked', or 'awaiting-admin' when this LMS account is linked
+        -- to no learner yet (the page should say an administrator must
+        -- confirm who the learner is; see lti_link_request)
         RETURN jsonb_build_object('view', 'learner-pending',
             'credential_type', jsonb_build_object('id', t.id, 'code', t.code, 'title', t.title),
-            'issuer_name', issuer_name, 'known_learner', lid IS NOT NULL);
+            'issuer_name', issuer_name, 'known_learner', lid IS NOT NULL,
+            'link', CASE WHEN lid IS NOT NULL THEN 'linked' ELSE 'awaiting-admin' END);
     END IF;
     RETURN jsonb_build_object('view', 'learner-credential',
         'credential_type', jsonb_build_object('id', t.id, 'code', t.code, 'title', t.title),
@@ -3730,6 +3932,7 @@ AS $$
 DECLARE
     iss  uuid := microcred._resolve_issuer(issuer);
     salt bytea;
+    sid  uuid := gen_random_uuid();
 BEGIN
     IF NOT pg_has_role(session_user, 'microcred_admin', 'MEMBER') THEN
         PERFORM microcred._fail('42501', 'only a microcred admin may add event sources', NULL,
@@ -3770,11 +3973,12 @@ BEGIN
     IF kind = 'xapi' THEN
         salt := microcred._random_bytes(16);
     END IF;
-    INSERT INTO microcred.event_source (issuer_id, kind, name, platform_id, canvas_account, jwks_url,
+    -- the Moodle key must be used, not only compared: sealed like poll tokens
+    INSERT INTO microcred.event_source (id, issuer_id, kind, name, platform_id, canvas_account, jwks_url,
                                         secret_salt, secret_hash, hmac_key)
-    VALUES (iss, kind, name, platform, canvas_account, jwks_url, salt,
+    VALUES (sid, iss, kind, name, platform, canvas_account, jwks_url, salt,
             CASE WHEN kind = 'xapi' THEN microcred._hmac_sha256(salt, convert_to(secret, 'UTF8')) END,
-            CASE WHEN kind = 'moodle' THEN convert_to(secret, 'UTF8') END)
+            CASE WHEN kind = 'moodle' THEN microcred._seal_secret(secret, uuid_send(sid)) END)
     RETURNING id INTO source_id;
     -- the bridge issues for this awarding body when its events say so
     INSERT INTO microcred.issuer_role (issuer_id, role) VALUES (iss, 'microcred_bridge'::regrole)
@@ -4076,11 +4280,20 @@ DECLARE
     ev      jsonb;
     u       jsonb;
     r       record;
+    key     bytea;
 BEGIN
     IF signature ~ '^sha256=[0-9a-fA-F]{64}$' THEN
         mac := decode(substr(signature, 8), 'hex');
     END IF;
-    IF NOT microcred._equal_ct(microcred._hmac_sha256(coalesce(s.hmac_key, '\x00'::bytea), convert_to(coalesce(body, ''), 'UTF8')),
+    IF s.hmac_key IS NOT NULL THEN
+        BEGIN
+            key := convert_to(microcred._unseal_secret(s.hmac_key, uuid_send(s.id)), 'UTF8');
+        EXCEPTION WHEN data_corrupted THEN
+            key := NULL;        -- sealed under another KEK: no signature verifies
+            mac := NULL;
+        END;
+    END IF;
+    IF NOT microcred._equal_ct(microcred._hmac_sha256(coalesce(key, '\x00'::bytea), convert_to(coalesce(body, ''), 'UTF8')),
                                coalesce(mac, '\x01'::bytea)) OR s.id IS NULL THEN
         PERFORM microcred._fail('28000', 'the event signature does not verify', NULL,
             'X-Microcred-Signature must be sha256=<hex HMAC-SHA256 of the raw body under the source''s key>.');
@@ -4222,6 +4435,32 @@ LANGUAGE C STRICT VOLATILE
 AS 'MODULE_PATHNAME', 'microcred_unseal_secret';
 
 COMMENT ON FUNCTION microcred._unseal_secret(bytea, bytea) IS 'internal: open a _seal_secret blob';
+
+CREATE OR REPLACE FUNCTION microcred.event_poll_policy(source text, learners text)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT pg_has_role(session_user, 'microcred_admin', 'MEMBER') THEN
+        PERFORM microcred._fail('42501', 'only a microcred admin may set up polling', NULL, NULL);
+    END IF;
+    IF learners IS NULL OR learners NOT IN ('linked', 'by_email') THEN
+        PERFORM microcred._fail('22023', 'learners policy of a poll must be ''linked'' or ''by_email''', NULL,
+            '''linked'': poll results issue only to learners already linked to the LMS account; ''by_email'': also by e-mail, creating learners.');
+    END IF;
+    UPDATE microcred.event_poll ep SET learners = event_poll_policy.learners
+      FROM microcred.event_source es
+     WHERE ep.source_id = es.id AND es.name = event_poll_policy.source;
+    IF NOT FOUND THEN
+        PERFORM microcred._fail('42704', format('source "%s" is not polled', left(source, 100)), NULL,
+            'Set up polling with microcred.event_poll_set(source, api_base_url, token) first.');
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION microcred.event_poll_policy(text, text) IS
+    'reconciliation: whom a source''s poll results may issue to (''linked'', the default, or ''by_email'')';
 
 CREATE OR REPLACE FUNCTION microcred.event_poll_set(source text, api_base_url text, token text,
                                          every interval DEFAULT '1 hour')
@@ -4365,6 +4604,12 @@ BEGIN
     END IF;
     course_key := microcred._lms_local_id(course_key);
     user_key := microcred._lms_local_id(user_key);
+    IF ep.learners = 'linked' THEN
+        -- the bridge's word alone does not say who the user is: only an
+        -- account already linked issues; anything else waits, pending
+        email := NULL;
+        name := NULL;
+    END IF;
     SELECT coalesce(p.platform_issuer, 'source:' || s.name) INTO pf_key
       FROM microcred.lti_platform p WHERE p.id = s.platform_id;
     SELECT x.id INTO lid FROM (
