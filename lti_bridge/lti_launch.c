@@ -393,6 +393,22 @@ launch_resource_link(struct MHD_Connection *conn, http_request *req, const login
 			sb_html(&b, issuer);
 			sb_puts(&b, " is issued when you complete the course. Come back here afterwards to "
 					"download it and share it.</p>");
+			/*
+			 * An LMS account the database would not link to a learner by
+			 * itself (no verified e-mail the platform is trusted for, or the
+			 * learner has another account there): an admin confirms who it is
+			 * (lti_link_account), and nothing is issued to it until then.
+			 */
+			const char *link = json_string_value(json_object_get(view, "link"));
+
+			if (link != NULL && strcmp(link, "awaiting-admin") == 0)
+			{
+				sb_puts(&b, "<p data-link=\"awaiting-admin\">Your account in this learning platform is not "
+						"linked to a learner record of ");
+				sb_html(&b, issuer);
+				sb_puts(&b, " yet. An administrator has to confirm who you are before a credential can be "
+						"issued to you; your course completion is kept until then.</p>");
+			}
 		}
 	}
 	json_decref(view);

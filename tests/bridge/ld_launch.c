@@ -510,6 +510,7 @@ test_views(void)
 		expect_view(&x, "learner-pending", "Brian (linked, no credential)");
 		tap_ok(x.body && strstr(x.body, "Not yet complete") && strstr(x.body, "Data Protection in Clinical Practice"),
 			   "his page says not yet complete, for the mapped credential");
+		tap_ok(x.body && !strstr(x.body, "awaiting-admin"), "a linked learner's page says nothing about an administrator");
 		launch_free(&x);
 		free(tok);
 		json_decref(claims);
@@ -541,6 +542,26 @@ test_views(void)
 	}
 	else
 		tap_ok(0, "login for Ciara");
+
+	/* an LMS account with an e-mail no learner has: it waits for an admin, and its page says so */
+	if (login_with(mock_base(mock), CLIENT_ID, "user-unlinked-77", LAUNCH_URL, NULL, &l) == 0)
+	{
+		claims = rl_claims(l.nonce, "user-unlinked-77", 0, COURSE);
+		json_object_set_new(claims, "email", json_string("nobody.known@example.org"));
+		tok = sign_std(claims);
+		post_launch(tok, l.state, l.state, &x);
+		expect_view(&x, "learner-pending", "an LMS account linked to no learner");
+		tap_ok(x.body && strstr(x.body, "data-link=\"awaiting-admin\"") && strstr(x.body, "An administrator has to confirm who you are"),
+			   "the page of an unlinked account says an administrator must confirm who the learner is");
+		tap_ok(sql_is("1", "SELECT count(*) FROM microcred.lti_link_request WHERE sub = 'user-unlinked-77'", NULL),
+			   "the launch is recorded for the admin (lti_link_request)");
+		launch_free(&x);
+		free(tok);
+		json_decref(claims);
+		login_free(&l);
+	}
+	else
+		tap_ok(0, "login for the unlinked account");
 
 	/* the instructor: the count of credentials of the type */
 	issued = sql("SELECT count(*) FROM microcred.issued_credential ic JOIN microcred.credential_type ct"
