@@ -69,10 +69,15 @@ pg_extension/scripts/65_contexts.sql: pg_extension/contexts/to_sql.sh pg_extensi
 microcred--$(EXTVERSION).sql: $(SCRIPT_PARTS) microcred.control
 	cat $(SCRIPT_PARTS) > $@
 
-# an upgrade script: the parts of pg_extension/upgrade/A--B/, in order
+# an upgrade script: the parts of pg_extension/upgrade/A--B/, in order, with
+# the bundled contexts of the new version before the generated function
+# replay (99_replay.sql) that ends it
+CONTEXT_FILES = pg_extension/contexts/to_sql.sh pg_extension/contexts/urls.txt $(wildcard pg_extension/contexts/*.json*)
 .SECONDEXPANSION:
-$(UPGRADES): microcred--%.sql: $$(sort $$(wildcard pg_extension/upgrade/%/*.sql))
-	cat $^ > $@
+$(UPGRADES): microcred--%.sql: $$(sort $$(wildcard pg_extension/upgrade/%/*.sql)) $(CONTEXT_FILES)
+	{ cat $(filter-out %/99_replay.sql,$(filter pg_extension/upgrade/%,$^)); \
+	  sh pg_extension/contexts/to_sql.sh data; \
+	  cat $(filter %/99_replay.sql,$^); } > $@
 
 # `make` builds the bridge too; NO_BRIDGE=1 (make extension) only what a DBA needs
 ifeq ($(NO_BRIDGE),)

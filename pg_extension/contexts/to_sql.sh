@@ -2,8 +2,17 @@
 # pg_extension/contexts/to_sql.sh: the install-script part that bundles the
 # JSON-LD context documents of this directory (urls.txt maps file to URL).
 # Run by make when a context changes; the output is committed.
+#
+#   to_sql.sh data     only the INSERT of the documents, for an upgrade script:
+#                      made idempotent (ON CONFLICT ... DO UPDATE), it brings an
+#                      updated database the bundled contexts of the new version
 set -eu
 cd "$(dirname "$0")"
+mode=${1:-part}
+if [ "$mode" = data ]; then
+    echo "-- the bundled JSON-LD contexts of this version (pg_extension/contexts/to_sql.sh data)"
+    echo "INSERT INTO microcred.jsonld_context (url, document, bundled) VALUES"
+else
 cat <<'HEAD'
 /*
  * microcred install script, part 6.5: the bundled JSON-LD context documents.
@@ -24,6 +33,7 @@ COMMENT ON TABLE microcred.jsonld_context IS
 
 INSERT INTO microcred.jsonld_context (url, document, bundled) VALUES
 HEAD
+fi
 first=1
 grep -v '^#' urls.txt | while read -r file url; do
     [ -n "$file" ] || continue
@@ -37,4 +47,8 @@ grep -v '^#' urls.txt | while read -r file url; do
     cat "$file"
     printf '$context$, true)'
 done
-printf ';\n'
+if [ "$mode" = data ]; then
+    printf '\nON CONFLICT ON CONSTRAINT jsonld_context_pkey DO UPDATE\n    SET document = EXCLUDED.document, bundled = true;\n'
+else
+    printf ';\n'
+fi

@@ -37,6 +37,9 @@ for released in $(ls pg_extension/released/microcred--*.sql | sed 's/.*microcred
     ok "$(cat "$tmp/err")$(q mc_up_empty -c "SELECT extversion FROM pg_extension WHERE extname = 'microcred'")" "$current" \
        "an empty $released database updates to $current"
     schema_dump mc_up_empty >"$tmp/empty.txt"
+    ctx="SELECT string_agg(url || ':' || md5(document), ' ' ORDER BY url) FROM microcred.jsonld_context WHERE bundled"
+    ok "$(q mc_up_empty -c "$ctx")" "$(q mc_up_fresh -c "$ctx")" \
+       "an empty $released database updated to $current has the bundled JSON-LD contexts of a fresh install, document for document"
     d=$(diff "$tmp/fresh.txt" "$tmp/empty.txt" | head -60)
     ok "$d" "" "empty $released updated to $current has the schema of a fresh $current install"
 
