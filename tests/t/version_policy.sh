@@ -27,7 +27,7 @@ if [ -f "$released_dir/microcred--$current.sql" ]; then
     ok "$(cmp -s "$built" "$released_dir/microcred--$current.sql" && echo same)" same \
        "$current is released, so its install script is unchanged (changed without a version bump? make a new version and an upgrade script)"
 else
-    newest=$(ls $released_dir/microcred--*.sql | sed 's/.*microcred--\(.*\)\.sql/\1/' | sort -V | tail -1)
+    newest=$(ls $released_dir/microcred--*.sql | sed -n 's/.*microcred--\([^-]*\)\.sql$/\1/p' | sort -V | tail -1)
     ok "$(printf '%s\n%s\n' "$newest" "$current" | sort -V | tail -1)" "$current" \
        "the unreleased version $current is newer than the newest released version $newest"
 fi
@@ -38,7 +38,7 @@ for d in pg_extension/upgrade/*--"$current"; do
     ok "$(python3 pg_extension/upgrade/replay.py "$built" | cmp -s - "$d/99_replay.sql" && echo current)" current \
        "$d/99_replay.sql is current (regenerate: python3 pg_extension/upgrade/replay.py $built > $d/99_replay.sql)"
 done
-for r in $(ls $released_dir/microcred--*.sql | sed 's/.*microcred--\(.*\)\.sql/\1/'); do
+for r in $(ls $released_dir/microcred--*.sql | sed -n 's/.*microcred--\([^-]*\)\.sql$/\1/p'); do
     [ "$r" = "$current" ] && continue
     ok "$(psql -X -At -d postgres -c "SELECT path IS NOT NULL FROM pg_extension_update_paths('microcred') WHERE source = '$r' AND target = '$current'")" t \
        "an update path leads from the released $r to $current"
