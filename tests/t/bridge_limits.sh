@@ -179,9 +179,10 @@ sleep 2.5
 LOGIN='/lti/login?iss=https%3A%2F%2Flms.example&login_hint=u&target_link_uri=https%3A%2F%2Ftool.example%2Flti%2Flaunch'
 rows0=$(q "SELECT count(*) FROM microcred.lti_login_state")
 start=$(date +%s.%N)
-for ((i = 0; i < 100; i++)); do
-    curl -s -o /dev/null -D "$TMP/flood.head.$i" -w '%{http_code}\n' --max-time 5 --interface 127.0.0.1 "$URL$LOGIN"
-done >"$TMP/flood.codes"
+# one curl process sends the 100 requests back to back (starting 100 processes
+# is slow enough on a loaded machine to stay under the rate limit)
+urls=(); for ((i = 0; i < 100; i++)); do urls+=("$URL$LOGIN" -o /dev/null -D "$TMP/flood.head.$i"); done
+curl -s -w '%{http_code}\n' --max-time 60 --interface 127.0.0.1 "${urls[@]}" >"$TMP/flood.codes"
 secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 rows=$(( $(q "SELECT count(*) FROM microcred.lti_login_state") - rows0 ))
 n302=$(grep -c '^302$' "$TMP/flood.codes")
@@ -192,8 +193,8 @@ ok "$((n302 + n429))" 100 "100 logins from one address: every answer is 302 or 4
 ok "$(awk -v a="$n302" -v b="$bound" 'BEGIN { print (a >= 10 && a <= b) }')" 1 \
    "the burst of 10 and 5 per second get through ($n302 in ${secs}s, at most $bound)"
 ok "$rows" "$n302" "only the logins let through stored a state ($rows rows)"
-h429=$(grep -l '^HTTP/1.1 429' "$TMP"/flood.head.* | head -1)
-ok "$(grep -ci '^Retry-After: [1-9]' "${h429:-/dev/null}")" 1 "a refused login says when to retry (Retry-After)"
+ok "$(cat "$TMP"/flood.head.* | grep -ci '^Retry-After: [1-9]')|$n429" "$(cat "$TMP"/flood.head.* | grep -c '^HTTP/1.1 429')|$((n429 > 0 ? n429 : -1))" \
+   "every refused login says when to retry (Retry-After), and some were refused"
 ok "$(code 127.0.0.2 "$LOGIN")" 302 "another address still logs in"
 ok "$(metric rate_limit_login)" "$n429" "/metrics counts the refused logins"
 
@@ -207,9 +208,8 @@ ok "$(q "SELECT count(*) FILTER (WHERE expires_at < now() - interval '1 minute')
    "0|1|2" "it purged every state expired over a minute ago, kept the one that just expired, and stored its own"
 
 # --- event routes ---------------------------------------------------------------------------
-for ((i = 0; i < 40; i++)); do
-    curl -s -o /dev/null -w '%{http_code}\n' --max-time 5 --interface 127.0.0.5 -X POST -d '{}' "$URL/moodle/events"
-done >"$TMP/events.codes"
+urls=(); for ((i = 0; i < 40; i++)); do urls+=("$URL/moodle/events" -o /dev/null); done
+curl -s -w '%{http_code}\n' --max-time 60 --interface 127.0.0.5 -X POST -d '{}' "${urls[@]}" >"$TMP/events.codes"
 ok "$(grep -c '^401$' "$TMP/events.codes" | awk '{ print ($1 >= 10 && $1 < 40) }')|$(grep -c '^429$' "$TMP/events.codes" | awk '{ print ($1 > 0) }')" "1|1" \
    "an event flood from one address: the burst is answered, the rest gets 429"
 ok "$(awk -v m="$(metric rate_limit_events)" 'BEGIN { print (m > 0) }')" 1 "/metrics counts the refused events"
