@@ -175,8 +175,11 @@ for m in xapi canvas moodle; do
               JOIN microcred.learner l ON l.id = c.learner_id JOIN microcred.credential_type t ON t.id = c.credential_type_id
              WHERE l.email = 'hp$m-u0@learners.example'")" "GDPR-NURSE,PY-DATA" \
        "$m: the learner holds exactly one credential of each mapped type"
-    ok "$(q "SELECT count(*) FILTER (WHERE (microcred.verify(c.document)).valid) FROM microcred.issued_credential c
-              JOIN microcred.learner l ON l.id = c.learner_id WHERE l.email = 'hp$m-u0@learners.example'")" 2 \
+    ok "$(q "SELECT count(DISTINCT c.id) FILTER (WHERE v.valid) || coalesce(' failing: ' || string_agg(k ->> 'check' || '=' || (k ->> 'result') || ' ' || coalesce(k ->> 'reason', ''), '; ')
+                  FILTER (WHERE k ->> 'result' = 'fail'), '')
+              FROM microcred.issued_credential c JOIN microcred.learner l ON l.id = c.learner_id
+              CROSS JOIN LATERAL microcred.verify(c.document) v LEFT JOIN LATERAL jsonb_array_elements(v.checks) k ON true
+             WHERE l.email = 'hp$m-u0@learners.example'")" 2 \
        "$m: both credentials verify (microcred.verify)"
     ok "$(q "SELECT count(*) FROM microcred.completion_event e JOIN microcred.event_source s ON s.id = e.source_id
               JOIN microcred.issued_credential c ON c.id = e.credential_ids[1] AND cardinality(e.credential_ids) = 1
