@@ -29,7 +29,10 @@ SQL_SRCS     = pg_extension/microcred.c pg_extension/json_sql.c pg_extension/key
                pg_extension/statuslist_sql.c pg_extension/ob3_sql.c
 MODULE_big   = microcred
 OBJS         = $(patsubst %.c,%.o,$(SQL_SRCS) $(CORE_SRCS))
-SCRIPT_PARTS = $(sort $(wildcard pg_extension/scripts/[0-9]*.sql))
+# (65_contexts.sql is generated from pg_extension/contexts/, so it is named
+# even before it exists)
+CONTEXTS_PART = pg_extension/scripts/65_contexts.sql
+SCRIPT_PARTS = $(sort $(wildcard pg_extension/scripts/[0-9]*.sql) $(CONTEXTS_PART))
 # Versions: the install scripts of released versions are frozen, byte for
 # byte, in pg_extension/released/ (checked against SHA256SUMS by
 # tests/t/version_policy.sh); the current version's install script is built
@@ -44,7 +47,7 @@ DATA_built   = microcred--$(EXTVERSION).sql $(UPGRADES)
 REGRESS      = catalog roles issue rdfc lifecycle stack lti lti_tool events ob_conformance verify_trust cleanup
 PG_CPPFLAGS  = -std=c11 -D_GNU_SOURCE -DMICROCRED_VERSION=\"$(EXTVERSION)\" -Ipg_extension
 SHLIB_LINK   = -lcrypto -lz -lm
-EXTRA_CLEAN  = tests/bin
+EXTRA_CLEAN  = tests/bin $(CONTEXTS_PART)
 
 .PHONY: deps test run bench fuzz unit bridge install-bridge clean-bridge extension install-extension
 
@@ -61,9 +64,9 @@ endif
 # the library reports the version of microcred.control
 pg_extension/microcred.o: microcred.control
 
-# the bundled JSON-LD contexts as an install-script part (generated, committed)
-pg_extension/scripts/65_contexts.sql: pg_extension/contexts/to_sql.sh pg_extension/contexts/urls.txt $(wildcard pg_extension/contexts/*.json*)
-	pg_extension/contexts/to_sql.sh > $@
+# the bundled JSON-LD contexts as an install-script part (generated, not committed)
+$(CONTEXTS_PART): pg_extension/contexts/to_sql.sh pg_extension/contexts/urls.txt $(wildcard pg_extension/contexts/*.json*)
+	sh pg_extension/contexts/to_sql.sh > $@.tmp && mv $@.tmp $@
 
 # the install script: the numbered parts of pg_extension/scripts, in order
 microcred--$(EXTVERSION).sql: $(SCRIPT_PARTS) microcred.control
