@@ -43,8 +43,17 @@ UPGRADE_DIRS = $(sort $(wildcard pg_extension/upgrade/*--*))
 UPGRADES     = $(patsubst pg_extension/upgrade/%,microcred--%.sql,$(UPGRADE_DIRS))
 DATA         = $(RELEASED)
 DATA_built   = microcred--$(EXTVERSION).sql $(UPGRADES)
-# pg_regress suites, in order: each builds on the state the previous ones left
-REGRESS      = catalog roles issue rdfc lifecycle stack lti lti_tool events ob_conformance verify_trust cleanup
+# pg_regress suites: every sql/*.sql.  make test runs them in one database in
+# the order of sql/fixtures/order, each building on the state the earlier
+# ones left, then any suite not listed there, and cleanup (which drops the
+# cluster-wide regression roles) last.  Each suite also runs alone, e.g.
+# make installcheck REGRESS=stack (sql/fixtures/standalone.sql replays the
+# suites it builds on; tests/t/regress_alone.sh runs every suite so).
+REGRESS_ALL   = $(patsubst sql/%.sql,%,$(wildcard sql/*.sql))
+REGRESS_ORDER = $(shell grep -v '^\#' sql/fixtures/order)
+REGRESS      = $(filter $(REGRESS_ALL),$(REGRESS_ORDER)) \
+               $(sort $(filter-out $(REGRESS_ORDER) cleanup,$(REGRESS_ALL))) \
+               $(filter cleanup,$(REGRESS_ALL))
 PG_CPPFLAGS  = -std=c11 -D_GNU_SOURCE -DMICROCRED_VERSION=\"$(EXTVERSION)\" -Ipg_extension
 SHLIB_LINK   = -lcrypto -lz -lm
 EXTRA_CLEAN  = tests/bin $(CONTEXTS_PART)
@@ -136,7 +145,7 @@ test:
 	tests/deps.sh
 	$(MAKE) all unit with_llvm=no
 	$(MAKE) -C lti_bridge tests
-	tests/run_tests.sh $(REGRESS)
+	tests/run_tests.sh $(strip $(REGRESS))
 
 run:
 	tests/deps.sh
