@@ -29,7 +29,10 @@ SQL_SRCS     = pg_extension/microcred.c pg_extension/json_sql.c pg_extension/key
                pg_extension/statuslist_sql.c pg_extension/ob3_sql.c
 MODULE_big   = microcred
 OBJS         = $(patsubst %.c,%.o,$(SQL_SRCS) $(CORE_SRCS))
-SCRIPT_PARTS = $(sort $(wildcard pg_extension/scripts/[0-9]*.sql))
+# (65_contexts.sql is generated from pg_extension/contexts/, so it is named
+# even before it exists)
+CONTEXTS_PART = pg_extension/scripts/65_contexts.sql
+SCRIPT_PARTS = $(sort $(wildcard pg_extension/scripts/[0-9]*.sql) $(CONTEXTS_PART))
 # Versions: the install scripts of released versions are frozen, byte for
 # byte, in pg_extension/released/ (checked against SHA256SUMS by
 # tests/t/version_policy.sh); the current version's install script is built
@@ -40,11 +43,20 @@ UPGRADE_DIRS = $(sort $(wildcard pg_extension/upgrade/*--*))
 UPGRADES     = $(patsubst pg_extension/upgrade/%,microcred--%.sql,$(UPGRADE_DIRS))
 DATA         = $(RELEASED)
 DATA_built   = microcred--$(EXTVERSION).sql $(UPGRADES)
-# pg_regress suites, in order: each builds on the state the previous ones left
-REGRESS      = catalog roles issue rdfc lifecycle stack lti lti_tool events ob_conformance verify_trust cleanup
+# pg_regress suites: every sql/*.sql.  make test runs them in one database in
+# the order of sql/fixtures/order, each building on the state the earlier
+# ones left, then any suite not listed there, and cleanup (which drops the
+# cluster-wide regression roles) last.  Each suite also runs alone, e.g.
+# make installcheck REGRESS=stack (sql/fixtures/standalone.sql replays the
+# suites it builds on; tests/t/regress_alone.sh runs every suite so).
+REGRESS_ALL   = $(patsubst sql/%.sql,%,$(wildcard sql/*.sql))
+REGRESS_ORDER = $(shell grep -v '^\#' sql/fixtures/order)
+REGRESS      = $(filter $(REGRESS_ALL),$(REGRESS_ORDER)) \
+               $(sort $(filter-out $(REGRESS_ORDER) cleanup,$(REGRESS_ALL))) \
+               $(filter cleanup,$(REGRESS_ALL))
 PG_CPPFLAGS  = -std=c11 -D_GNU_SOURCE -DMICROCRED_VERSION=\"$(EXTVERSION)\" -Ipg_extension
 SHLIB_LINK   = -lcrypto -lz -lm
-EXTRA_CLEAN  = tests/bin
+EXTRA_CLEAN  = tests/bin $(CONTEXTS_PART)
 
 .PHONY: deps test run bench fuzz unit bridge install-bridge clean-bridge extension install-extension
 
@@ -61,9 +73,9 @@ endif
 # the library reports the version of microcred.control
 pg_extension/microcred.o: microcred.control
 
-# the bundled JSON-LD contexts as an install-script part (generated, committed)
-pg_extension/scripts/65_contexts.sql: pg_extension/contexts/to_sql.sh pg_extension/contexts/urls.txt $(wildcard pg_extension/contexts/*.json*)
-	pg_extension/contexts/to_sql.sh > $@
+# the bundled JSON-LD contexts as an install-script part (generated, not committed)
+$(CONTEXTS_PART): pg_extension/contexts/to_sql.sh pg_extension/contexts/urls.txt $(wildcard pg_extension/contexts/*.json*)
+	sh pg_extension/contexts/to_sql.sh > $@.tmp && mv $@.tmp $@
 
 # the install script: the numbered parts of pg_extension/scripts, in order
 microcred--$(EXTVERSION).sql: $(SCRIPT_PARTS) microcred.control
@@ -133,7 +145,7 @@ test:
 	tests/deps.sh
 	$(MAKE) all unit with_llvm=no
 	$(MAKE) -C lti_bridge tests
-	tests/run_tests.sh $(REGRESS)
+	tests/run_tests.sh $(strip $(REGRESS))
 
 run:
 	tests/deps.sh

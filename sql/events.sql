@@ -1,5 +1,7 @@
 -- events: course completion events (xAPI, Canvas Live Events, Moodle) stored
 -- once and issued once; pending learners; errors; grants.
+\set suite events
+\i sql/fixtures/standalone.sql
 \set SHOW_CONTEXT never
 SELECT microcred.lti_register_platform('th-beispiel', 'Moodle (events)', 'https://moodle.events.example', 'ev-client',
     'https://moodle.events.example/mod/lti/auth.php', 'https://moodle.events.example/mod/lti/certs.php',

@@ -1,6 +1,8 @@
 -- issue: keys, canonical JSON, Open Badges 3.0 documents, eddsa-jcs-2022 and
 -- JWT proofs, verification of ours and other issuers' credentials.
 -- (runs after catalog.sql and roles.sql in the same database)
+\set suite issue
+\i sql/fixtures/standalone.sql
 \set SHOW_CONTEXT never
 \pset null '(null)'
 -- what failed, with random ids, keys and times masked

@@ -1,6 +1,8 @@
 -- lifecycle: Bitstring Status Lists, revoke / suspend / reinstate / supersede,
 -- status in verification (ours and foreign), audit chain, erasure, expiry.
 -- (runs after catalog, roles, issue and rdfc in the same database)
+\set suite lifecycle
+\i sql/fixtures/standalone.sql
 \set SHOW_CONTEXT never
 CREATE FUNCTION pg_temp.failed(v microcred.verification) RETURNS text LANGUAGE sql AS $$
     SELECT coalesce(string_agg(c->>'check' || ': ' ||

@@ -1,5 +1,7 @@
 -- lti: LTI 1.3 platform registrations, deployments, login states and nonces
 -- (what the bridge keeps in the database), their errors and their grants.
+\set suite lti
+\i sql/fixtures/standalone.sql
 \set SHOW_CONTEXT never
 SELECT microcred.add_issuer(legal_name => 'LTI Test College', country => 'FI', handle => 'lti-college') IS NOT NULL AS issuer;
 

@@ -1,5 +1,7 @@
 -- lti_tool: the LTI tool's own key and JWKS, client assertions, course
 -- mappings, deep linking, launch pages and dynamic registration invitations.
+\set suite lti_tool
+\i sql/fixtures/standalone.sql
 \set SHOW_CONTEXT never
 -- the JWT payload (second part) as jsonb
 CREATE FUNCTION pg_temp.jwt_claims(t text) RETURNS jsonb LANGUAGE sql AS $$

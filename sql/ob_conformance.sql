@@ -5,6 +5,8 @@
 -- per-type opt-in, suspend's error without it; credentials with two entries
 -- keep verifying and suspending.
 -- (runs after events in the same database)
+\set suite ob_conformance
+\i sql/fixtures/standalone.sql
 \set SHOW_CONTEXT never
 CREATE FUNCTION pg_temp.chk(v microcred.verification, name text) RETURNS text LANGUAGE sql AS $$
     SELECT string_agg(c->>'result' || coalesce(': ' || nullif(c->>'reason', ''), ''), ' | ')

@@ -1,6 +1,8 @@
 -- rdfc: JSON-LD to RDF over the bundled contexts, RDF Dataset Canonicalization
 -- (RDFC-1.0) and the eddsa-rdfc-2022 proof, in the database.
 -- (runs after catalog.sql, roles.sql and issue.sql in the same database)
+\set suite rdfc
+\i sql/fixtures/standalone.sql
 \set SHOW_CONTEXT never
 CREATE FUNCTION pg_temp.failed(v microcred.verification) RETURNS text LANGUAGE sql AS $$
     SELECT coalesce(string_agg(c->>'check' || ': ' ||

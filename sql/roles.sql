@@ -1,5 +1,7 @@
 -- roles: what each microcred role may do; nothing useful for PUBLIC.
 -- (runs after catalog.sql in the same database)
+\set suite roles
+\i sql/fixtures/standalone.sql
 \set SHOW_CONTEXT never
 CREATE ROLE regress_mc_admin LOGIN IN ROLE microcred_admin;
 CREATE ROLE regress_mc_issuer LOGIN IN ROLE microcred_issuer;

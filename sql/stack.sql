@@ -1,6 +1,8 @@
 -- stack: learning pathways, their checks and explanations, recognition of other
 -- issuers' credentials and prior learning, stacked credentials.
 -- (runs after catalog, roles, issue, rdfc and lifecycle in the same database)
+\set suite stack
+\i sql/fixtures/standalone.sql
 \set SHOW_CONTEXT never
 CREATE FUNCTION pg_temp.def(code text, title text, ects numeric, eqf integer, validity interval DEFAULT NULL) RETURNS void
 LANGUAGE sql AS $$

@@ -5,6 +5,8 @@
 -- 1EdTech vectors; status lists that must come from the credential's issuer;
 -- recognise(); controller documents given by the caller or registered.
 -- (runs last: after catalog ... events in the same database)
+\set suite verify_trust
+\i sql/fixtures/standalone.sql
 \set SHOW_CONTEXT never
 \set VERBOSITY default
 -- masks key material, UUIDs and dates in reasons

@@ -1,9 +1,10 @@
 /*
- * microcred install script, part 0: closed vocabularies and domains.
+ * microcred install script, 00_types.sql: closed vocabularies, domains and
+ * composite types.
  *
  * Every EU standard element with a closed list of values is an enum; the
  * mapping of each value to its Europass controlled-vocabulary concept is
- * in microcred.vocabulary (part 1).  Domains carry the numeric and format
+ * in microcred.vocabulary (10_reference.sql).  Domains carry the numeric and format
  * rules; the API functions check the same rules first so that callers get
  * an error that names the element and a hint (see microcred._fail).
  */
@@ -90,3 +91,16 @@ CREATE DOMAIN microcred.country_code AS text
     CONSTRAINT country_code_two_upper_case_letters CHECK (VALUE ~ '^[A-Z]{2}$');
 COMMENT ON DOMAIN microcred.country_code IS
     'ISO 3166-1 alpha-2 code in upper case; existence is checked against microcred.country';
+
+-- what microcred.verify() returns (the C verifier of 15_bindings.sql fills it)
+CREATE TYPE microcred.verification AS (
+    valid           boolean,
+    format          text,
+    cryptosuite     text,
+    issuer          text,
+    credential_id   text,
+    checks          jsonb,
+    credential_status jsonb
+);
+COMMENT ON TYPE microcred.verification IS
+    'result of verifying a credential: valid (no check failed: a key bound to the issuer signed it, it is in its validity period and not revoked or suspended), each check with pass/fail/warn/skip and a reason, and the credential''s credentialStatus entries';

@@ -1,5 +1,5 @@
 /*
- * microcred install script, part 0.5: validation helpers.
+ * microcred install script, 05_checks.sql: validation helpers.
  *
  * One place that turns a wrong value into an error that names the EU
  * element in plain words, says what was given and hints at what is allowed.

@@ -1,5 +1,5 @@
 /*
- * microcred install script, part 2: rules the tables enforce on every path.
+ * microcred install script, 20_rules.sql: rules the tables enforce on every path.
  *
  * Triggers give raw INSERTs and UPDATEs the same element-naming errors as the
  * API functions, refuse incomplete credential types at commit, and keep issued

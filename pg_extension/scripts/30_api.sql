@@ -1,5 +1,5 @@
 /*
- * microcred install script, part 3: the catalog API a DBA calls instead of
+ * microcred install script, 30_api.sql: the catalog API a DBA calls instead of
  * raw INSERTs.  Named parameters, defaults for the optional EU elements,
  * every value checked with an error that names the element.  These run with
  * the caller's rights (SECURITY INVOKER): grants and row-level security
@@ -33,6 +33,46 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION microcred._resolve_issuer(text) IS 'internal: issuer id from a handle or id';
+
+-- a credential type or pathway by id or by 'issuer-handle/CODE': the one
+-- resolver of such references.  Its id; an error that names the kind when there
+-- is none.  With within_issuer, only that issuer's rows count, the bare CODE is
+-- accepted too (an LMS names the types of its platform's issuer), and none is
+-- NULL.  Runs with the caller's rights: row-level security applies.
+CREATE FUNCTION microcred._resolve_code(tbl regclass, ref text, within_issuer uuid DEFAULT NULL)
+RETURNS uuid
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found uuid;
+BEGIN
+    IF tbl IS NULL OR tbl NOT IN ('microcred.credential_type'::regclass, 'microcred.pathway'::regclass) THEN
+        PERFORM microcred._fail('22023', format('cannot resolve a code in %s', tbl), NULL,
+            'Only credential types and pathways have codes.');
+    END IF;
+    IF ref ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        EXECUTE format('SELECT x.id FROM %s x WHERE x.id = $1::uuid AND ($2 IS NULL OR x.issuer_id = $2)', tbl)
+           INTO found USING ref, within_issuer;
+    ELSE
+        EXECUTE format('SELECT x.id FROM %s x JOIN microcred.issuer i ON i.id = x.issuer_id
+                         WHERE (i.handle || ''/'' || x.code = $1 OR ($2 IS NOT NULL AND x.code = $1))
+                           AND ($2 IS NULL OR x.issuer_id = $2)', tbl)
+           INTO found USING ref, within_issuer;
+    END IF;
+    IF found IS NULL AND within_issuer IS NULL THEN
+        PERFORM microcred._fail('42704',
+            format('%s "%s" does not exist', (SELECT replace(c.relname, '_', ' ') FROM pg_class c WHERE c.oid = tbl), ref), NULL,
+            'Give its id or ''issuer-handle/CODE''; list them with: '
+            || CASE WHEN tbl = 'microcred.credential_type'::regclass
+                    THEN 'SELECT issuer, code FROM microcred.credential_types_report;'
+                    ELSE format('SELECT * FROM %s;', tbl) END);
+    END IF;
+    RETURN found;
+END
+$$;
+COMMENT ON FUNCTION microcred._resolve_code(regclass, text, uuid) IS
+    'internal: the id of a credential type or pathway given by id or ''issuer-handle/CODE'' (within an issuer also by CODE)';
 
 CREATE FUNCTION microcred.add_issuer(
     legal_name  text,

@@ -1,5 +1,5 @@
 /*
- * microcred install script, part 4: roles, row-level security, grants.
+ * microcred install script, 40_security.sql: roles, row-level security, grants.
  *
  *   microcred_admin     issuers, credential types, role mapping, keys (later)
  *   microcred_issuer    learners and issuing, only for the issuers it is mapped to

@@ -1,5 +1,6 @@
 /*
- * microcred install script, part 6.6: JSON-LD and RDF canonicalization.
+ * microcred install script, 66_jsonld.sql: registering JSON-LD contexts (after
+ * 65_contexts.sql, generated: the bundled ones) and the cache they feed.
  */
 
 -- SECURITY DEFINER: admins may not write the table (the bundled contexts must
@@ -51,14 +52,6 @@ LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT document FROM microcred.jsonld_context c WHERE c.url = _context_document.url $$;
 COMMENT ON FUNCTION microcred._context_document(text) IS 'internal: the registered document of a context URL';
-
-CREATE FUNCTION microcred.to_nquads(doc jsonb)
-RETURNS text
-LANGUAGE C STRICT STABLE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'microcred_to_nquads';
-COMMENT ON FUNCTION microcred.to_nquads(jsonb) IS
-    'the RDF dataset of a JSON-LD document as N-Quads (JSON-LD 1.1 toRdf in safe mode: dropped data is an error)';
 
 GRANT SELECT ON microcred.jsonld_context TO microcred_admin, microcred_issuer, microcred_verifier;
 GRANT EXECUTE ON FUNCTION microcred.register_context(text, jsonb) TO microcred_admin;

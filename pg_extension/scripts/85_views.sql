@@ -1,5 +1,5 @@
 /*
- * microcred install script, part 8.5: reporting views for BI tools (after the
+ * microcred install script, 85_views.sql: reporting views for BI tools (after the
  * keys and the lifecycle, whose tables they read).
  *
  * No personal data: learners appear only by their opaque id.  The views run

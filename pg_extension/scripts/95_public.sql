@@ -1,5 +1,5 @@
 /*
- * microcred install script, part 9: the public resources the bridge serves
+ * microcred install script, 95_public.sql: the public resources the bridge serves
  * without login (credentials, issuer profiles with their keys, status
  * lists), behind one function, and the role the bridge connects with.
  *

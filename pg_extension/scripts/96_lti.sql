@@ -1,5 +1,5 @@
 /*
- * microcred install script, part 10: LTI 1.3 state kept for the bridge.
+ * microcred install script, 96_lti.sql: LTI 1.3 state kept for the bridge.
  *
  * Platform registrations (an LMS's issuer, our client id there, its login,
  * token and JWKS URLs and the signing algorithms we accept from it), their
@@ -21,12 +21,18 @@ CREATE TABLE microcred.lti_platform (
     jwks_url         text NOT NULL,
     algorithms       text[] NOT NULL DEFAULT '{RS256}',
     created_at       timestamptz NOT NULL DEFAULT now(),
+    trust_lms_ids    boolean NOT NULL DEFAULT false,
+    verified_emails  boolean NOT NULL DEFAULT false,
     CONSTRAINT lti_platform_unique UNIQUE (platform_issuer, client_id)
 );
 COMMENT ON TABLE microcred.lti_platform IS
     'LTI 1.3 platforms (LMS registrations): whose launches are accepted, for which awarding body';
 COMMENT ON COLUMN microcred.lti_platform.algorithms IS
     'id_token signing algorithms accepted from this platform (asymmetric only; none and HS* are refused)';
+COMMENT ON COLUMN microcred.lti_platform.trust_lms_ids IS
+    'take the LMS''s own course and user ids from the launch''s custom claims (Canvas: set by the developer key); never for platforms where teachers set custom parameters';
+COMMENT ON COLUMN microcred.lti_platform.verified_emails IS
+    'the platform only sends e-mail addresses it has verified as its user''s: a launch may link an LMS account to the learner with that e-mail (lti_trust_emails)';
 
 CREATE TABLE microcred.lti_deployment (
     platform_id    uuid NOT NULL REFERENCES microcred.lti_platform (id) ON DELETE CASCADE,
@@ -212,18 +218,6 @@ $$;
 COMMENT ON FUNCTION microcred.lti_begin_login(text, text, text, interval) IS
     'LTI 1.3 login initiation: look up the platform registration and create a single-use state and nonce';
 
-CREATE FUNCTION microcred._random_bytes(n integer)
-RETURNS bytea
-LANGUAGE C VOLATILE STRICT
-AS 'MODULE_PATHNAME', 'microcred_random_bytes';
-COMMENT ON FUNCTION microcred._random_bytes(integer) IS 'internal: n bytes from the strong random source';
-
--- 256 random bits, base64url without padding (43 characters)
-CREATE FUNCTION microcred._random_token()
-RETURNS text
-LANGUAGE C VOLATILE
-AS 'MODULE_PATHNAME', 'microcred_random_token';
-
 /*
  * The launch: consume the state (once, before it expires) and check the
  * id_token's nonce against it.  The state is spent by any attempt, whatever
@@ -302,6 +296,21 @@ AS $$
     SELECT count(*) FROM gone
 $$;
 COMMENT ON FUNCTION microcred.lti_purge_login_states() IS 'delete login states that expired or were used more than a day ago (run it daily)';
+
+/*
+ * An LMS's own id as a local id.  Canvas names courses and users in its Live
+ * Events by global id (shard * 10^13 + local id: 21070000000000565 is course
+ * 565) but substitutes local ids in LTI ($Canvas.course.id); ids are
+ * compared in the local form.  Small ids (Moodle's, any local id) pass as
+ * they are.
+ */
+CREATE FUNCTION microcred._lms_local_id(id text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN id ~ '^[0-9]{14,20}$' THEN (id::numeric % 10000000000000)::text ELSE id END
+$$;
 
 REVOKE ALL ON microcred.lti_platform, microcred.lti_deployment, microcred.lti_login_state FROM PUBLIC;
 REVOKE ALL ON FUNCTION microcred._lti_check_url(text, text, boolean),

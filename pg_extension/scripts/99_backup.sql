@@ -1,5 +1,5 @@
 /*
- * microcred install script, part 9.9: what pg_dump backs up.
+ * microcred install script, 99_backup.sql: what pg_dump backs up.
  *
  * The rows of an extension's tables are not dumped unless the extension says
  * so (pg_extension_config_dump); without this, pg_dump writes only

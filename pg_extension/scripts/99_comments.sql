@@ -1,5 +1,5 @@
 /*
- * microcred install script, part 9.9: what each column of the reporting views
+ * microcred install script, 99_comments.sql: what each column of the reporting views
  * means (BI tools show these comments).  tests/t/hygiene.sh checks that every
  * column of every view of the schema has one.
  */

@@ -1,4 +1,4 @@
--- Last part of the install script: whatever the parts above created, PUBLIC
+-- microcred install script, 99_public_last.sql: the last part.  Whatever the parts above created, PUBLIC
 -- gets nothing in this schema (functions default to EXECUTE for PUBLIC, so a
 -- part that forgets its own REVOKE would otherwise leak one).  Grants to the
 -- microcred_* roles, made by each part, are untouched.

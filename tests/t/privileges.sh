@@ -50,7 +50,7 @@ want=$(grep -v '^#' "$allow" | sed 's/ *#.*//' | LC_ALL=C sort)
 ok "$(diff <(echo "$want") <(echo "$got") | grep '^[<>]' | sed 's/^>/held, not allowed:/; s/^</allowed, not held:/' | tr '\n' ';')" "" \
    "every privilege of the microcred roles is in tests/t/privileges.allow, and every allowed one is held"
 ok "$(grep -v '^#' "$allow" | grep -cv ' # [^ ]')" 0 "every allowed privilege has a reason"
-ok "$(echo "$got" | grep ' EXECUTE _' | grep -v '_check_\|_fail(\|_vocab(\|_required_text(\|_resolve_issuer(\|_require_outcomes(\|_store_rule(\|_lti_check_url(\|_lti_platform_type(')" "" \
+ok "$(echo "$got" | grep ' EXECUTE _' | grep -v '_check_\|_fail(\|_vocab(\|_required_text(\|_resolve_issuer(\|_resolve_code(\|_require_outcomes(\|_store_rule(\|_lti_check_url(\|_lti_platform_type(')" "" \
    "no internal function but the validators is executable by a microcred role"
 ok "$(echo "$got" | grep -E ' (INSERT|UPDATE|DELETE|TRUNCATE)(\(col\))? (recognition|audit_log|issued_credential|status_entry|status_list|signing_key|completion_event|credential_envelope|document_part|lti_account_link)')" "" \
    "no microcred role writes an internal table"

@@ -1,0 +1,208 @@
+/*
+ * microcred install script, 15_bindings.sql: every SQL declaration of a C
+ * function of the module, grouped by the C file that implements it.
+ *
+ * The only part with LANGUAGE C: the C layer's SQL surface in one place.  It
+ * comes after the catalog tables because some C functions take their row types
+ * (microcred._credential_document); later parts call these.  Who may execute
+ * them is granted in the part of the feature that uses them.
+ */
+
+-- microcred.c ---------------------------------------------------------------
+
+CREATE FUNCTION microcred.version()
+RETURNS text
+LANGUAGE C STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'microcred_version';
+COMMENT ON FUNCTION microcred.version() IS
+    'version of the microcred library and of the OpenSSL it runs with';
+
+CREATE FUNCTION microcred._random_bytes(n integer)
+RETURNS bytea
+LANGUAGE C VOLATILE STRICT
+AS 'MODULE_PATHNAME', 'microcred_random_bytes';
+COMMENT ON FUNCTION microcred._random_bytes(integer) IS 'internal: n bytes from the strong random source';
+
+-- 256 random bits, base64url without padding (43 characters)
+CREATE FUNCTION microcred._random_token()
+RETURNS text
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'microcred_random_token';
+
+CREATE FUNCTION microcred._hmac_sha256(key bytea, data bytea)
+RETURNS bytea
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'microcred_hmac_sha256';
+COMMENT ON FUNCTION microcred._hmac_sha256(bytea, bytea) IS 'internal: HMAC-SHA256';
+
+CREATE FUNCTION microcred._equal_ct(a bytea, b bytea)
+RETURNS boolean
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'microcred_equal_ct';
+COMMENT ON FUNCTION microcred._equal_ct(bytea, bytea) IS 'internal: byte strings equal, compared in constant time';
+
+-- keys_sql.c ----------------------------------------------------------------
+
+CREATE FUNCTION microcred._key_generate(key_id uuid, issuer_id uuid, algorithm text,
+    OUT sealed_private bytea, OUT public_key bytea, OUT public_key_multibase text,
+    OUT public_jwk jsonb, OUT did_key text, OUT fragment text)
+RETURNS record
+LANGUAGE C STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'microcred_key_generate';
+COMMENT ON FUNCTION microcred._key_generate(uuid, uuid, text) IS
+    'internal: generate a key pair, returning the sealed private key and the public formats';
+
+CREATE FUNCTION microcred.public_key_info(public_key bytea,
+    OUT algorithm text, OUT spki bytea, OUT public_key_multibase text,
+    OUT public_jwk jsonb, OUT did_key text, OUT fragment text)
+RETURNS record
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'microcred_public_key_info';
+COMMENT ON FUNCTION microcred.public_key_info(bytea) IS
+    'the Multikey, JWK and did:key forms of a public key given as SPKI DER';
+
+CREATE FUNCTION microcred.public_key(key text)
+RETURNS bytea
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'microcred_public_key_parse';
+COMMENT ON FUNCTION microcred.public_key(text) IS
+    'SPKI DER of a public key given as publicKeyMultibase, did:key or JWK text';
+
+-- reconciliation: polling the LMS for completions that never arrived ---------
+
+
+CREATE FUNCTION microcred._seal_secret(secret text, aad bytea)
+RETURNS bytea
+LANGUAGE C STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'microcred_seal_secret';
+COMMENT ON FUNCTION microcred._seal_secret(text, bytea) IS 'internal: AES-256-GCM under the KEK, bound to aad';
+
+CREATE FUNCTION microcred._unseal_secret(sealed bytea, aad bytea)
+RETURNS text
+LANGUAGE C STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'microcred_unseal_secret';
+COMMENT ON FUNCTION microcred._unseal_secret(bytea, bytea) IS 'internal: open a _seal_secret blob';
+
+-- proof_sql.c ---------------------------------------------------------------
+
+-- verification caches registered keys per backend; key changes must reach every backend
+CREATE FUNCTION microcred._invalidate_caches()
+RETURNS trigger
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'microcred_invalidate_caches';
+COMMENT ON FUNCTION microcred._invalidate_caches() IS
+    'internal: statement trigger that invalidates the per-backend caches of registered keys';
+
+CREATE FUNCTION microcred._sign_di(document jsonb, cryptosuite text, key_id uuid, issuer_id uuid,
+                                   sealed bytea, verification_method text, created timestamptz)
+RETURNS jsonb
+LANGUAGE C STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'microcred_sign_di';
+COMMENT ON FUNCTION microcred._sign_di(jsonb, text, uuid, uuid, bytea, text, timestamptz) IS
+    'internal: secure a document with a DataIntegrityProof';
+
+CREATE FUNCTION microcred._sign_jwt(document jsonb, form text, key_id uuid, issuer_id uuid,
+                                    sealed bytea, alg text, kid text)
+RETURNS text
+LANGUAGE C STRICT VOLATILE
+AS 'MODULE_PATHNAME', 'microcred_sign_jwt';
+COMMENT ON FUNCTION microcred._sign_jwt(jsonb, text, uuid, uuid, bytea, text, text) IS
+    'internal: a compact JWT (ob-jwt or vc-jwt) of an unsecured document';
+
+CREATE FUNCTION microcred._verify_document(credential jsonb, controller_documents jsonb[])
+RETURNS microcred.verification
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'microcred_verify_jsonb';
+COMMENT ON FUNCTION microcred._verify_document(jsonb, jsonb[]) IS
+    'internal: verify the proofs of a credential secured with Data Integrity, keys bound to the issuer by registration, by the controller documents given, or as its did:key (status: see microcred.verify)';
+
+CREATE FUNCTION microcred._verify_text(credential text, controller_documents jsonb[])
+RETURNS microcred.verification
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'microcred_verify_text';
+COMMENT ON FUNCTION microcred._verify_text(text, jsonb[]) IS
+    'internal: verify a credential given as strict I-JSON text or as a compact JWT (status: see microcred.verify)';
+
+CREATE FUNCTION microcred._verify_token(token text, controller_documents jsonb[])
+RETURNS microcred.verification
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'microcred_verify_jwt';
+COMMENT ON FUNCTION microcred._verify_token(text, jsonb[]) IS
+    'internal: verify a JWT credential (status: see microcred.verify_jwt)';
+
+-- json_sql.c ----------------------------------------------------------------
+
+CREATE FUNCTION microcred.canonicalize(doc jsonb, algorithm text DEFAULT 'jcs')
+RETURNS text
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'microcred_canonicalize';
+COMMENT ON FUNCTION microcred.canonicalize(jsonb, text) IS
+    'canonical form of a JSON document: ''jcs'' (RFC 8785) or ''rdfc-1.0'' (canonical N-Quads)';
+
+CREATE FUNCTION microcred.canonicalize(doc text, algorithm text DEFAULT 'jcs')
+RETURNS text
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'microcred_canonicalize_text';
+COMMENT ON FUNCTION microcred.canonicalize(text, text) IS
+    'canonical form of JSON text, parsed as strict I-JSON (duplicate member names, lone surrogates and non-finite numbers refused)';
+
+-- rdf_sql.c -----------------------------------------------------------------
+
+CREATE FUNCTION microcred.to_nquads(doc jsonb)
+RETURNS text
+LANGUAGE C STRICT STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'microcred_to_nquads';
+COMMENT ON FUNCTION microcred.to_nquads(jsonb) IS
+    'the RDF dataset of a JSON-LD document as N-Quads (JSON-LD 1.1 toRdf in safe mode: dropped data is an error)';
+
+-- document_sql.c ------------------------------------------------------------
+
+-- the OpenBadgeCredential of an issued-credential row (C: document_sql.c); signed
+-- in the same call when a key is given
+CREATE FUNCTION microcred._credential_document(c microcred.issued_credential, t microcred.credential_type,
+                                               i microcred.issuer, l microcred.learner, salt text,
+                                               achievement jsonb, profile jsonb,
+                                               key_id uuid DEFAULT NULL, sealed bytea DEFAULT NULL,
+                                               verification_method text DEFAULT NULL,
+                                               cryptosuite text DEFAULT NULL,
+                                               credential_status jsonb DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'microcred_credential_document';
+COMMENT ON FUNCTION microcred._credential_document(microcred.issued_credential, microcred.credential_type, microcred.issuer, microcred.learner, text, jsonb, jsonb, uuid, bytea, text, text, jsonb) IS
+    'internal: the OpenBadgeCredential (VC 2.0 + OB 3.0.3) of an issued credential, signed when a key is given';
+
+-- statuslist_sql.c ----------------------------------------------------------
+
+CREATE FUNCTION microcred._status_permute(key bytea, size integer, n bigint)
+RETURNS integer
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'microcred_status_permute';
+COMMENT ON FUNCTION microcred._status_permute(bytea, integer, bigint) IS
+    'internal: the index of position n of a status list (keyed Feistel permutation of [0, size))';
+
+CREATE FUNCTION microcred._status_encode(size integer, set_indexes integer[])
+RETURNS text
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'microcred_status_encode';
+COMMENT ON FUNCTION microcred._status_encode(integer, integer[]) IS
+    'internal: the encodedList (multibase base64url of the GZIP-compressed bitstring) with these bits set';
+
+CREATE FUNCTION microcred._status_check(entry jsonb, list_credential jsonb, OUT is_set boolean, OUT problem text)
+RETURNS record
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'microcred_status_check';
+COMMENT ON FUNCTION microcred._status_check(jsonb, jsonb) IS
+    'internal: the bit of a BitstringStatusListEntry in a status list credential, or the problem that prevents reading it';
+
+-- ob3_sql.c -----------------------------------------------------------------
+
+CREATE FUNCTION microcred.ob3_check(credential jsonb)
+RETURNS jsonb
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'microcred_ob3_check';
+COMMENT ON FUNCTION microcred.ob3_check(jsonb) IS
+    'the Open Badges 3.0 structure of a credential: {applies, conforms, errors, warnings, findings: [{severity, pointer, message}]}, each finding at its JSON pointer (verify''s ob3_structure check)';
