@@ -269,31 +269,50 @@ jld_str_lower(mcj_arena *arena, const char *s)
 	return r;
 }
 
-/* the create term definition algorithm (4.2.2) */
-static bool
-create_term(jst *st, build *b, const char *term)
+/*
+ * Create Term Definition (JSON-LD 1.1 API, 4.2.2).  create_term runs the
+ * steps in order; each group of steps with its own concern is a helper
+ * named after it, with the recommendation's step numbers.  A helper
+ * returns CTD_NEXT to go on, CTD_DONE when the term is settled early (it
+ * was ignored with a safe-mode event, whose verdict is in c->event_ok) or
+ * CTD_FAIL (the error is recorded in st).
+ */
+typedef enum ctd_step
 {
-	const mcj_value *value;
-	const mcj_value *v;
-	const jld_term *prev;
-	jld_term   *def;
-	bool		simple = false;
-	const mcj_value *idv = NULL;
-	bool		has_id = false;
-	const char *colon;
-	unsigned	state = defined_get(b, term);
+	CTD_NEXT,
+	CTD_DONE,
+	CTD_FAIL
+} ctd_step;
 
-	if (state == 2)
-		return true;
-	if (state == 1)
-		return jld_fail(st, "cyclic IRI mapping", "term \"%.80s\"", term);
-	if (term[0] == '\0')
-		return jld_fail(st, "invalid term definition", "empty term");
-	if (++st->cdepth > st->max_depth)
-		return jld_fail(st, JSONLD_ERR_LIMIT, "context nesting deeper than %d",
-					st->max_depth);
-	defined_set(b, term, 1);
-	value = local_get(b, term);
+/* one term definition being created */
+typedef struct ctd
+{
+	const char *term;
+	const mcj_value *value;		/* its entry in the local context, or NULL */
+	jld_term   *def;			/* the definition being built */
+	bool		simple;			/* the value is a string: a simple term */
+	const mcj_value *idv;		/* @id (or the string value); NULL for null */
+	bool		has_id;
+	const char *colon;			/* first ':' after the first character */
+	bool		event_ok;		/* CTD_DONE: the verdict of the event */
+} ctd;
+
+/* a step ignores the term: it is defined (as nothing) and the event stands */
+static ctd_step
+ctd_ignore(jst *st, build *b, ctd *c, bool event_ok)
+{
+	defined_set(b, c->term, 2);
+	st->cdepth--;
+	c->event_ok = event_ok;
+	return CTD_DONE;
+}
+
+/* steps 4-5: @type may only be given @container @set and @protected; other keywords and keyword-like terms */
+static ctd_step
+ctd_keyword_term(jst *st, build *b, ctd *c)
+{
+	const char *term = c->term;
+	const mcj_value *value = c->value;
 
 	if (strcmp(term, "@type") == 0)
 	{
@@ -309,167 +328,198 @@ create_term(jst *st, build *b, const char *term)
 				ok = false;
 		}
 		if (!ok)
-			return jld_fail(st, "keyword redefinition", "term \"@type\"");
+			return jld_fail(st, "keyword redefinition", "term \"@type\""), CTD_FAIL;
 	}
 	else if (jld_is_keyword(term))
-		return jld_fail(st, "keyword redefinition", "term \"%.80s\"", term);
+		return jld_fail(st, "keyword redefinition", "term \"%.80s\"", term), CTD_FAIL;
 	else if (jld_keyword_form(term))
-	{
-		defined_set(b, term, 2);
-		st->cdepth--;
-		return jld_safe_event(st, "term \"%.80s\" has the form of a keyword and is ignored", term);
-	}
+		return ctd_ignore(st, b, c,
+						  jld_safe_event(st, "term \"%.80s\" has the form of a keyword and is ignored", term));
+	return CTD_NEXT;
+}
 
-	prev = jld_ctx_get(b->ctx, term);
-	def = jalloc(b->arena, sizeof(jld_term));
-	memset(def, 0, sizeof(*def));
-	def->name = term;
-	def->protected_ = b->protected_default;
+/* steps 7-10: the form of the value, the entries a definition may have, @id kept for step 14 */
+static bool
+ctd_value_form(jst *st, ctd *c)
+{
+	const char *term = c->term;
+	const mcj_value *value = c->value;
+	const mcj_value *v;
 
 	if (value == NULL || value->type == MCJ_NULL)
 	{
-		has_id = true;
-		idv = NULL;
+		c->has_id = true;
+		c->idv = NULL;
+		return true;
 	}
-	else if (value->type == MCJ_STRING)
+	if (value->type == MCJ_STRING)
 	{
-		simple = true;
-		has_id = true;
-		idv = value;
+		c->simple = true;
+		c->has_id = true;
+		c->idv = value;
+		return true;
 	}
-	else if (value->type != MCJ_OBJECT)
+	if (value->type != MCJ_OBJECT)
 		return jld_fail(st, "invalid term definition", "term \"%.80s\"", term);
-	else
+	for (size_t i = 0; i < value->u.obj.n; i++)
 	{
-		/* check the entries first */
-		for (size_t i = 0; i < value->u.obj.n; i++)
-		{
-			const char *k = value->u.obj.members[i].key;
+		const char *k = value->u.obj.members[i].key;
 
-			if (strcmp(k, "@id") && strcmp(k, "@reverse") &&
-				strcmp(k, "@container") && strcmp(k, "@context") &&
-				strcmp(k, "@direction") && strcmp(k, "@index") &&
-				strcmp(k, "@language") && strcmp(k, "@nest") &&
-				strcmp(k, "@prefix") && strcmp(k, "@protected") &&
-				strcmp(k, "@type"))
-				return jld_fail(st, "invalid term definition",
+		if (strcmp(k, "@id") && strcmp(k, "@reverse") &&
+			strcmp(k, "@container") && strcmp(k, "@context") &&
+			strcmp(k, "@direction") && strcmp(k, "@index") &&
+			strcmp(k, "@language") && strcmp(k, "@nest") &&
+			strcmp(k, "@prefix") && strcmp(k, "@protected") &&
+			strcmp(k, "@type"))
+			return jld_fail(st, "invalid term definition",
 							"term \"%.60s\" has entry \"%.40s\"", term, k);
-		}
-		if ((v = mcj_object_get(value, "@id")) != NULL)
-		{
-			has_id = true;
-			idv = v->type == MCJ_NULL ? NULL : v;
-		}
-		if ((v = mcj_object_get(value, "@protected")) != NULL)
-		{
-			if (v->type != MCJ_TRUE && v->type != MCJ_FALSE)
-				return jld_fail(st, "invalid @protected value", "term \"%.80s\"", term);
-			def->protected_ = v->type == MCJ_TRUE;
-		}
-		if ((v = mcj_object_get(value, "@type")) != NULL)
-		{
-			const char *t;
-
-			if (!jld_str_clean(v))
-				return jld_fail(st, "invalid type mapping", "term \"%.80s\"", term);
-			if (!jld_iri_expand(st, b->ctx, v->u.str.s, false, true, b, &t))
-				return false;
-			if (t == NULL ||
-				!(strcmp(t, "@id") == 0 || strcmp(t, "@json") == 0 ||
-				  strcmp(t, "@none") == 0 || strcmp(t, "@vocab") == 0 ||
-				  jld_is_absolute_iri(t)))
-				return jld_fail(st, "invalid type mapping", "term \"%.80s\"", term);
-			def->type = t;
-		}
-		if ((v = mcj_object_get(value, "@reverse")) != NULL)
-		{
-			const char *r;
-			const mcj_value *cv;
-
-			if (mcj_object_get(value, "@id") || mcj_object_get(value, "@nest"))
-				return jld_fail(st, "invalid reverse property", "term \"%.80s\"", term);
-			if (!jld_str_clean(v))
-				return jld_fail(st, "invalid IRI mapping", "term \"%.80s\"", term);
-			if (jld_keyword_form(v->u.str.s))
-			{
-				defined_set(b, term, 2);
-				st->cdepth--;
-				return jld_safe_event(st, "term \"%.80s\": reverse keyword-like value ignored", term);
-			}
-			if (!jld_iri_expand(st, b->ctx, v->u.str.s, false, true, b, &r))
-				return false;
-			if (r == NULL || !(jld_is_absolute_iri(r) || jld_is_blank(r)))
-				return jld_fail(st, "invalid IRI mapping", "term \"%.80s\"", term);
-			def->iri = r;
-			if ((cv = mcj_object_get(value, "@container")) != NULL &&
-				cv->type != MCJ_NULL)
-			{
-				if (!(mcj_is_string(cv, "@set") || mcj_is_string(cv, "@index")))
-					return jld_fail(st, "invalid reverse property", "term \"%.80s\"", term);
-				def->container = mcj_is_string(cv, "@set") ? C_SET : C_INDEX;
-			}
-			if ((cv = mcj_object_get(value, "@index")) != NULL)
-			{
-				if (!(def->container & C_INDEX) || !jld_str_clean(cv) || cv->u.str.s[0] == '@')
-					return jld_fail(st, "invalid term definition", "term \"%.80s\" @index", term);
-				def->index = cv->u.str.s;
-			}
-			def->reverse = true;
-			goto finish;
-		}
 	}
-
-	colon = term[0] ? strchr(term + 1, ':') : NULL;
-	if (value && value->type == MCJ_OBJECT && mcj_object_get(value, "@prefix") &&
-		((colon && colon[1] != '\0') || strchr(term, '/')))
-		return jld_fail(st, "invalid term definition", "term \"%.80s\" @prefix", term);
-	if (has_id && !(idv && idv->type == MCJ_STRING && strcmp(idv->u.str.s, term) == 0))
+	if ((v = mcj_object_get(value, "@id")) != NULL)
 	{
-		if (idv == NULL)
-			def->iri = NULL;
-		else
-		{
-			const char *iri;
-
-			if (!jld_str_clean(idv))
-				return jld_fail(st, "invalid IRI mapping", "term \"%.80s\"", term);
-			if (!jld_is_keyword(idv->u.str.s) && jld_keyword_form(idv->u.str.s))
-			{
-				defined_set(b, term, 2);
-				st->cdepth--;
-				return jld_safe_event(st, "term \"%.80s\": keyword-like @id \"%.40s\" ignored",
-								  term, idv->u.str.s);
-			}
-			if (!jld_iri_expand(st, b->ctx, idv->u.str.s, false, true, b, &iri))
-				return false;
-			if (iri == NULL || !(jld_is_keyword(iri) || jld_is_absolute_iri(iri) || jld_is_blank(iri)))
-				return jld_fail(st, "invalid IRI mapping", "term \"%.80s\"", term);
-			if (strcmp(iri, "@context") == 0)
-				return jld_fail(st, "invalid keyword alias", "term \"%.80s\"", term);
-			if ((colon && colon[1] != '\0') || strchr(term, '/'))
-			{
-				const char *e;
-
-				defined_set(b, term, 2);
-				if (!jld_iri_expand(st, b->ctx, term, false, true, b, &e))
-					return false;
-				if (e == NULL || strcmp(e, iri) != 0)
-					return jld_fail(st, "invalid IRI mapping",
-								"term \"%.80s\" does not expand to its @id", term);
-				defined_set(b, term, 1);
-			}
-			def->iri = iri;
-			if (!colon && !strchr(term, '/') && simple)
-			{
-				char		last = iri[strlen(iri) - 1];
-
-				if (strchr(":/?#[]@", last) || jld_is_blank(iri))
-					def->prefix = true;
-			}
-		}
+		c->has_id = true;
+		c->idv = v->type == MCJ_NULL ? NULL : v;
 	}
-	else if (colon)
+	return true;
+}
+
+/* step 11: @protected */
+static bool
+ctd_protected(jst *st, ctd *c)
+{
+	const mcj_value *v = mcj_object_get(c->value, "@protected");
+
+	if (v == NULL)
+		return true;
+	if (v->type != MCJ_TRUE && v->type != MCJ_FALSE)
+		return jld_fail(st, "invalid @protected value", "term \"%.80s\"", c->term);
+	c->def->protected_ = v->type == MCJ_TRUE;
+	return true;
+}
+
+/* step 12: @type, the type mapping */
+static bool
+ctd_type(jst *st, build *b, ctd *c)
+{
+	const mcj_value *v = mcj_object_get(c->value, "@type");
+	const char *t;
+
+	if (v == NULL)
+		return true;
+	if (!jld_str_clean(v))
+		return jld_fail(st, "invalid type mapping", "term \"%.80s\"", c->term);
+	if (!jld_iri_expand(st, b->ctx, v->u.str.s, false, true, b, &t))
+		return false;
+	if (t == NULL ||
+		!(strcmp(t, "@id") == 0 || strcmp(t, "@json") == 0 ||
+		  strcmp(t, "@none") == 0 || strcmp(t, "@vocab") == 0 ||
+		  jld_is_absolute_iri(t)))
+		return jld_fail(st, "invalid type mapping", "term \"%.80s\"", c->term);
+	c->def->type = t;
+	return true;
+}
+
+/* step 13: @reverse, a reverse property (settles the definition: CTD_NEXT goes to step 28) */
+static ctd_step
+ctd_reverse(jst *st, build *b, ctd *c, const mcj_value *v)
+{
+	const char *term = c->term;
+	const mcj_value *value = c->value;
+	jld_term   *def = c->def;
+	const char *r;
+	const mcj_value *cv;
+
+	if (mcj_object_get(value, "@id") || mcj_object_get(value, "@nest"))
+		return jld_fail(st, "invalid reverse property", "term \"%.80s\"", term), CTD_FAIL;
+	if (!jld_str_clean(v))
+		return jld_fail(st, "invalid IRI mapping", "term \"%.80s\"", term), CTD_FAIL;
+	if (jld_keyword_form(v->u.str.s))
+		return ctd_ignore(st, b, c,
+						  jld_safe_event(st, "term \"%.80s\": reverse keyword-like value ignored", term));
+	if (!jld_iri_expand(st, b->ctx, v->u.str.s, false, true, b, &r))
+		return CTD_FAIL;
+	if (r == NULL || !(jld_is_absolute_iri(r) || jld_is_blank(r)))
+		return jld_fail(st, "invalid IRI mapping", "term \"%.80s\"", term), CTD_FAIL;
+	def->iri = r;
+	if ((cv = mcj_object_get(value, "@container")) != NULL &&
+		cv->type != MCJ_NULL)
 	{
+		if (!(mcj_is_string(cv, "@set") || mcj_is_string(cv, "@index")))
+			return jld_fail(st, "invalid reverse property", "term \"%.80s\"", term), CTD_FAIL;
+		def->container = mcj_is_string(cv, "@set") ? C_SET : C_INDEX;
+	}
+	if ((cv = mcj_object_get(value, "@index")) != NULL)
+	{
+		if (!(def->container & C_INDEX) || !jld_str_clean(cv) || cv->u.str.s[0] == '@')
+			return jld_fail(st, "invalid term definition", "term \"%.80s\" @index", term), CTD_FAIL;
+		def->index = cv->u.str.s;
+	}
+	def->reverse = true;
+	return CTD_NEXT;
+}
+
+/* step 14: an @id that is not the term itself */
+static ctd_step
+ctd_iri_from_id(jst *st, build *b, ctd *c)
+{
+	const char *term = c->term;
+	const char *colon = c->colon;
+	const mcj_value *idv = c->idv;
+	const char *iri;
+
+	if (idv == NULL)
+	{
+		c->def->iri = NULL;
+		return CTD_NEXT;
+	}
+	if (!jld_str_clean(idv))
+		return jld_fail(st, "invalid IRI mapping", "term \"%.80s\"", term), CTD_FAIL;
+	if (!jld_is_keyword(idv->u.str.s) && jld_keyword_form(idv->u.str.s))
+		return ctd_ignore(st, b, c,
+						  jld_safe_event(st, "term \"%.80s\": keyword-like @id \"%.40s\" ignored",
+										 term, idv->u.str.s));
+	if (!jld_iri_expand(st, b->ctx, idv->u.str.s, false, true, b, &iri))
+		return CTD_FAIL;
+	if (iri == NULL || !(jld_is_keyword(iri) || jld_is_absolute_iri(iri) || jld_is_blank(iri)))
+		return jld_fail(st, "invalid IRI mapping", "term \"%.80s\"", term), CTD_FAIL;
+	if (strcmp(iri, "@context") == 0)
+		return jld_fail(st, "invalid keyword alias", "term \"%.80s\"", term), CTD_FAIL;
+	if ((colon && colon[1] != '\0') || strchr(term, '/'))
+	{
+		const char *e;
+
+		defined_set(b, term, 2);
+		if (!jld_iri_expand(st, b->ctx, term, false, true, b, &e))
+			return CTD_FAIL;
+		if (e == NULL || strcmp(e, iri) != 0)
+			return jld_fail(st, "invalid IRI mapping",
+							"term \"%.80s\" does not expand to its @id", term), CTD_FAIL;
+		defined_set(b, term, 1);
+	}
+	c->def->iri = iri;
+	if (!colon && !strchr(term, '/') && c->simple)
+	{
+		char		last = iri[strlen(iri) - 1];
+
+		if (strchr(":/?#[]@", last) || jld_is_blank(iri))
+			c->def->prefix = true;
+	}
+	return CTD_NEXT;
+}
+
+/* steps 14-18: the IRI mapping, from @id, a compact IRI, a relative IRI, @type or @vocab */
+static ctd_step
+ctd_iri_mapping(jst *st, build *b, ctd *c)
+{
+	const char *term = c->term;
+	const char *colon = c->colon;
+	jld_term   *def = c->def;
+	const char *iri;
+
+	if (c->has_id && !(c->idv && c->idv->type == MCJ_STRING && strcmp(c->idv->u.str.s, term) == 0))
+		return ctd_iri_from_id(st, b, c);
+	if (colon)
+	{
+		/* step 15: a compact IRI */
 		size_t		plen = colon - term;
 		char	   *prefix = jstrndup(st->arena, term, plen);
 		const jld_term *pt;
@@ -478,7 +528,7 @@ create_term(jst *st, build *b, const char *term)
 			!(colon[1] == '/' && colon[2] == '/'))
 		{
 			if (!create_term(st, b, prefix))
-				return false;
+				return CTD_FAIL;
 		}
 		pt = jld_ctx_get(b->ctx, prefix);
 		if (pt && pt->iri && strcmp(prefix, "_") != 0 &&
@@ -489,122 +539,226 @@ create_term(jst *st, build *b, const char *term)
 	}
 	else if (strchr(term, '/'))
 	{
-		const char *iri;
-
+		/* step 16: a relative IRI */
 		if (!jld_iri_expand(st, b->ctx, term, false, true, b, &iri))
-			return false;
+			return CTD_FAIL;
 		if (iri == NULL || !jld_is_absolute_iri(iri))
-			return jld_fail(st, "invalid IRI mapping", "term \"%.80s\"", term);
+			return jld_fail(st, "invalid IRI mapping", "term \"%.80s\"", term), CTD_FAIL;
 		def->iri = iri;
 	}
 	else if (strcmp(term, "@type") == 0)
-		def->iri = "@type";
+		def->iri = "@type";		/* step 17 */
 	else if (b->ctx->vocab)
-		def->iri = jld_str_concat(b->arena, b->ctx->vocab, term);
+		def->iri = jld_str_concat(b->arena, b->ctx->vocab, term);	/* step 18 */
 	else
 		return jld_fail(st, "invalid IRI mapping",
-					"term \"%.80s\" has no IRI and there is no @vocab", term);
+						"term \"%.80s\" has no IRI and there is no @vocab", term), CTD_FAIL;
+	return CTD_NEXT;
+}
 
-	if (value && value->type == MCJ_OBJECT)
+/* steps 19-20: @container, and @index, which needs an index container */
+static bool
+ctd_container_index(jst *st, ctd *c)
+{
+	jld_term   *def = c->def;
+	const mcj_value *v;
+
+	if ((v = mcj_object_get(c->value, "@container")) != NULL)
 	{
-		if ((v = mcj_object_get(value, "@container")) != NULL)
+		if (!parse_container(v, &def->container))
+			return jld_fail(st, "invalid container mapping", "term \"%.80s\"", c->term);
+		if (def->container & C_TYPE)
 		{
-			if (!parse_container(v, &def->container))
-				return jld_fail(st, "invalid container mapping", "term \"%.80s\"", term);
-			if (def->container & C_TYPE)
-			{
-				if (def->type == NULL)
-					def->type = "@id";
-				else if (strcmp(def->type, "@id") != 0 && strcmp(def->type, "@vocab") != 0)
-					return jld_fail(st, "invalid type mapping", "term \"%.80s\"", term);
-			}
+			if (def->type == NULL)
+				def->type = "@id";
+			else if (strcmp(def->type, "@id") != 0 && strcmp(def->type, "@vocab") != 0)
+				return jld_fail(st, "invalid type mapping", "term \"%.80s\"", c->term);
 		}
-		if ((v = mcj_object_get(value, "@index")) != NULL)
+	}
+	if ((v = mcj_object_get(c->value, "@index")) != NULL)
+	{
+		if (!(def->container & C_INDEX) || !jld_str_clean(v) || v->u.str.s[0] == '@')
+			return jld_fail(st, "invalid term definition", "term \"%.80s\" @index", c->term);
+		def->index = v->u.str.s;
+	}
+	return true;
+}
+
+/* step 21: @context, a scoped context, processed once here to validate it */
+static bool
+ctd_scoped_context(jst *st, build *b, ctd *c)
+{
+	const mcj_value *v = mcj_object_get(c->value, "@context");
+	const jld_ctx *r;
+
+	if (v == NULL)
+		return true;
+	r = jld_ctx_process(st, b->ctx, v, b->local_persistent, b->base_url,
+						b->remotes, true, true, false);
+	if (r == NULL)
+	{
+		if (strcmp(st->err->code, JSONLD_ERR_LOADING) != 0 &&
+			strcmp(st->err->code, JSONLD_ERR_LIMIT) != 0 &&
+			strcmp(st->err->code, JSONLD_ERR_SAFE_MODE) != 0)
 		{
-			if (!(def->container & C_INDEX) || !jld_str_clean(v) || v->u.str.s[0] == '@')
-				return jld_fail(st, "invalid term definition", "term \"%.80s\" @index", term);
-			def->index = v->u.str.s;
+			char		m[sizeof(st->err->error.message)];
+
+			memcpy(m, st->err->error.message, sizeof(m));
+			st->err->code = NULL;
+			return jld_fail(st, "invalid scoped context", "term \"%.40s\": %.90s",
+							c->term, m);
 		}
-		if ((v = mcj_object_get(value, "@context")) != NULL)
+		return false;
+	}
+	c->def->context = v;
+	c->def->has_context = true;
+	c->def->base_url = b->base_url;
+	c->def->context_persistent = b->local_persistent;
+	return true;
+}
+
+/* steps 22-23: @language and @direction (without @type) */
+static bool
+ctd_language_direction(jst *st, build *b, ctd *c)
+{
+	const mcj_value *value = c->value;
+	jld_term   *def = c->def;
+	const mcj_value *v;
+
+	if ((v = mcj_object_get(value, "@language")) != NULL &&
+		!mcj_object_get(value, "@type"))
+	{
+		if (v->type == MCJ_NULL)
+			def->lang = NULL;
+		else if (jld_str_clean(v))
 		{
-			const jld_ctx *r;
-
-			r = jld_ctx_process(st, b->ctx, v, b->local_persistent, b->base_url,
-							b->remotes, true, true, false);
-			if (r == NULL)
-			{
-				if (strcmp(st->err->code, JSONLD_ERR_LOADING) != 0 &&
-					strcmp(st->err->code, JSONLD_ERR_LIMIT) != 0 &&
-					strcmp(st->err->code, JSONLD_ERR_SAFE_MODE) != 0)
-				{
-					char		m[sizeof(st->err->error.message)];
-
-					memcpy(m, st->err->error.message, sizeof(m));
-					st->err->code = NULL;
-					return jld_fail(st, "invalid scoped context", "term \"%.40s\": %.90s",
-								term, m);
-				}
+			if (!jld_is_wellformed_lang(v->u.str.s) &&
+				!jld_safe_event(st, "term \"%.80s\": invalid @language value", c->term))
 				return false;
-			}
-			def->context = v;
-			def->has_context = true;
-			def->base_url = b->base_url;
-			def->context_persistent = b->local_persistent;
+			def->lang = jld_str_lower(b->arena, v->u.str.s);
 		}
-		if ((v = mcj_object_get(value, "@language")) != NULL &&
-			!mcj_object_get(value, "@type"))
+		else
+			return jld_fail(st, "invalid language mapping", "term \"%.80s\"", c->term);
+		def->has_lang = true;
+	}
+	if ((v = mcj_object_get(value, "@direction")) != NULL &&
+		!mcj_object_get(value, "@type"))
+	{
+		if (v->type == MCJ_NULL)
+			def->dir = NULL;
+		else if (mcj_is_string(v, "ltr") || mcj_is_string(v, "rtl"))
+			def->dir = v->u.str.s;
+		else
+			return jld_fail(st, "invalid base direction", "term \"%.80s\"", c->term);
+		def->has_dir = true;
+	}
+	return true;
+}
+
+/* steps 24-25: @nest and @prefix */
+static bool
+ctd_nest_prefix(jst *st, ctd *c)
+{
+	const char *term = c->term;
+	jld_term   *def = c->def;
+	const mcj_value *v;
+
+	if ((v = mcj_object_get(c->value, "@nest")) != NULL)
+	{
+		if (!jld_str_clean(v) || (jld_is_keyword(v->u.str.s) && strcmp(v->u.str.s, "@nest") != 0))
+			return jld_fail(st, "invalid @nest value", "term \"%.80s\"", term);
+		def->nest = v->u.str.s;
+	}
+	if ((v = mcj_object_get(c->value, "@prefix")) != NULL)
+	{
+		if ((c->colon && c->colon[1] != '\0') || strchr(term, '/'))
+			return jld_fail(st, "invalid term definition", "term \"%.80s\" @prefix", term);
+		if (v->type != MCJ_TRUE && v->type != MCJ_FALSE)
+			return jld_fail(st, "invalid @prefix value", "term \"%.80s\"", term);
+		def->prefix = v->type == MCJ_TRUE;
+		if (def->prefix && def->iri && jld_is_keyword(def->iri))
+			return jld_fail(st, "invalid term definition", "term \"%.80s\" @prefix", term);
+	}
+	return true;
+}
+
+/* the create term definition algorithm (4.2.2) */
+static bool
+create_term(jst *st, build *b, const char *term)
+{
+	ctd			c = {.term = term};
+	const jld_term *prev;
+	const mcj_value *v;
+	unsigned	state = defined_get(b, term);
+	ctd_step	r;
+
+	/* steps 1-3: defined already, or being defined (a cycle) */
+	if (state == 2)
+		return true;
+	if (state == 1)
+		return jld_fail(st, "cyclic IRI mapping", "term \"%.80s\"", term);
+	if (term[0] == '\0')
+		return jld_fail(st, "invalid term definition", "empty term");
+	if (++st->cdepth > st->max_depth)
+		return jld_fail(st, JSONLD_ERR_LIMIT, "context nesting deeper than %d",
+						st->max_depth);
+	defined_set(b, term, 1);
+	c.value = local_get(b, term);
+
+	r = ctd_keyword_term(st, b, &c);	/* steps 4-5 */
+	if (r != CTD_NEXT)
+		return r == CTD_DONE && c.event_ok;
+
+	/* step 6: the previous definition; a new one, protected by default */
+	prev = jld_ctx_get(b->ctx, term);
+	c.def = jalloc(b->arena, sizeof(jld_term));
+	memset(c.def, 0, sizeof(*c.def));
+	c.def->name = term;
+	c.def->protected_ = b->protected_default;
+
+	if (!ctd_value_form(st, &c))	/* steps 7-10 */
+		return false;
+	if (c.value && c.value->type == MCJ_OBJECT)
+	{
+		if (!ctd_protected(st, &c) || !ctd_type(st, b, &c)) /* steps 11-12 */
+			return false;
+		if ((v = mcj_object_get(c.value, "@reverse")) != NULL)
 		{
-			if (v->type == MCJ_NULL)
-				def->lang = NULL;
-			else if (jld_str_clean(v))
-			{
-				if (!jld_is_wellformed_lang(v->u.str.s) &&
-					!jld_safe_event(st, "term \"%.80s\": invalid @language value", term))
-					return false;
-				def->lang = jld_str_lower(b->arena, v->u.str.s);
-			}
-			else
-				return jld_fail(st, "invalid language mapping", "term \"%.80s\"", term);
-			def->has_lang = true;
-		}
-		if ((v = mcj_object_get(value, "@direction")) != NULL &&
-			!mcj_object_get(value, "@type"))
-		{
-			if (v->type == MCJ_NULL)
-				def->dir = NULL;
-			else if (mcj_is_string(v, "ltr") || mcj_is_string(v, "rtl"))
-				def->dir = v->u.str.s;
-			else
-				return jld_fail(st, "invalid base direction", "term \"%.80s\"", term);
-			def->has_dir = true;
-		}
-		if ((v = mcj_object_get(value, "@nest")) != NULL)
-		{
-			if (!jld_str_clean(v) || (jld_is_keyword(v->u.str.s) && strcmp(v->u.str.s, "@nest") != 0))
-				return jld_fail(st, "invalid @nest value", "term \"%.80s\"", term);
-			def->nest = v->u.str.s;
-		}
-		if ((v = mcj_object_get(value, "@prefix")) != NULL)
-		{
-			if ((colon && colon[1] != '\0') || strchr(term, '/'))
-				return jld_fail(st, "invalid term definition", "term \"%.80s\" @prefix", term);
-			if (v->type != MCJ_TRUE && v->type != MCJ_FALSE)
-				return jld_fail(st, "invalid @prefix value", "term \"%.80s\"", term);
-			def->prefix = v->type == MCJ_TRUE;
-			if (def->prefix && def->iri && jld_is_keyword(def->iri))
-				return jld_fail(st, "invalid term definition", "term \"%.80s\" @prefix", term);
+			r = ctd_reverse(st, b, &c, v);	/* step 13 */
+			if (r != CTD_NEXT)
+				return r == CTD_DONE && c.event_ok;
+			goto finish;
 		}
 	}
 
+	c.colon = term[0] ? strchr(term + 1, ':') : NULL;
+	if (c.value && c.value->type == MCJ_OBJECT && mcj_object_get(c.value, "@prefix") &&
+		((c.colon && c.colon[1] != '\0') || strchr(term, '/')))
+		return jld_fail(st, "invalid term definition", "term \"%.80s\" @prefix", term);
+	r = ctd_iri_mapping(st, b, &c); /* steps 14-18 */
+	if (r != CTD_NEXT)
+		return r == CTD_DONE && c.event_ok;
+
+	if (c.value && c.value->type == MCJ_OBJECT)
+	{
+		if (!ctd_container_index(st, &c) ||	/* steps 19-20 */
+			!ctd_scoped_context(st, b, &c) ||	/* step 21 */
+			!ctd_language_direction(st, b, &c) ||	/* steps 22-23 */
+			!ctd_nest_prefix(st, &c))	/* steps 24-25 */
+			return false;
+	}
+
+	/* step 27: a protected term may only be redefined identically */
 	if (!b->override && prev && prev->protected_)
 	{
-		if (!term_same(def, prev))
+		if (!term_same(c.def, prev))
 			return jld_fail(st, JSONLD_ERR_PROTECTED, "term \"%.80s\"", term);
-		def = (jld_term *) prev;
+		c.def = (jld_term *) prev;
 	}
 
 finish:
-	jld_ctx_set(b->arena, b->ctx, def);
+	/* step 28 */
+	jld_ctx_set(b->arena, b->ctx, c.def);
 	defined_set(b, term, 2);
 	st->cdepth--;
 	return true;

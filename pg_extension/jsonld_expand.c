@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * jsonld_expand.c
- *	  The Expansion Algorithm and Value Expansion (JSON-LD 1.1 API,
- *	  5.1 and 5.3).
+ *	  The Expansion Algorithm (JSON-LD 1.1 API, 5.1; Value Expansion,
+ *	  5.3, is in jsonld_value.c).
  *
  * Part of the JSON-LD core (see jsonld.c for the overview, jsonld.h for
  * the API); pure: no PostgreSQL headers.
@@ -110,61 +110,6 @@ is_graph_object(const mcj_value *v)
 			return false;
 	}
 	return true;
-}
-
-/* the value expansion algorithm (5.3.2); NULL on error */
-static mcj_value *
-value_expand(jst *st, const jld_ctx *actx, const char *aprop, const mcj_value *value)
-{
-	const jld_term *t = aprop ? jld_ctx_get(actx, aprop) : NULL;
-	mcj_value  *r;
-
-	if (t && t->type && value->type == MCJ_STRING &&
-		(strcmp(t->type, "@id") == 0 || strcmp(t->type, "@vocab") == 0))
-	{
-		const char *iri;
-		bool		vocab = strcmp(t->type, "@vocab") == 0;
-
-		if (!jld_str_clean(value))
-		{
-			jld_fail(st, "invalid @id value", "IRI contains U+0000");
-			return NULL;
-		}
-		if (!jld_iri_expand(st, actx, value->u.str.s, true, vocab, NULL, &iri))
-			return NULL;
-		if (iri == NULL)
-		{
-			if (!jld_safe_event(st, "property \"%.60s\": reserved @id value \"%.40s\"",
-							aprop, value->u.str.s))
-				return NULL;
-			r = jobject(st->arena);
-			mcj_object_add(st->arena, r, "@id", 3, jnull(st->arena));
-			return r;
-		}
-		if (!jld_is_absolute_iri(iri) && !jld_is_blank(iri) &&
-			!jld_safe_event(st, "property \"%.60s\": relative IRI \"%.60s\" cannot be made absolute",
-						aprop, iri))
-			return NULL;
-		r = jobject(st->arena);
-		mcj_object_add(st->arena, r, "@id", 3, jcstring(st->arena, iri));
-		return r;
-	}
-	r = jobject(st->arena);
-	mcj_object_add(st->arena, r, "@value", 6, (mcj_value *) value);
-	if (t && t->type && strcmp(t->type, "@id") != 0 && strcmp(t->type, "@vocab") != 0 &&
-		strcmp(t->type, "@none") != 0)
-		mcj_object_add(st->arena, r, "@type", 5, jcstring(st->arena, t->type));
-	else if (value->type == MCJ_STRING)
-	{
-		const char *lang = (t && t->has_lang) ? t->lang : actx->lang;
-		const char *dir = (t && t->has_dir) ? t->dir : actx->dir;
-
-		if (lang)
-			mcj_object_add(st->arena, r, "@language", 9, jcstring(st->arena, lang));
-		if (dir)
-			mcj_object_add(st->arena, r, "@direction", 10, jcstring(st->arena, dir));
-	}
-	return r;
 }
 
 /* hash index of the members of a result map: key -> member position */
@@ -420,7 +365,7 @@ expand_map_container(jst *st, node_exp *ne, const char *key, const jld_term *t,
 				if ((cont & C_INDEX) && strcmp(index_key, "@index") != 0 && !none)
 				{
 					mcj_value  *s = jcstring(st->arena, index);
-					mcj_value  *re = value_expand(st, actx, index_key, s);
+					mcj_value  *re = jld_value_expand(st, actx, index_key, s);
 					const char *eik;
 					mcj_value  *vals;
 					mcj_value  *old;
@@ -504,310 +449,376 @@ expand_map_container(jst *st, node_exp *ne, const char *key, const jld_term *t,
 	return true;
 }
 
-/* expand the entries of one map into ne->result (steps 13 and 14) */
+/*
+ * Expansion Algorithm (JSON-LD 1.1 API, 5.1.2) step 13.4: an entry whose
+ * key expands to a keyword.  One helper per keyword, named after it, with
+ * the recommendation's step number.  A helper returns KW_SET to set its
+ * value *ev (when not NULL) as the result's entry for the keyword (step
+ * 13.4.16), KW_DONE when it has put its result in place itself or dropped
+ * the entry, or KW_FAIL (the error is recorded in st).
+ */
+typedef enum kw_step
+{
+	KW_SET,
+	KW_DONE,
+	KW_FAIL
+} kw_step;
+
+typedef kw_step (*kw_fn) (jst *st, node_exp *ne, const char *key,
+						  const mcj_value *value, mcj_value **ev);
+
+/* 13.4.3: @id */
+static kw_step
+kw_id(jst *st, node_exp *ne, const char *key, const mcj_value *value, mcj_value **ev)
+{
+	const char *id;
+
+	if (!jld_str_clean(value))
+		return jld_fail(st, "invalid @id value", "key \"%.80s\"", key), KW_FAIL;
+	if (!jld_iri_expand(st, ne->actx, value->u.str.s, true, false, NULL, &id))
+		return KW_FAIL;
+	if (id == NULL)
+	{
+		if (!jld_safe_event(st, "reserved @id value \"%.60s\"", value->u.str.s))
+			return KW_FAIL;
+		*ev = jnull(st->arena);
+	}
+	else
+	{
+		if (!jld_is_absolute_iri(id) && !jld_is_blank(id) &&
+			!jld_safe_event(st, "relative @id \"%.80s\" cannot be made absolute", id))
+			return KW_FAIL;
+		*ev = jcstring(st->arena, id);
+	}
+	return KW_SET;
+}
+
+/* 13.4.4: @type, expanded against the type-scoped context; merged with an earlier @type */
+static kw_step
+kw_type(jst *st, node_exp *ne, const char *key, const mcj_value *value, mcj_value **ev)
+{
+	size_t		n = value->type == MCJ_ARRAY ? value->u.arr.n : 1;
+	mcj_value  *types = jarray(st->arena);
+	mcj_value  *old;
+
+	if (value->type != MCJ_ARRAY && value->type != MCJ_STRING)
+		return jld_fail(st, "invalid type value", "key \"%.80s\"", key), KW_FAIL;
+	for (size_t j = 0; j < n; j++)
+	{
+		const mcj_value *tv = value->type == MCJ_ARRAY ? value->u.arr.items[j] : value;
+		const char *ti;
+
+		if (!jld_str_clean(tv))
+			return jld_fail(st, "invalid type value", "key \"%.80s\"", key), KW_FAIL;
+		if (!jld_iri_expand(st, ne->type_ctx, tv->u.str.s, true, true, NULL, &ti))
+			return KW_FAIL;
+		if (ti == NULL)
+		{
+			if (!jld_safe_event(st, "type \"%.80s\" would be dropped", tv->u.str.s))
+				return KW_FAIL;
+			continue;
+		}
+		if (!jld_is_absolute_iri(ti) && !jld_is_blank(ti) && !jld_is_keyword(ti) &&
+			!jld_safe_event(st, "type \"%.80s\" does not expand to an absolute IRI",
+							tv->u.str.s))
+			return KW_FAIL;
+		mcj_array_append(st->arena, types, jcstring(st->arena, ti));
+	}
+	if (value->type == MCJ_STRING && types->u.arr.n == 1)
+		*ev = types->u.arr.items[0];
+	else
+		*ev = types;
+	if ((old = res_get(ne, "@type")) != NULL)
+	{
+		mcj_value  *all = jarray(st->arena);
+		mcj_value  *oa = jld_as_array(st, old);
+		mcj_value  *na = jld_as_array(st, *ev);
+
+		for (size_t k = 0; k < oa->u.arr.n; k++)
+			mcj_array_append(st->arena, all, oa->u.arr.items[k]);
+		for (size_t k = 0; k < na->u.arr.n; k++)
+			mcj_array_append(st->arena, all, na->u.arr.items[k]);
+		res_set(st, ne, "@type", all);
+		return KW_DONE;
+	}
+	return KW_SET;
+}
+
+/* 13.4.5: @graph */
+static kw_step
+kw_graph(jst *st, node_exp *ne, const char *key, const mcj_value *value, mcj_value **ev)
+{
+	(void) key;
+	if (!jld_expand(st, ne->actx, "@graph", value, ne->base_url, false, ne->depth + 1, ev))
+		return KW_FAIL;
+	*ev = *ev ? jld_as_array(st, *ev) : jarray(st->arena);
+	return KW_SET;
+}
+
+/* 13.4.6: @included, node objects only; added to an earlier @included */
+static kw_step
+kw_included(jst *st, node_exp *ne, const char *key, const mcj_value *value, mcj_value **ev)
+{
+	if (!jld_expand(st, ne->actx, "@included", value, ne->base_url, false, ne->depth + 1, ev))
+		return KW_FAIL;
+	*ev = *ev ? jld_as_array(st, *ev) : jarray(st->arena);
+	for (size_t k = 0; k < (*ev)->u.arr.n; k++)
+	{
+		const mcj_value *it = (*ev)->u.arr.items[k];
+
+		if (it->type != MCJ_OBJECT || is_value_object(it) || is_list_object(it) ||
+			mcj_object_get(it, "@set"))
+			return jld_fail(st, "invalid @included value", "key \"%.80s\"", key), KW_FAIL;
+	}
+	if (res_get(ne, "@included") != NULL)
+	{
+		res_add_value(st, ne, "@included", *ev);
+		return KW_DONE;
+	}
+	return KW_SET;
+}
+
+/* 13.4.7: @value, a scalar (or anything for @json) */
+static kw_step
+kw_value(jst *st, node_exp *ne, const char *key, const mcj_value *value, mcj_value **ev)
+{
+	(void) ev;
+	if (!(ne->input_type && strcmp(ne->input_type, "@json") == 0) &&
+		(value->type == MCJ_OBJECT || value->type == MCJ_ARRAY))
+		return jld_fail(st, "invalid value object value", "key \"%.80s\"", key), KW_FAIL;
+	res_set(st, ne, "@value", (mcj_value *) value);
+	return KW_DONE;
+}
+
+/* 13.4.8: @language, lowercased */
+static kw_step
+kw_language(jst *st, node_exp *ne, const char *key, const mcj_value *value, mcj_value **ev)
+{
+	(void) ne;
+	if (!jld_str_clean(value))
+		return jld_fail(st, "invalid language-tagged string", "key \"%.80s\"", key), KW_FAIL;
+	if (!jld_is_wellformed_lang(value->u.str.s) &&
+		!jld_safe_event(st, "invalid @language value \"%.60s\"", value->u.str.s))
+		return KW_FAIL;
+	*ev = jcstring(st->arena, jld_str_lower(st->arena, value->u.str.s));
+	return KW_SET;
+}
+
+/* 13.4.9: @direction */
+static kw_step
+kw_direction(jst *st, node_exp *ne, const char *key, const mcj_value *value, mcj_value **ev)
+{
+	(void) ne;
+	if (!(mcj_is_string(value, "ltr") || mcj_is_string(value, "rtl")))
+		return jld_fail(st, "invalid base direction", "key \"%.80s\"", key), KW_FAIL;
+	*ev = (mcj_value *) value;
+	return KW_SET;
+}
+
+/* 13.4.10: @index */
+static kw_step
+kw_index(jst *st, node_exp *ne, const char *key, const mcj_value *value, mcj_value **ev)
+{
+	(void) ne;
+	if (value->type != MCJ_STRING)
+		return jld_fail(st, "invalid @index value", "key \"%.80s\"", key), KW_FAIL;
+	*ev = (mcj_value *) value;
+	return KW_SET;
+}
+
+/* 13.4.11: @list (a free-floating list is dropped: a safe-mode event) */
+static kw_step
+kw_list(jst *st, node_exp *ne, const char *key, const mcj_value *value, mcj_value **ev)
+{
+	(void) key;
+	if (ne->aprop == NULL || strcmp(ne->aprop, "@graph") == 0)
+		return jld_safe_event(st, "free-floating @list would be dropped") ? KW_DONE : KW_FAIL;
+	if (!jld_expand(st, ne->actx, ne->aprop, value, ne->base_url, false, ne->depth + 1, ev))
+		return KW_FAIL;
+	*ev = *ev ? jld_as_array(st, *ev) : jarray(st->arena);
+	return KW_SET;
+}
+
+/* 13.4.12: @set */
+static kw_step
+kw_set(jst *st, node_exp *ne, const char *key, const mcj_value *value, mcj_value **ev)
+{
+	(void) key;
+	if (!jld_expand(st, ne->actx, ne->aprop, value, ne->base_url, false, ne->depth + 1, ev))
+		return KW_FAIL;
+	if (*ev == NULL)
+		*ev = jarray(st->arena);
+	return KW_SET;
+}
+
+/* add reverse-property values to the result's @reverse map (no value or list objects) */
 static bool
-expand_entries(jst *st, node_exp *ne, const mcj_value *el, int nest_depth)
+add_reverse(jst *st, node_exp *ne, const char *prop, mcj_value *items)
+{
+	mcj_value  *rmap = res_get(ne, "@reverse");
+
+	if (rmap == NULL)
+	{
+		rmap = jobject(st->arena);
+		res_set(st, ne, "@reverse", rmap);
+	}
+	for (size_t q = 0; q < items->u.arr.n; q++)
+	{
+		if (is_value_object(items->u.arr.items[q]) ||
+			is_list_object(items->u.arr.items[q]))
+			return jld_fail(st, "invalid reverse property value",
+							"property \"%.80s\"", prop);
+	}
+	add_value(st, rmap, prop, items);
+	return true;
+}
+
+/* 13.4.13: @reverse, its entries become reverse properties of the result */
+static kw_step
+kw_reverse(jst *st, node_exp *ne, const char *key, const mcj_value *value, mcj_value **ev)
+{
+	mcj_value  *rv;
+
+	if (value->type != MCJ_OBJECT)
+		return jld_fail(st, "invalid @reverse value", "key \"%.80s\"", key), KW_FAIL;
+	if (!jld_expand(st, ne->actx, "@reverse", value, ne->base_url, false, ne->depth + 1, ev))
+		return KW_FAIL;
+	if (*ev == NULL || (*ev)->type != MCJ_OBJECT)
+		return KW_DONE;
+	if ((rv = mcj_object_get(*ev, "@reverse")) != NULL && rv->type == MCJ_OBJECT)
+	{
+		for (size_t k = 0; k < rv->u.obj.n; k++)
+			res_add_value(st, ne, rv->u.obj.members[k].key, rv->u.obj.members[k].value);
+	}
+	for (size_t k = 0; k < (*ev)->u.obj.n; k++)
+	{
+		const mcj_member *pm = &(*ev)->u.obj.members[k];
+
+		if (strcmp(pm->key, "@reverse") == 0)
+			continue;
+		if (!add_reverse(st, ne, pm->key, jld_as_array(st, pm->value)))
+			return KW_FAIL;
+	}
+	return KW_DONE;
+}
+
+/* the keyword steps of 13.4; other keywords (framing, @context-like) are ignored */
+static const struct
+{
+	const char *keyword;
+	kw_fn		step;
+}			keyword_steps[] =
+{
+	{"@id", kw_id},
+	{"@type", kw_type},
+	{"@graph", kw_graph},
+	{"@included", kw_included},
+	{"@value", kw_value},
+	{"@language", kw_language},
+	{"@direction", kw_direction},
+	{"@index", kw_index},
+	{"@list", kw_list},
+	{"@set", kw_set},
+	{"@reverse", kw_reverse},
+};
+
+/* 13.4.1-13.4.16 for one keyword entry other than @nest */
+static bool
+expand_keyword_entry(jst *st, node_exp *ne, const char *key, const char *ep,
+					 const mcj_value *value)
+{
+	mcj_value  *ev = NULL;
+
+	if (ne->aprop && strcmp(ne->aprop, "@reverse") == 0)
+		return jld_fail(st, "invalid reverse property map",
+						"keyword %.40s in a reverse map", ep);
+	if (res_get(ne, ep) && strcmp(ep, "@included") != 0 &&
+		strcmp(ep, "@type") != 0)
+		return jld_fail(st, "colliding keywords", "%.40s (key \"%.60s\")", ep, key);
+	for (size_t i = 0; i < sizeof(keyword_steps) / sizeof(keyword_steps[0]); i++)
+	{
+		if (strcmp(ep, keyword_steps[i].keyword) != 0)
+			continue;
+		switch (keyword_steps[i].step(st, ne, key, value, &ev))
+		{
+			case KW_FAIL:
+				return false;
+			case KW_DONE:
+				return true;
+			case KW_SET:
+				if (ev != NULL)
+					res_set(st, ne, ep, ev);	/* 13.4.16 */
+				return true;
+		}
+	}
+	return true;
+}
+
+/* 13.5-13.13: an entry whose key expands to a property IRI */
+static bool
+expand_property_entry(jst *st, node_exp *ne, const char *key, const char *ep,
+					  const mcj_value *value)
+{
+	const jld_term *t = jld_ctx_get(ne->actx, key);
+	mcj_value  *ev = NULL;
+
+	if (t && t->type && strcmp(t->type, "@json") == 0)
+	{
+		/* 13.6: a JSON literal */
+		ev = jobject(st->arena);
+		mcj_object_add(st->arena, ev, "@value", 6, (mcj_value *) value);
+		mcj_object_add(st->arena, ev, "@type", 5, jcstring(st->arena, "@json"));
+	}
+	else if (t && (t->container & (C_LANGUAGE | C_INDEX | C_TYPE | C_ID)) &&
+			 value->type == MCJ_OBJECT)
+	{
+		/* 13.7-13.8: language, index, id and type maps */
+		if (!expand_map_container(st, ne, key, t, value, &ev))
+			return false;
+	}
+	else if (!jld_expand(st, ne->actx, key, value, ne->base_url, false, ne->depth + 1, &ev))
+		return false;			/* 13.9 */
+	if (ev == NULL)
+		return true;			/* 13.10 */
+	if (t && (t->container & C_LIST) && !is_list_object(ev))
+	{
+		/* 13.11: a list container */
+		mcj_value  *l = jobject(st->arena);
+
+		mcj_object_add(st->arena, l, "@list", 5, jld_as_array(st, ev));
+		ev = l;
+	}
+	if (t && (t->container & C_GRAPH) && !(t->container & (C_ID | C_INDEX)))
+	{
+		/* 13.12: a graph container */
+		mcj_value  *arr = jld_as_array(st, ev);
+		mcj_value  *wrapped = jarray(st->arena);
+
+		for (size_t k = 0; k < arr->u.arr.n; k++)
+		{
+			mcj_value  *g = jobject(st->arena);
+
+			mcj_object_add(st->arena, g, "@graph", 6, jld_as_array(st, arr->u.arr.items[k]));
+			mcj_array_append(st->arena, wrapped, g);
+		}
+		ev = wrapped;
+	}
+	/* 13.13: a reverse property, or a plain one */
+	if (t && t->reverse)
+		return add_reverse(st, ne, ep, jld_as_array(st, ev));
+	res_add_value(st, ne, ep, ev);
+	return true;
+}
+
+static bool expand_entries(jst *st, node_exp *ne, const mcj_value *el, int nest_depth);
+
+/* step 14: the entries of @nest objects, as if they were the element's own */
+static bool
+expand_nests(jst *st, node_exp *ne, const mcj_member **nests, size_t nnests,
+			 int nest_depth)
 {
 	const jld_ctx *actx = ne->actx;
-	const mcj_member **nests = NULL;
-	size_t		nnests = 0;
 
-	if (nest_depth > st->max_depth)
-		return jld_fail(st, JSONLD_ERR_LIMIT, "@nest deeper than %d", st->max_depth);
-
-	for (size_t i = 0; i < el->u.obj.n; i++)
-	{
-		const mcj_member *m = &el->u.obj.members[i];
-		const char *key = m->key;
-		const mcj_value *value = m->value;
-		const char *ep;
-		mcj_value  *ev = NULL;
-		const jld_term *t;
-
-		if (strcmp(key, "@context") == 0)
-			continue;
-		if (!expand_key(st, actx, key, &ep))
-			return false;
-		if (ep == NULL || (!strchr(ep, ':') && !jld_is_keyword(ep)))
-		{
-			if (!jld_safe_event(st, "term \"%.80s\" is not defined and would be dropped", key))
-				return false;
-			continue;
-		}
-		if (jld_is_keyword(ep))
-		{
-			if (ne->aprop && strcmp(ne->aprop, "@reverse") == 0)
-				return jld_fail(st, "invalid reverse property map",
-							"keyword %.40s in a reverse map", ep);
-			if (res_get(ne, ep) && strcmp(ep, "@included") != 0 &&
-				strcmp(ep, "@type") != 0)
-				return jld_fail(st, "colliding keywords", "%.40s (key \"%.60s\")", ep, key);
-			if (strcmp(ep, "@id") == 0)
-			{
-				const char *id;
-
-				if (!jld_str_clean(value))
-					return jld_fail(st, "invalid @id value", "key \"%.80s\"", key);
-				if (!jld_iri_expand(st, actx, value->u.str.s, true, false, NULL, &id))
-					return false;
-				if (id == NULL)
-				{
-					if (!jld_safe_event(st, "reserved @id value \"%.60s\"", value->u.str.s))
-						return false;
-					ev = jnull(st->arena);
-				}
-				else
-				{
-					if (!jld_is_absolute_iri(id) && !jld_is_blank(id) &&
-						!jld_safe_event(st, "relative @id \"%.80s\" cannot be made absolute", id))
-						return false;
-					ev = jcstring(st->arena, id);
-				}
-			}
-			else if (strcmp(ep, "@type") == 0)
-			{
-				size_t		n = value->type == MCJ_ARRAY ? value->u.arr.n : 1;
-				mcj_value  *types = jarray(st->arena);
-				mcj_value  *old;
-
-				if (value->type != MCJ_ARRAY && value->type != MCJ_STRING)
-					return jld_fail(st, "invalid type value", "key \"%.80s\"", key);
-				for (size_t j = 0; j < n; j++)
-				{
-					const mcj_value *tv = value->type == MCJ_ARRAY ? value->u.arr.items[j] : value;
-					const char *ti;
-
-					if (!jld_str_clean(tv))
-						return jld_fail(st, "invalid type value", "key \"%.80s\"", key);
-					if (!jld_iri_expand(st, ne->type_ctx, tv->u.str.s, true, true, NULL, &ti))
-						return false;
-					if (ti == NULL)
-					{
-						if (!jld_safe_event(st, "type \"%.80s\" would be dropped", tv->u.str.s))
-							return false;
-						continue;
-					}
-					if (!jld_is_absolute_iri(ti) && !jld_is_blank(ti) && !jld_is_keyword(ti) &&
-						!jld_safe_event(st, "type \"%.80s\" does not expand to an absolute IRI",
-									tv->u.str.s))
-						return false;
-					mcj_array_append(st->arena, types, jcstring(st->arena, ti));
-				}
-				if (value->type == MCJ_STRING && types->u.arr.n == 1)
-					ev = types->u.arr.items[0];
-				else
-					ev = types;
-				if ((old = res_get(ne, "@type")) != NULL)
-				{
-					mcj_value  *all = jarray(st->arena);
-					mcj_value  *oa = jld_as_array(st, old);
-
-					for (size_t k = 0; k < oa->u.arr.n; k++)
-						mcj_array_append(st->arena, all, oa->u.arr.items[k]);
-					ev = jld_as_array(st, ev);
-					for (size_t k = 0; k < ev->u.arr.n; k++)
-						mcj_array_append(st->arena, all, ev->u.arr.items[k]);
-					res_set(st, ne, "@type", all);
-					continue;
-				}
-			}
-			else if (strcmp(ep, "@graph") == 0)
-			{
-				if (!jld_expand(st, actx, "@graph", value, ne->base_url, false, ne->depth + 1, &ev))
-					return false;
-				ev = ev ? jld_as_array(st, ev) : jarray(st->arena);
-			}
-			else if (strcmp(ep, "@included") == 0)
-			{
-				mcj_value  *old;
-
-				if (!jld_expand(st, actx, "@included", value, ne->base_url, false, ne->depth + 1, &ev))
-					return false;
-				ev = ev ? jld_as_array(st, ev) : jarray(st->arena);
-				for (size_t k = 0; k < ev->u.arr.n; k++)
-				{
-					const mcj_value *it = ev->u.arr.items[k];
-
-					if (it->type != MCJ_OBJECT || is_value_object(it) || is_list_object(it) ||
-						mcj_object_get(it, "@set"))
-						return jld_fail(st, "invalid @included value", "key \"%.80s\"", key);
-				}
-				if ((old = res_get(ne, "@included")) != NULL)
-				{
-					res_add_value(st, ne, "@included", ev);
-					continue;
-				}
-			}
-			else if (strcmp(ep, "@value") == 0)
-			{
-				if (ne->input_type && strcmp(ne->input_type, "@json") == 0)
-					ev = (mcj_value *) value;
-				else if (value->type == MCJ_OBJECT || value->type == MCJ_ARRAY)
-					return jld_fail(st, "invalid value object value", "key \"%.80s\"", key);
-				else
-					ev = (mcj_value *) value;
-				res_set(st, ne, "@value", ev);
-				continue;
-			}
-			else if (strcmp(ep, "@language") == 0)
-			{
-				if (!jld_str_clean(value))
-					return jld_fail(st, "invalid language-tagged string", "key \"%.80s\"", key);
-				if (!jld_is_wellformed_lang(value->u.str.s) &&
-					!jld_safe_event(st, "invalid @language value \"%.60s\"", value->u.str.s))
-					return false;
-				ev = jcstring(st->arena, jld_str_lower(st->arena, value->u.str.s));
-			}
-			else if (strcmp(ep, "@direction") == 0)
-			{
-				if (!(mcj_is_string(value, "ltr") || mcj_is_string(value, "rtl")))
-					return jld_fail(st, "invalid base direction", "key \"%.80s\"", key);
-				ev = (mcj_value *) value;
-			}
-			else if (strcmp(ep, "@index") == 0)
-			{
-				if (value->type != MCJ_STRING)
-					return jld_fail(st, "invalid @index value", "key \"%.80s\"", key);
-				ev = (mcj_value *) value;
-			}
-			else if (strcmp(ep, "@list") == 0)
-			{
-				if (ne->aprop == NULL || strcmp(ne->aprop, "@graph") == 0)
-				{
-					if (!jld_safe_event(st, "free-floating @list would be dropped"))
-						return false;
-					continue;
-				}
-				if (!jld_expand(st, actx, ne->aprop, value, ne->base_url, false, ne->depth + 1, &ev))
-					return false;
-				ev = ev ? jld_as_array(st, ev) : jarray(st->arena);
-			}
-			else if (strcmp(ep, "@set") == 0)
-			{
-				if (!jld_expand(st, actx, ne->aprop, value, ne->base_url, false, ne->depth + 1, &ev))
-					return false;
-				if (ev == NULL)
-					ev = jarray(st->arena);
-			}
-			else if (strcmp(ep, "@reverse") == 0)
-			{
-				mcj_value  *rv;
-
-				if (value->type != MCJ_OBJECT)
-					return jld_fail(st, "invalid @reverse value", "key \"%.80s\"", key);
-				if (!jld_expand(st, actx, "@reverse", value, ne->base_url, false, ne->depth + 1, &ev))
-					return false;
-				if (ev == NULL || ev->type != MCJ_OBJECT)
-					continue;
-				if ((rv = mcj_object_get(ev, "@reverse")) != NULL && rv->type == MCJ_OBJECT)
-				{
-					for (size_t k = 0; k < rv->u.obj.n; k++)
-						res_add_value(st, ne, rv->u.obj.members[k].key, rv->u.obj.members[k].value);
-				}
-				for (size_t k = 0; k < ev->u.obj.n; k++)
-				{
-					const mcj_member *pm = &ev->u.obj.members[k];
-					mcj_value  *rmap;
-					mcj_value  *items;
-
-					if (strcmp(pm->key, "@reverse") == 0)
-						continue;
-					rmap = res_get(ne, "@reverse");
-					if (rmap == NULL)
-					{
-						rmap = jobject(st->arena);
-						res_set(st, ne, "@reverse", rmap);
-					}
-					items = jld_as_array(st, pm->value);
-					for (size_t q = 0; q < items->u.arr.n; q++)
-					{
-						if (is_value_object(items->u.arr.items[q]) ||
-							is_list_object(items->u.arr.items[q]))
-							return jld_fail(st, "invalid reverse property value",
-										"property \"%.80s\"", pm->key);
-					}
-					add_value(st, rmap, pm->key, items);
-				}
-				continue;
-			}
-			else if (strcmp(ep, "@nest") == 0)
-			{
-				if (nests == NULL)
-					nests = jalloc(st->arena, sizeof(mcj_member *) * el->u.obj.n);
-				nests[nnests++] = m;
-				continue;
-			}
-			else
-				continue;		/* framing keywords and @context-like keys */
-			if (ev != NULL)
-				res_set(st, ne, ep, ev);
-			continue;
-		}
-
-		/* a property */
-		t = jld_ctx_get(actx, key);
-		if (t && t->type && strcmp(t->type, "@json") == 0)
-		{
-			ev = jobject(st->arena);
-			mcj_object_add(st->arena, ev, "@value", 6, (mcj_value *) value);
-			mcj_object_add(st->arena, ev, "@type", 5, jcstring(st->arena, "@json"));
-		}
-		else if (t && (t->container & (C_LANGUAGE | C_INDEX | C_TYPE | C_ID)) &&
-				 value->type == MCJ_OBJECT)
-		{
-			if (!expand_map_container(st, ne, key, t, value, &ev))
-				return false;
-		}
-		else
-		{
-			if (!jld_expand(st, actx, key, value, ne->base_url, false, ne->depth + 1, &ev))
-				return false;
-		}
-		if (ev == NULL)
-			continue;
-		if (t && (t->container & C_LIST) && !is_list_object(ev))
-		{
-			mcj_value  *l = jobject(st->arena);
-
-			mcj_object_add(st->arena, l, "@list", 5, jld_as_array(st, ev));
-			ev = l;
-		}
-		if (t && (t->container & C_GRAPH) && !(t->container & (C_ID | C_INDEX)))
-		{
-			mcj_value  *arr = jld_as_array(st, ev);
-			mcj_value  *wrapped = jarray(st->arena);
-
-			for (size_t k = 0; k < arr->u.arr.n; k++)
-			{
-				mcj_value  *g = jobject(st->arena);
-
-				mcj_object_add(st->arena, g, "@graph", 6, jld_as_array(st, arr->u.arr.items[k]));
-				mcj_array_append(st->arena, wrapped, g);
-			}
-			ev = wrapped;
-		}
-		if (t && t->reverse)
-		{
-			mcj_value  *rmap = res_get(ne, "@reverse");
-			mcj_value  *items = jld_as_array(st, ev);
-
-			if (rmap == NULL)
-			{
-				rmap = jobject(st->arena);
-				res_set(st, ne, "@reverse", rmap);
-			}
-			for (size_t q = 0; q < items->u.arr.n; q++)
-			{
-				if (is_value_object(items->u.arr.items[q]) || is_list_object(items->u.arr.items[q]))
-					return jld_fail(st, "invalid reverse property value", "property \"%.80s\"", key);
-			}
-			add_value(st, rmap, ep, items);
-		}
-		else
-			res_add_value(st, ne, ep, ev);
-	}
-
-	/* step 14: nested properties */
 	for (size_t i = 0; i < nnests; i++)
 	{
 		const mcj_value *nv = nests[i]->value;
@@ -816,6 +827,8 @@ expand_entries(jst *st, node_exp *ne, const mcj_value *el, int nest_depth)
 		for (size_t j = 0; j < n; j++)
 		{
 			const mcj_value *item = nv->type == MCJ_ARRAY ? nv->u.arr.items[j] : nv;
+			node_exp	sub = *ne;
+			const jld_term *nt = jld_ctx_get(actx, nests[i]->key);
 
 			if (item->type != MCJ_OBJECT)
 				return jld_fail(st, "invalid @nest value", "key \"%.80s\"", nests[i]->key);
@@ -828,23 +841,67 @@ expand_entries(jst *st, node_exp *ne, const mcj_value *el, int nest_depth)
 				if (e && strcmp(e, "@value") == 0)
 					return jld_fail(st, "invalid @nest value", "key \"%.80s\"", nests[i]->key);
 			}
+			if (nt && nt->has_context)
 			{
-				node_exp	sub = *ne;
-				const jld_term *nt = jld_ctx_get(actx, nests[i]->key);
-
-				if (nt && nt->has_context)
-				{
-					sub.actx = jld_ctx_process(st, actx, nt->context, nt->context_persistent,
+				sub.actx = jld_ctx_process(st, actx, nt->context, nt->context_persistent,
 										   nt->base_url, NULL, true, true, true);
-					if (sub.actx == NULL)
-						return false;
-				}
-				if (!expand_entries(st, &sub, item, nest_depth + 1))
+				if (sub.actx == NULL)
 					return false;
 			}
+			if (!expand_entries(st, &sub, item, nest_depth + 1))
+				return false;
 		}
 	}
 	return true;
+}
+
+/* step 13: each entry of an element (a map), then step 14, its @nest entries */
+static bool
+expand_entries(jst *st, node_exp *ne, const mcj_value *el, int nest_depth)
+{
+	const mcj_member **nests = NULL;
+	size_t		nnests = 0;
+
+	if (nest_depth > st->max_depth)
+		return jld_fail(st, JSONLD_ERR_LIMIT, "@nest deeper than %d", st->max_depth);
+
+	for (size_t i = 0; i < el->u.obj.n; i++)
+	{
+		const mcj_member *m = &el->u.obj.members[i];
+		const char *ep;
+
+		/* 13.1-13.3: skip @context, expand the key, drop what does not expand */
+		if (strcmp(m->key, "@context") == 0)
+			continue;
+		if (!expand_key(st, ne->actx, m->key, &ep))
+			return false;
+		if (ep == NULL || (!strchr(ep, ':') && !jld_is_keyword(ep)))
+		{
+			if (!jld_safe_event(st, "term \"%.80s\" is not defined and would be dropped", m->key))
+				return false;
+			continue;
+		}
+		if (jld_is_keyword(ep) && strcmp(ep, "@nest") == 0)
+		{
+			/* 13.4.14: @nest entries are expanded last (step 14) */
+			if (ne->aprop && strcmp(ne->aprop, "@reverse") == 0)
+				return jld_fail(st, "invalid reverse property map",
+								"keyword %.40s in a reverse map", ep);
+			if (res_get(ne, ep))
+				return jld_fail(st, "colliding keywords", "%.40s (key \"%.60s\")", ep, m->key);
+			if (nests == NULL)
+				nests = jalloc(st->arena, sizeof(mcj_member *) * el->u.obj.n);
+			nests[nnests++] = m;
+		}
+		else if (jld_is_keyword(ep))
+		{
+			if (!expand_keyword_entry(st, ne, m->key, ep, m->value))
+				return false;
+		}
+		else if (!expand_property_entry(st, ne, m->key, ep, m->value))
+			return false;
+	}
+	return expand_nests(st, ne, nests, nnests, nest_depth);
 }
 
 /* compare C strings for qsort */
@@ -887,7 +944,7 @@ jld_expand(jst *st, const jld_ctx *actx, const char *aprop, const mcj_value *el,
 			if (actx == NULL)
 				return false;
 		}
-		*out = value_expand(st, actx, aprop, el);
+		*out = jld_value_expand(st, actx, aprop, el);
 		return *out != NULL;
 	}
 	if (el->type == MCJ_ARRAY)

@@ -9,7 +9,8 @@
  *	  jsonld_iri.c      IRI resolution (RFC 3986)
  *	  jsonld_cache.c    loaded documents and memoized contexts
  *	  jsonld_context.c  Context Processing, Create Term Definition, IRI Expansion
- *	  jsonld_expand.c   Expansion, Value Expansion
+ *	  jsonld_expand.c   Expansion
+ *	  jsonld_value.c    Value Expansion
  *	  jsonld_rdf.c      Deserialize JSON-LD to RDF
  *	  jsonld.c          the API of jsonld.h
  *
@@ -240,6 +241,10 @@ extern bool jld_expand(jst *st, const jld_ctx *actx, const char *aprop,
 						  mcj_value **out);
 
 extern mcj_value *jld_as_array(jst *st, mcj_value *v);
+
+/* jsonld_value.c: Value Expansion (5.3.2); NULL on error */
+extern mcj_value *jld_value_expand(jst *st, const jld_ctx *actx, const char *aprop,
+								   const mcj_value *value);
 
 /* jsonld_rdf.c */
 extern bool jld_emit_node(jst *st, const mcj_value *node,
