@@ -23,6 +23,19 @@
  * ------------------------------------------------------------------------
  */
 
+/* remember a loaded document in the cache */
+static const jld_doc *
+doc_add(jsonld_cache *cache, const char *url, const mcj_value *doc)
+{
+	jld_doc    *d = jalloc(cache->arena, sizeof(jld_doc));
+
+	d->url = jstrndup(cache->arena, url, strlen(url));
+	d->doc = doc;
+	d->next = cache->docs;
+	cache->docs = d;
+	return d;
+}
+
 /* create a cache */
 jsonld_cache *
 jsonld_cache_create(mcj_arena *arena, jsonld_load_fn loader, void *loader_ctx,
@@ -49,7 +62,6 @@ jsonld_cache_add_document(jsonld_cache *cache, const char *url,
 {
 	mcj_parse_options po;
 	mcj_value  *doc;
-	jld_doc    *d;
 
 	memset(&po, 0, sizeof(po));
 	err->code = NULL;
@@ -64,11 +76,7 @@ jsonld_cache_add_document(jsonld_cache *cache, const char *url,
 				 "%s: %.50s: %.60s", JSONLD_ERR_LOADING, url, m);
 		return false;
 	}
-	d = jalloc(cache->arena, sizeof(jld_doc));
-	d->url = jstrndup(cache->arena, url, strlen(url));
-	d->doc = doc;
-	d->next = cache->docs;
-	cache->docs = d;
+	doc_add(cache, url, doc);
 	return true;
 }
 
@@ -290,10 +298,5 @@ jld_load_document(jst *st, const char *url)
 			 e.message[0] ? e.message : "unknown context URL");
 		return NULL;
 	}
-	d = jalloc(c->arena, sizeof(jld_doc));
-	d->url = jstrndup(c->arena, url, strlen(url));
-	d->doc = doc;
-	d->next = c->docs;
-	c->docs = d;
-	return d;
+	return doc_add(c, url, doc);
 }

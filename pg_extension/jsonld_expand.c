@@ -46,6 +46,19 @@ jld_as_array(jst *st, mcj_value *v)
 	return a;
 }
 
+/* append v to the array arr: its items when it is an array, else itself */
+static void
+append_items(jst *st, mcj_value *arr, mcj_value *v)
+{
+	if (v->type == MCJ_ARRAY)
+	{
+		for (size_t i = 0; i < v->u.arr.n; i++)
+			mcj_array_append(st->arena, arr, v->u.arr.items[i]);
+	}
+	else
+		mcj_array_append(st->arena, arr, v);
+}
+
 /* append v (array items, or v itself) to the array entry key of obj */
 static void
 add_value(jst *st, mcj_value *obj, const char *key, mcj_value *v)
@@ -65,13 +78,7 @@ add_value(jst *st, mcj_value *obj, const char *key, mcj_value *v)
 		mcj_object_set(st->arena, obj, key, a);
 		cur = a;
 	}
-	if (v->type == MCJ_ARRAY)
-	{
-		for (size_t i = 0; i < v->u.arr.n; i++)
-			mcj_array_append(st->arena, cur, v->u.arr.items[i]);
-	}
-	else
-		mcj_array_append(st->arena, cur, v);
+	append_items(st, cur, v);
 }
 
 /* expand a key with vocab = true */
@@ -253,13 +260,7 @@ res_add_value(jst *st, node_exp *ne, const char *key, mcj_value *v)
 		res_set(st, ne, key, a);
 		cur = a;
 	}
-	if (v->type == MCJ_ARRAY)
-	{
-		for (size_t i = 0; i < v->u.arr.n; i++)
-			mcj_array_append(st->arena, cur, v->u.arr.items[i]);
-	}
-	else
-		mcj_array_append(st->arena, cur, v);
+	append_items(st, cur, v);
 }
 
 /* process an index, id, type or language map (step 13.7, 13.8) */

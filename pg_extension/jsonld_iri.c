@@ -141,6 +141,27 @@ remove_dots(const char *in, size_t len, char *out)
 	return o;
 }
 
+/* end a resolved IRI at out[o]: the query (if any), r's fragment (if any), NUL */
+static char *
+iri_finish(char *out, size_t o, bool has_query, const char *query, size_t query_len,
+		   const iri_parts *r)
+{
+	if (has_query)
+	{
+		out[o++] = '?';
+		memcpy(out + o, query, query_len);
+		o += query_len;
+	}
+	if (r->has_frag)
+	{
+		out[o++] = '#';
+		memcpy(out + o, r->frag, r->frag_len);
+		o += r->frag_len;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 /* resolve reference ref against base (absolute); result in arena */
 char *
 jld_iri_resolve(mcj_arena *arena, const char *base, const char *ref)
@@ -171,20 +192,7 @@ jld_iri_resolve(mcj_arena *arena, const char *base, const char *ref)
 			o += 2 + r.auth_len;
 		}
 		o += remove_dots(r.path, r.path_len, out + o);
-		if (r.has_query)
-		{
-			out[o++] = '?';
-			memcpy(out + o, r.query, r.query_len);
-			o += r.query_len;
-		}
-		if (r.has_frag)
-		{
-			out[o++] = '#';
-			memcpy(out + o, r.frag, r.frag_len);
-			o += r.frag_len;
-		}
-		out[o] = '\0';
-		return out;
+		return iri_finish(out, o, r.has_query, r.query, r.query_len, &r);
 	}
 	memcpy(out, b.scheme, b.scheme_len + 1);
 	o = b.scheme_len + 1;
@@ -258,18 +266,5 @@ jld_iri_resolve(mcj_arena *arena, const char *base, const char *ref)
 		query = r.query;
 		query_len = r.query_len;
 	}
-	if (has_query)
-	{
-		out[o++] = '?';
-		memcpy(out + o, query, query_len);
-		o += query_len;
-	}
-	if (r.has_frag)
-	{
-		out[o++] = '#';
-		memcpy(out + o, r.frag, r.frag_len);
-		o += r.frag_len;
-	}
-	out[o] = '\0';
-	return out;
+	return iri_finish(out, o, has_query, query, query_len, &r);
 }
