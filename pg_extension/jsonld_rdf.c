@@ -315,6 +315,31 @@ object_to_rdf(jst *st, const mcj_value *item, const rdf_term *graph,
 	return jld_emit_node(st, item, graph, ds, depth + 1, out, ok);
 }
 
+/* the rdf:type triples of a node's @type (6.2.2 step 2.3) */
+static bool
+emit_types(jst *st, rdf_dataset *ds, const rdf_term *s, const mcj_value *arr,
+		   const rdf_term *graph)
+{
+	rdf_term	p = iri_term(RDF_TYPE);
+	size_t		n = arr->type == MCJ_ARRAY ? arr->u.arr.n : 1;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		const mcj_value *t = arr->type == MCJ_ARRAY ? arr->u.arr.items[i] : arr;
+		rdf_term	o;
+
+		if (!jld_str_clean(t) || !id_term(st, t->u.str.s, &o))
+		{
+			if (!jld_safe_event(st, "invalid type \"%.80s\"", jld_str_clean(t) ? t->u.str.s : ""))
+				return false;
+			continue;
+		}
+		if (!emit(st, ds, s, &p, &o, graph))
+			return false;
+	}
+	return true;
+}
+
 /* emit all quads of a node object; *subj receives its subject */
 bool
 jld_emit_node(jst *st, const mcj_value *node, const rdf_term *graph,
@@ -349,27 +374,9 @@ jld_emit_node(jst *st, const mcj_value *node, const rdf_term *graph,
 	else
 		s = new_blank(st);
 
-	if ((v = mcj_object_get(node, "@type")) != NULL && sok)
-	{
-		rdf_term	p = iri_term(RDF_TYPE);
-		const mcj_value *arr = v;
-		size_t		n = arr->type == MCJ_ARRAY ? arr->u.arr.n : 1;
-
-		for (size_t i = 0; i < n; i++)
-		{
-			const mcj_value *t = arr->type == MCJ_ARRAY ? arr->u.arr.items[i] : arr;
-			rdf_term	o;
-
-			if (!jld_str_clean(t) || !id_term(st, t->u.str.s, &o))
-			{
-				if (!jld_safe_event(st, "invalid type \"%.80s\"", jld_str_clean(t) ? t->u.str.s : ""))
-					return false;
-				continue;
-			}
-			if (!emit(st, ds, &s, &p, &o, graph))
-				return false;
-		}
-	}
+	if ((v = mcj_object_get(node, "@type")) != NULL && sok &&
+		!emit_types(st, ds, &s, v, graph))
+		return false;
 
 	for (size_t i = 0; i < node->u.obj.n; i++)
 	{
