@@ -20,11 +20,20 @@ PGXS        := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 
 # C of the extension: pure cores (no PostgreSQL headers, unit-tested and
 # fuzzed outside the server) and the SQL-callable layer.
-CORE_SRCS    = pg_extension/mcjson.c pg_extension/multibase.c pg_extension/mccrypto.c \
+CORE_SRCS    = pg_extension/mc_arena.c \
+               pg_extension/mcjson.c pg_extension/mcj_utf8.c pg_extension/mcj_parse.c \
+               pg_extension/mcj_number.c pg_extension/jcs.c \
+               pg_extension/multibase.c pg_extension/mcc_key.c pg_extension/mcc_seal.c \
+               pg_extension/mcc_keyfmt.c pg_extension/mcc_sign.c \
                pg_extension/jws.c pg_extension/di.c pg_extension/datetime.c pg_extension/vc.c \
-               pg_extension/rdf.c pg_extension/nquads.c pg_extension/rdfc.c pg_extension/jsonld.c \
+               pg_extension/rdf.c pg_extension/nquads.c pg_extension/rdfc.c \
+               pg_extension/jsonld_core.c pg_extension/jsonld_iri.c pg_extension/jsonld_cache.c \
+               pg_extension/jsonld_context.c pg_extension/jsonld_expand.c pg_extension/jsonld_value.c \
+               pg_extension/jsonld_rdf.c \
+               pg_extension/jsonld.c \
                pg_extension/statuslist.c pg_extension/ob3_check.c
-SQL_SRCS     = pg_extension/microcred.c pg_extension/json_sql.c pg_extension/keys_sql.c \
+SQL_SRCS     = pg_extension/microcred.c pg_extension/crypto_sql.c pg_extension/json_sql.c \
+               pg_extension/canon_sql.c pg_extension/keys_sql.c \
                pg_extension/proof_sql.c pg_extension/document_sql.c pg_extension/rdf_sql.c \
                pg_extension/statuslist_sql.c pg_extension/ob3_sql.c
 MODULE_big   = microcred
@@ -58,7 +67,7 @@ PG_CPPFLAGS  = -std=c11 -D_GNU_SOURCE -DMICROCRED_VERSION=\"$(EXTVERSION)\" -Ipg
 SHLIB_LINK   = -lcrypto -lz -lm
 EXTRA_CLEAN  = tests/bin $(CONTEXTS_PART)
 
-.PHONY: deps test run bench fuzz unit bridge install-bridge clean-bridge extension install-extension
+.PHONY: deps test run bench fuzz unit print-core-srcs print-sql-srcs bridge install-bridge clean-bridge extension install-extension
 
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
@@ -117,23 +126,37 @@ UNIT_LIBS    = -lcrypto -lz -ljansson -lm
 UNIT_PROGS   = $(patsubst tests/unit/%.c,tests/bin/%,$(wildcard tests/unit/*.c)) \
                $(patsubst tests/conformance/%.c,tests/bin/%,$(wildcard tests/conformance/*.c))
 
-tests/bin/%: tests/unit/%.c $(CORE_SRCS) $(wildcard pg_extension/*.h)
-	@mkdir -p tests/bin
-	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRCS) $(UNIT_LIBS)
+# the cores are compiled once for all unit tests, conformance drivers and
+# corpus replays (tests/bin/obj/*.o), then linked into each program
+UNIT_OBJS    = $(patsubst pg_extension/%.c,tests/bin/obj/%.o,$(CORE_SRCS))
 
-tests/bin/%: tests/conformance/%.c $(CORE_SRCS) $(wildcard pg_extension/*.h)
+tests/bin/obj/%.o: pg_extension/%.c $(wildcard pg_extension/*.h)
+	@mkdir -p tests/bin/obj
+	$(CC) $(UNIT_CFLAGS) -c -o $@ $<
+
+tests/bin/%: tests/unit/%.c $(UNIT_OBJS) $(wildcard pg_extension/*.h) tests/lib/tap.h
 	@mkdir -p tests/bin
-	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRCS) $(UNIT_LIBS)
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_OBJS) $(UNIT_LIBS)
+
+tests/bin/%: tests/conformance/%.c $(UNIT_OBJS) $(wildcard pg_extension/*.h)
+	@mkdir -p tests/bin
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(UNIT_OBJS) $(UNIT_LIBS)
 
 # every fuzz target is also replayed over its corpus by make test
 FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 REPLAY_PROGS = $(patsubst %,tests/bin/replay_%,$(FUZZ_TARGETS))
 
-tests/bin/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(CORE_SRCS) $(wildcard pg_extension/*.h)
+tests/bin/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(UNIT_OBJS) $(wildcard pg_extension/*.h)
 	@mkdir -p tests/bin
-	$(CC) $(UNIT_CFLAGS) -DCORPUS_DIR=\"$(CURDIR)/tests/fuzz/corpus/$*\" -o $@ $< tests/fuzz/replay.c $(CORE_SRCS) $(UNIT_LIBS)
+	$(CC) $(UNIT_CFLAGS) -DCORPUS_DIR=\"$(CURDIR)/tests/fuzz/corpus/$*\" -o $@ $< tests/fuzz/replay.c $(UNIT_OBJS) $(UNIT_LIBS)
 
 unit: $(UNIT_PROGS) $(REPLAY_PROGS)
+
+# the pure cores, for tests/fuzz/run.sh and tests/t/code_shape.sh
+print-core-srcs:
+	@echo $(CORE_SRCS)
+print-sql-srcs:
+	@echo $(SQL_SRCS)
 
 deps:
 	tests/deps.sh

@@ -3,8 +3,8 @@
  * json_sql.c
  *	  The bridge between PostgreSQL values and the pure JSON core (mcjson):
  *	  an arena backed by a memory context, jsonb <-> mcj_value conversion,
- *	  strict parsing of JSON text with SQL errors, and
- *	  microcred.canonicalize(jsonb, text).
+ *	  strict parsing of JSON text with SQL errors, and JCS text.  The SQL
+ *	  function microcred.canonicalize() is in canon_sql.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -283,58 +283,4 @@ mc_jcs_text(mcj_arena *arena, const mcj_value *v, const char *what)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s cannot be canonicalized: %s", what, err.message)));
 	return cstring_to_text_with_len(buf.data, (int) buf.len);
-}
-
-PG_FUNCTION_INFO_V1(microcred_canonicalize);
-
-/* microcred.canonicalize(doc jsonb, algorithm text) RETURNS text */
-Datum
-microcred_canonicalize(PG_FUNCTION_ARGS)
-{
-	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
-	char	   *alg = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	mcj_arena  *arena;
-	mcj_value  *v;
-	text	   *result;
-
-	if (strcmp(alg, "jcs") != 0 && strcmp(alg, "rdfc-1.0") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("canonicalization algorithm \"%s\" is not supported", alg),
-				 errhint("Use 'jcs' (RFC 8785) or 'rdfc-1.0' (RDF Dataset Canonicalization).")));
-	arena = mc_arena();
-	v = mc_from_jsonb(arena, doc, "document");
-	if (strcmp(alg, "jcs") == 0)
-		result = mc_jcs_text(arena, v, "document");
-	else
-		result = mc_rdfc_text(arena, v, "document");
-	mcj_arena_destroy(arena);
-	PG_RETURN_TEXT_P(result);
-}
-
-PG_FUNCTION_INFO_V1(microcred_canonicalize_text);
-
-/* microcred.canonicalize(doc text, algorithm text): strict I-JSON input */
-Datum
-microcred_canonicalize_text(PG_FUNCTION_ARGS)
-{
-	text	   *doc = PG_GETARG_TEXT_PP(0);
-	char	   *alg = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	mcj_arena  *arena;
-	mcj_value  *v;
-	text	   *result;
-
-	if (strcmp(alg, "jcs") != 0 && strcmp(alg, "rdfc-1.0") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("canonicalization algorithm \"%s\" is not supported", alg),
-				 errhint("Use 'jcs' (RFC 8785) or 'rdfc-1.0' (RDF Dataset Canonicalization).")));
-	arena = mc_arena();
-	v = mc_parse_text(arena, VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc), "document");
-	if (strcmp(alg, "jcs") == 0)
-		result = mc_jcs_text(arena, v, "document");
-	else
-		result = mc_rdfc_text(arena, v, "document");
-	mcj_arena_destroy(arena);
-	PG_RETURN_TEXT_P(result);
 }

@@ -21,6 +21,7 @@
 #include "di.h"
 #include "mccrypto.h"
 #include "mcjson.h"
+#include "rdf.h"
 
 /* limits on untrusted documents */
 #define MC_JSON_MAX_DEPTH	128
@@ -47,9 +48,10 @@ extern mcj_value *mc_sign_document(mcj_arena *arena, mcj_value *unsecured, const
 /* ob3_sql.c */
 extern void mc_ob3_require(const mcj_value *doc);
 
-/* rdf_sql.c */
+/* rdf_sql.c (canon_sql.c holds the SQL functions) */
 extern di_rdfc_fn mc_rdfc_callback(void);
 extern text *mc_rdfc_text(mcj_arena *arena, const mcj_value *v, const char *what);
+extern bool mc_rdf_dataset(mcj_arena *arena, const mcj_value *doc, rdf_dataset *ds, mcj_error *err);
 
 /* microcred.c */
 extern char *microcred_kek_file;

@@ -4,11 +4,9 @@
  *	  A small JSON document model with arena allocation, a strict I-JSON
  *	  (RFC 7493) parser and writers (compact and RFC 8785 JCS).
  *
- * This is a pure core: it never calls ereport or palloc directly, so the
- * same code runs inside the backend, in unit tests and under libFuzzer.
- * All memory comes from an mcj_arena whose blocks are obtained through an
- * mcj_allocator; inside the backend the allocator is palloc in a memory
- * context, so an error longjmp releases everything with the context.
+ * This is a pure core (see mc_core.h for the arena, the buffer and the
+ * error type it uses).  Implemented in mcjson.c (value model and compact
+ * writer), mcj_utf8.c, mcj_parse.c, mcj_number.c and jcs.c.
  *
  * Strings are UTF-8, stored with an explicit length (they may contain
  * U+0000).  Numbers are IEEE 754 doubles, as in I-JSON and JCS.
@@ -18,8 +16,7 @@
 #ifndef MCJSON_H
 #define MCJSON_H
 
-#include <stdbool.h>
-#include <stddef.h>
+#include "mc_core.h"
 
 typedef enum mcj_type
 {
@@ -66,45 +63,6 @@ struct mcj_value
 		}			obj;
 	}			u;
 };
-
-/* Allocation ---------------------------------------------------------- */
-
-typedef struct mcj_allocator
-{
-	void	   *(*alloc) (void *ctx, size_t size);	/* must not return NULL
-													 * silently: NULL means
-													 * out of memory */
-	void		(*free) (void *ctx, void *ptr); /* may be a no-op */
-	void	   *ctx;
-} mcj_allocator;
-
-typedef struct mcj_arena mcj_arena;
-
-/* allocator NULL means malloc/free */
-extern mcj_arena *mcj_arena_create(const mcj_allocator *allocator);
-extern void mcj_arena_destroy(mcj_arena *arena);
-extern void *mcj_alloc(mcj_arena *arena, size_t size);	/* 8-byte aligned */
-extern char *mcj_strndup(mcj_arena *arena, const char *s, size_t len);
-
-/* Errors -------------------------------------------------------------- */
-
-typedef struct mcj_error
-{
-	char		message[160];	/* lowercase, no trailing period */
-	size_t		offset;			/* byte offset in the input, parse errors */
-} mcj_error;
-
-/*
- * Interrupt hook.  The SQL layer sets it to a function that raises a
- * pending query cancel, statement timeout or termination
- * (CHECK_FOR_INTERRUPTS, which leaves by longjmp: the cores allocate from an
- * arena in the caller's memory context, so nothing of theirs leaks).  NULL
- * outside the server.  Every loop of the cores whose length the input
- * decides (parsing, writing, expansion, toRdf, canonicalization) calls it.
- */
-extern void (*mc_interrupt_hook) (void);
-#define MC_CHECK_INTERRUPTS() \
-	do { if (mc_interrupt_hook != NULL) mc_interrupt_hook(); } while (0)
 
 /* Parsing ------------------------------------------------------------- */
 
@@ -153,19 +111,6 @@ extern bool mcj_is_string(const mcj_value *v, const char *s);	/* type and
 extern bool mcj_equal(const mcj_value *a, const mcj_value *b);	/* deep, order-insensitive for objects */
 
 /* Writing ------------------------------------------------------------- */
-
-typedef struct mcj_buf
-{
-	char	   *data;			/* always NUL-terminated */
-	size_t		len;
-	size_t		cap;
-	mcj_arena  *arena;			/* storage comes from here */
-} mcj_buf;
-
-extern void mcj_buf_init(mcj_buf *buf, mcj_arena *arena, size_t initial);
-extern void mcj_buf_append(mcj_buf *buf, const char *s, size_t len);
-extern void mcj_buf_appendc(mcj_buf *buf, char c);
-extern void mcj_buf_appends(mcj_buf *buf, const char *s);
 
 /* compact JSON in document order, same escaping and numbers as JCS */
 extern void mcj_write(mcj_buf *buf, const mcj_value *v);

@@ -31,20 +31,6 @@ static const char b64std_alphabet[] =
 
 static const char hex_digits[] = "0123456789abcdef";
 
-/* Fill an mcj_error printf-style (err may be NULL) */
-void
-mb_set_error(mcj_error *err, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (err == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-	err->offset = 0;
-}
-
 /* Value of a base58 character, or -1 */
 static int
 b58_value(unsigned char c)

@@ -114,13 +114,6 @@ extern size_t mb_varint_encode(uint64_t value, unsigned char out[10]);
 extern bool mb_varint_decode(const unsigned char *in, size_t inlen,
 							 uint64_t *value, size_t *used, mcj_error *err);
 
-#if defined(__GNUC__) || defined(__clang__)
-#define MB_PRINTF_ATTR(f, a) __attribute__((format(printf, f, a)))
-#else
-#define MB_PRINTF_ATTR(f, a)
-#endif
-
-/* Set err->message printf-style and err->offset = 0 (shared helper) */
-extern void mb_set_error(mcj_error *err, const char *fmt,...) MB_PRINTF_ATTR(2, 3);
+/* mb_set_error: the cores' one error setter without an offset, mc_core.h */
 
 #endif							/* MC_MULTIBASE_H */

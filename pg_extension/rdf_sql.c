@@ -3,8 +3,8 @@
  * rdf_sql.c
  *	  RDF canonicalization inside the backend: JSON-LD 1.1 to RDF (safe mode)
  *	  over the context documents of microcred.jsonld_context, then RDFC-1.0;
- *	  the canonicalizer of eddsa-rdfc-2022, microcred.to_nquads() and the
- *	  'rdfc-1.0' algorithm of microcred.canonicalize().
+ *	  the canonicalizer of eddsa-rdfc-2022 and of the 'rdfc-1.0' algorithm
+ *	  of microcred.canonicalize() (the SQL functions are in canon_sql.c).
  *
  * Processed contexts are expensive and the same for every credential, so
  * the JSON-LD cache (jsonld.c) lives for the whole backend.  Context
@@ -106,8 +106,8 @@ backend_cache(void)
 }
 
 /* JSON-LD to RDF in safe mode, or an error with the JSON-LD error code */
-static bool
-to_dataset(mcj_arena *arena, const mcj_value *doc, rdf_dataset *ds, mcj_error *err)
+bool
+mc_rdf_dataset(mcj_arena *arena, const mcj_value *doc, rdf_dataset *ds, mcj_error *err)
 {
 	jsonld_options opts;
 	jsonld_error jerr;
@@ -138,7 +138,7 @@ rdfc_canonicalizer(void *ctx, mcj_arena *arena, const mcj_value *doc, mcj_buf *o
 {
 	rdf_dataset ds;
 
-	if (!to_dataset(arena, doc, &ds, err))
+	if (!mc_rdf_dataset(arena, doc, &ds, err))
 		return false;
 	mcj_buf_init(out, arena, 4096);
 	return rdfc_canonicalize(arena, &ds, NULL, out, NULL, NULL, err);
@@ -164,27 +164,4 @@ mc_rdfc_text(mcj_arena *arena, const mcj_value *v, const char *what)
 				 errmsg("%s cannot be canonicalized as RDF: %s", what, err.message),
 				 errhint("JSON-LD processing resolves only the contexts in microcred.jsonld_context and treats any term it would drop as an error.")));
 	return cstring_to_text_with_len(out.data, (int) out.len);
-}
-
-PG_FUNCTION_INFO_V1(microcred_to_nquads);
-
-/* microcred.to_nquads(doc jsonb) RETURNS text */
-Datum
-microcred_to_nquads(PG_FUNCTION_ARGS)
-{
-	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
-	mcj_arena  *arena = mc_arena();
-	rdf_dataset ds;
-	mcj_error	err;
-	mcj_buf		out;
-
-	if (!to_dataset(arena, mc_from_jsonb(arena, doc, "document"), &ds, &err))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("document cannot be converted to RDF: %s", err.message),
-				 errhint("JSON-LD processing resolves only the contexts in microcred.jsonld_context and treats any term it would drop as an error.")));
-	mcj_buf_init(&out, arena, 4096);
-	for (size_t i = 0; i < ds.n; i++)
-		nquads_write_quad(&out, &ds.quads[i]);
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(out.data, (int) out.len));
 }

@@ -692,23 +692,6 @@ vc_verify_di(mcj_arena *arena, const vc_verifier *v, const mcj_value *cred, vc_r
 	check_dates(r, v, cred, NULL, NULL);
 }
 
-/* the JWS algorithm that suits a key */
-static mcc_alg
-alg_for_key(const mcc_key *key)
-{
-	switch (mcc_key_type(key))
-	{
-		case MCC_KEY_ED25519:
-			return MCC_ALG_EDDSA;
-		case MCC_KEY_P256:
-			return MCC_ALG_ES256;
-		case MCC_KEY_RSA:
-			return MCC_ALG_RS256;
-		default:
-			return MCC_ALG_NONE;
-	}
-}
-
 /* verify a compact JWT credential */
 void
 vc_verify_jwt(mcj_arena *arena, const vc_verifier *v, const char *token, size_t len, vc_result *r)
@@ -838,7 +821,7 @@ vc_verify_jwt(mcj_arena *arena, const vc_verifier *v, const char *token, size_t 
 		return;
 	}
 	vc_add_check(r, "issuer_key", kf.bound ? VC_PASS : VC_FAIL, "%s", kf.bind_reason);
-	allowed[0] = alg_for_key(kf.key);
+	allowed[0] = mcc_key_default_alg(kf.key);
 	if (jws_verify_parts(&parts, kf.key, allowed, 1, &err))
 		vc_add_check(r, "signature", VC_PASS, "the %s signature verifies", r->cryptosuite);
 	else

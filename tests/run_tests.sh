@@ -5,7 +5,8 @@
 #   1. pg_regress suites (sql/ + expected/) against a fresh cluster
 #   2. unit tests and conformance drivers (tests/bin/*, TAP output)
 #   3. the bridge: its unit tests, corpus replays and the daemon test
-#   4. shell tests (tests/t/*.sh, TAP output), which get the cluster too
+#   4. shell tests (tests/t/*.sh, TAP output, through prove when installed),
+#      which get the cluster too
 #
 # The extension is installed into a private copy of the PostgreSQL server
 # (tests/lib/tmp_install.sh), never into the system's; the cluster lives in a
@@ -99,7 +100,7 @@ only=${MICROCRED_ONLY:-}
 if [ -z "$only" ] && ls tests/bin/* >/dev/null 2>&1; then
     echo "== unit and conformance tests"
     for prog in tests/bin/*; do
-        [ -x "$prog" ] || continue
+        [ -f "$prog" ] && [ -x "$prog" ] || continue
         name=$(basename "$prog")
         "$prog" >"$tmp/$name.out" 2>&1
         count_tap "$name" "$tmp/$name.out" $?
@@ -110,7 +111,7 @@ fi
 if [ -z "$only" ] && ls lti_bridge/test_* >/dev/null 2>&1; then
     echo "== bridge tests"
     for prog in lti_bridge/test_* lti_bridge/replay_*; do
-        [ -x "$prog" ] || continue
+        [ -f "$prog" ] && [ -x "$prog" ] || continue
         name=bridge_$(basename "$prog")
         "$prog" >"$tmp/$name.out" 2>&1
         count_tap "$name" "$tmp/$name.out" $?
@@ -121,13 +122,20 @@ if [ -z "$only" ] && ls lti_bridge/test_* >/dev/null 2>&1; then
     fi
 fi
 
-# 4. shell tests against the running cluster
+# 4. shell tests against the running cluster, through prove (Perl's TAP
+# harness) when it is installed
+prove=$(command -v prove || true)
 if ls tests/t/*.sh >/dev/null 2>&1; then
-    echo "== shell tests"
+    echo "== shell tests${prove:+ (through prove)}"
     for t in tests/t/*.sh; do
         name=$(basename "$t" .sh)
         if [ -n "$only" ] && [[ " $only " != *" $name "* ]]; then continue; fi
-        TEST_TMP="$tmp" bash "$t" >"$tmp/$name.out" 2>&1
+        if [ -n "$prove" ]; then
+            # prove also checks the plan and the numbering of the TAP stream
+            TEST_TMP="$tmp" prove --exec bash --verbose "$t" >"$tmp/$name.out" 2>&1
+        else
+            TEST_TMP="$tmp" bash "$t" >"$tmp/$name.out" 2>&1
+        fi
         count_tap "$name" "$tmp/$name.out" $?
     done
 fi

@@ -43,7 +43,7 @@
 #include "jose_helpers.h"
 #include "launch_driver.h"
 #include "mock_platform.h"
-#include "tap.h"
+#include "../lib/tap.h"
 
 const char *bridge;		/* http://127.0.0.1:PORT */
 const char *dead_bridge; /* a bridge without its database, or NULL */

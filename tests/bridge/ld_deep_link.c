@@ -20,7 +20,7 @@
 #include "jose_helpers.h"
 #include "launch_driver.h"
 #include "mock_platform.h"
-#include "tap.h"
+#include "../lib/tap.h"
 
 /* POST /lti/deep-link */
 void

@@ -20,7 +20,7 @@
 #include "jose_helpers.h"
 #include "launch_driver.h"
 #include "mock_platform.h"
-#include "tap.h"
+#include "../lib/tap.h"
 
 /* the login redirect, the cookie, and one launch through the mock's /auth */
 void

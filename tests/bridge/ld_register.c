@@ -20,7 +20,7 @@
 #include "jose_helpers.h"
 #include "launch_driver.h"
 #include "mock_platform.h"
-#include "tap.h"
+#include "../lib/tap.h"
 
 /* GET /lti/register; the response's status, code and view */
 void

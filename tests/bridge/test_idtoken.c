@@ -21,7 +21,7 @@
 #include "idtoken.h"
 #include "jwk_set.h"
 #include "jose_helpers.h"
-#include "tap.h"
+#include "../lib/tap.h"
 
 #define ISS "https://platform.example.edu"
 #define CLIENT "client-1234"

@@ -23,7 +23,7 @@
 #include "jwks.h"
 #include "launch_token.h"
 #include "jose_helpers.h"
-#include "tap.h"
+#include "../lib/tap.h"
 
 static char *jwks_doc;			/* served at /jwks and /maxage */
 static atomic_int hits_jwks;

@@ -7,11 +7,8 @@
 set -eu
 cd "$(dirname "$0")/../.."
 secs=${FUZZ_SECONDS:-60}
-core="pg_extension/mcjson.c pg_extension/multibase.c pg_extension/mccrypto.c pg_extension/jws.c pg_extension/statuslist.c
-      pg_extension/di.c pg_extension/vc.c"
-for f in pg_extension/rdf.c pg_extension/nquads.c pg_extension/rdfc.c pg_extension/jsonld.c; do
-    [ -f "$f" ] && core="$core $f"
-done
+# the pure cores, as the Makefile lists them (CORE_SRCS)
+core=$(make -s --no-print-directory print-core-srcs)
 targets=${*:-$(ls tests/fuzz/fuzz_*.c | sed 's|tests/fuzz/fuzz_\(.*\)\.c|\1|')}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "../lib/tap.h"
 #include "jws.h"
 #include "mccrypto.h"
 #include "mcjson.h"
@@ -32,46 +33,13 @@
 
 typedef struct tstate
 {
-	int			n;
-	int			failed;
 	const char *datadir;
 	mcj_arena  *arena;
 } tstate;
 
-static bool ok(tstate *t, bool cond, const char *fmt,...)
-			__attribute__((format(printf, 3, 4)));
-static void diag(const char *fmt,...) __attribute__((format(printf, 1, 2)));
-
-/* Report one test result */
-static bool
-ok(tstate *t, bool cond, const char *fmt,...)
-{
-	va_list		ap;
-
-	t->n++;
-	if (!cond)
-		t->failed++;
-	printf("%sok %d - ", cond ? "" : "not ", t->n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	return cond;
-}
-
-/* Print a diagnostic line */
-static void
-diag(const char *fmt,...)
-{
-	va_list		ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
+/* one TAP result and a diagnostic line (tests/lib/tap.h) */
+#define ok(t, ...) ((void) (t), tap_ok(__VA_ARGS__))
+#define diag tap_diag
 
 /* Does the error message contain needle? (prints it otherwise) */
 static bool
@@ -1164,8 +1132,8 @@ main(int argc, char **argv)
 	mcc_key_free(rsa);
 	mcj_arena_destroy(t.arena);
 
-	printf("1..%d\n", t.n);
-	if (t.failed)
-		diag("%d of %d tests failed", t.failed, t.n);
-	return t.failed ? 1 : 0;
+	printf("1..%d\n", tap_n);
+	if (tap_failed)
+		diag("%d of %d tests failed", tap_failed, tap_n);
+	return tap_failed ? 1 : 0;
 }

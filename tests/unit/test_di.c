@@ -21,24 +21,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/tap.h"
 #include "di.h"
 #include "jsonld.h"
 #include "mccrypto.h"
 #include "mcjson.h"
 #include "rdf.h"
 
-static int	n = 0;
-static int	failed = 0;
-
-/* one TAP line */
-static void
-ok(int cond, const char *desc)
-{
-	n++;
-	printf("%s %d - %s\n", cond ? "ok" : "not ok", n, desc);
-	if (!cond)
-		failed++;
-}
+/* one TAP line (tests/lib/tap.h) */
+#define ok(cond, desc) tap_ok((cond), "%s", (desc))
 
 /* a whole file, NUL-terminated, or NULL */
 static char *
@@ -360,7 +351,7 @@ main(int argc, char **argv)
 	check_set_vector("proof chain of 4 (W3C)", "vc-di-eddsa/proof-set-chain/signedProofChain2.json", 4, true, dir, &rdf);
 	check_set_vector("Ed25519Signature2020 (W3C)", "vc-di-eddsa/Ed25519Signature2020/signedEdSig.json", 1, false, dir, &rdf);
 	check_ed2020_canon(dir, &rdf);
-	printf("1..%d\n", n);
+	printf("1..%d\n", tap_n);
 	mcj_arena_destroy(ca);
-	return failed ? 1 : 0;
+	return tap_failed ? 1 : 0;
 }

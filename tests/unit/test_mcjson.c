@@ -24,40 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/tap.h"
 #include "mcjson.h"
 
-static int	test_count = 0;
-static int	test_failures = 0;
-
-/* record one TAP result */
-static bool
-ok(bool cond, const char *fmt,...)
-{
-	va_list		ap;
-
-	test_count++;
-	if (!cond)
-		test_failures++;
-	printf("%sok %d - ", cond ? "" : "not ", test_count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	return cond;
-}
-
-/* TAP diagnostic line */
-static void
-diag(const char *fmt,...)
-{
-	va_list		ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 /* read a whole file into the arena; NULL on failure */
 static char *
@@ -155,7 +124,7 @@ test_jcs_vectors(const char *datadir)
 
 	snprintf(path, sizeof(path), "%s/jcs/input", datadir);
 	dir = opendir(path);
-	if (!ok(dir != NULL, "open %s", path))
+	if (!tap_ok(dir != NULL, "open %s", path))
 		return;
 	while ((de = readdir(dir)) != NULL && n < 256)
 	{
@@ -174,7 +143,7 @@ test_jcs_vectors(const char *datadir)
 			names[j] = names[j - 1];
 			names[j - 1] = t;
 		}
-	ok(n >= 6, "found %d jcs vectors", n);
+	tap_ok(n >= 6, "found %d jcs vectors", n);
 	for (i = 0; i < n; i++)
 	{
 		mcj_arena  *arena = mcj_arena_create(NULL);
@@ -192,16 +161,16 @@ test_jcs_vectors(const char *datadir)
 		snprintf(path, sizeof(path), "%s/jcs/output/%s", datadir, names[i]);
 		want = read_file(arena, path, &wantlen);
 		if (in == NULL || want == NULL)
-			diag("cannot read vector %s", names[i]);
+			tap_diag("cannot read vector %s", names[i]);
 		else if ((v = mcj_parse(arena, in, inlen, NULL, &err)) == NULL)
-			diag("parse error: %s at %zu", err.message, err.offset);
+			tap_diag("parse error: %s at %zu", err.message, err.offset);
 		else
 		{
 			mcj_buf_init(&buf, arena, 0);
 			if (!mcj_write_jcs(&buf, v, &err))
-				diag("jcs error: %s", err.message);
+				tap_diag("jcs error: %s", err.message);
 			else if (buf.len != wantlen || memcmp(buf.data, want, wantlen) != 0)
-				diag("got  %s\n# want %s", buf.data, want);
+				tap_diag("got  %s\n# want %s", buf.data, want);
 			else
 			{
 				/* canonical output is a fixed point */
@@ -211,7 +180,7 @@ test_jcs_vectors(const char *datadir)
 					mcj_equal(v, v2);
 			}
 		}
-		ok(good, "jcs vector %s", names[i]);
+		tap_ok(good, "jcs vector %s", names[i]);
 		mcj_arena_destroy(arena);
 		free(names[i]);
 	}
@@ -229,12 +198,12 @@ expect_fail_n(const char *text, size_t len, const mcj_parse_options *opts,
 
 	good = v == NULL && strstr(err.message, want) != NULL &&
 		(want_offset < 0 || err.offset == (size_t) want_offset);
-	if (!ok(good, "reject %s", desc))
+	if (!tap_ok(good, "reject %s", desc))
 	{
 		if (v != NULL)
-			diag("unexpectedly parsed");
+			tap_diag("unexpectedly parsed");
 		else
-			diag("message \"%s\" offset %zu; want \"%s\" offset %ld",
+			tap_diag("message \"%s\" offset %zu; want \"%s\" offset %ld",
 				 err.message, err.offset, want, want_offset);
 	}
 	mcj_arena_destroy(arena);
@@ -255,8 +224,8 @@ expect_canon(const char *text, const char *want, const char *desc)
 	mcj_arena  *arena = mcj_arena_create(NULL);
 	const char *got = canon(arena, text);
 
-	if (!ok(strcmp(got, want) == 0, "%s", desc))
-		diag("got \"%s\" want \"%s\"", got, want);
+	if (!tap_ok(strcmp(got, want) == 0, "%s", desc))
+		tap_diag("got \"%s\" want \"%s\"", got, want);
 	mcj_arena_destroy(arena);
 }
 
@@ -365,7 +334,7 @@ test_reject(void)
 		mcj_arena  *arena = mcj_arena_create(NULL);
 		mcj_error	err;
 
-		ok(mcj_parse(arena, deep + 1, 512, NULL, &err) != NULL,
+		tap_ok(mcj_parse(arena, deep + 1, 512, NULL, &err) != NULL,
 		   "256 nested arrays parse");
 		mcj_arena_destroy(arena);
 	}
@@ -377,7 +346,7 @@ test_reject(void)
 		mcj_arena  *arena = mcj_arena_create(NULL);
 		mcj_error	err;
 
-		ok(mcj_parse(arena, "{\"a\":[1]}", 9, &opts, &err) != NULL,
+		tap_ok(mcj_parse(arena, "{\"a\":[1]}", 9, &opts, &err) != NULL,
 		   "max_depth 3 reached but not exceeded");
 		mcj_arena_destroy(arena);
 	}
@@ -388,7 +357,7 @@ test_reject(void)
 		mcj_arena  *arena = mcj_arena_create(NULL);
 		mcj_error	err;
 
-		ok(mcj_parse(arena, "[12]", 4, &opts, &err) != NULL,
+		tap_ok(mcj_parse(arena, "[12]", 4, &opts, &err) != NULL,
 		   "max_bytes reached but not exceeded");
 		mcj_arena_destroy(arena);
 	}
@@ -405,7 +374,7 @@ test_reject(void)
 			mcj_arena  *arena = mcj_arena_create(NULL);
 			mcj_error	err;
 
-			ok(mcj_parse(arena, big, n, &opts, &err) == NULL &&
+			tap_ok(mcj_parse(arena, big, n, &opts, &err) == NULL &&
 			   strstr(err.message, "unexpected end of input") != NULL,
 			   "a million open brackets fail without exhausting the stack");
 			mcj_arena_destroy(arena);
@@ -437,22 +406,22 @@ test_large_objects(void)
 	}
 	mcj_buf_appendc(&buf, '}');
 	v = mcj_parse(arena, buf.data, buf.len, NULL, &err);
-	ok(v != NULL && v->type == MCJ_OBJECT && v->u.obj.n == (size_t) n,
+	tap_ok(v != NULL && v->type == MCJ_OBJECT && v->u.obj.n == (size_t) n,
 	   "object with %d distinct members parses", n);
-	ok(v != NULL && mcj_object_get(v, "k12345") != NULL &&
+	tap_ok(v != NULL && mcj_object_get(v, "k12345") != NULL &&
 	   mcj_object_get(v, "k12345")->u.num == 12345, "member k12345 has its value");
 
 	/* the same with a duplicate at the end */
 	buf.len--;
 	mcj_buf_appends(&buf, ",\"k777\":0}");
 	v = mcj_parse(arena, buf.data, buf.len, NULL, &err);
-	ok(v == NULL && strstr(err.message, "duplicate member name \"k777\"") &&
+	tap_ok(v == NULL && strstr(err.message, "duplicate member name \"k777\"") &&
 	   err.offset == buf.len - 9,
 	   "duplicate found among %d members (hash path)", n + 1);
 	memset(&opts, 0, sizeof(opts));
 	opts.allow_duplicate_keys = true;
 	v = mcj_parse(arena, buf.data, buf.len, &opts, &err);
-	ok(v != NULL && v->u.obj.n == (size_t) n + 1,
+	tap_ok(v != NULL && v->u.obj.n == (size_t) n + 1,
 	   "allow_duplicate_keys accepts it");
 
 	/* 17th member duplicates the first: boundary of the linear scan */
@@ -460,12 +429,12 @@ test_large_objects(void)
 			  "\"a6\":6,\"a7\":7,\"a8\":8,\"a9\":9,\"a10\":10,\"a11\":11,"
 			  "\"a12\":12,\"a13\":13,\"a14\":14,\"a15\":15,\"a16\":16,"
 			  "\"a0\":0}", &err);
-	ok(v == NULL && strstr(err.message, "duplicate member name \"a0\""),
+	tap_ok(v == NULL && strstr(err.message, "duplicate member name \"a0\""),
 	   "duplicate of the first member after 17 members");
 	v = parse(arena, "{\"a0\":0,\"a1\":1,\"a2\":2,\"a3\":3,\"a4\":4,\"a5\":5,"
 			  "\"a6\":6,\"a7\":7,\"a8\":8,\"a9\":9,\"a10\":10,\"a11\":11,"
 			  "\"a12\":12,\"a13\":13,\"a14\":14,\"a15\":15,\"a15\":16}", &err);
-	ok(v == NULL && strstr(err.message, "duplicate member name \"a15\""),
+	tap_ok(v == NULL && strstr(err.message, "duplicate member name \"a15\""),
 	   "duplicate as the 17th member");
 
 	/* sorting 40 members given in reverse */
@@ -485,7 +454,7 @@ test_large_objects(void)
 		bool		sorted = strncmp(out, "{\"m00\":0,\"m01\":1,", 17) == 0 &&
 			strstr(out, "\"m38\":38,\"m39\":39}") != NULL;
 
-		ok(sorted, "40 members sorted (qsort path)");
+		tap_ok(sorted, "40 members sorted (qsort path)");
 	}
 	mcj_arena_destroy(arena);
 }
@@ -535,21 +504,21 @@ test_accept(void)
 
 	/* value checks */
 	v = parse(arena, "-0", &err);
-	ok(v != NULL && v->type == MCJ_NUMBER && v->u.num == 0 && signbit(v->u.num),
+	tap_ok(v != NULL && v->type == MCJ_NUMBER && v->u.num == 0 && signbit(v->u.num),
 	   "-0 parses as negative zero");
 	v = parse(arena, "\"a\\u0000b\"", &err);
-	ok(v != NULL && v->type == MCJ_STRING && v->u.str.len == 3 &&
+	tap_ok(v != NULL && v->type == MCJ_STRING && v->u.str.len == 3 &&
 	   memcmp(v->u.str.s, "a\0b", 4) == 0, "string with nul keeps its length");
 	v = parse(arena, "\"\\u00e9\\u20ac\"", &err);
-	ok(v != NULL && v->u.str.len == 5 &&
+	tap_ok(v != NULL && v->u.str.len == 5 &&
 	   strcmp(v->u.str.s, "\xc3\xa9\xe2\x82\xac") == 0,
 	   "\\u escapes decode to utf-8");
 	v = parse(arena, "123456789012345678901234567890", &err);
-	ok(v != NULL && v->u.num == 1.2345678901234568e29, "long integer");
+	tap_ok(v != NULL && v->u.num == 1.2345678901234568e29, "long integer");
 	v = parse(arena, "4.9406564584124654e-324", &err);
-	ok(v != NULL && v->u.num == 5e-324, "smallest subnormal");
+	tap_ok(v != NULL && v->u.num == 5e-324, "smallest subnormal");
 	v = parse(arena, "1.7976931348623157e308", &err);
-	ok(v != NULL && v->u.num == 1.7976931348623157e308, "largest double");
+	tap_ok(v != NULL && v->u.num == 1.7976931348623157e308, "largest double");
 
 	/* 1000 threes: truncation to 800 digits keeps correct rounding */
 	big = mcj_alloc(arena, 1100);
@@ -558,7 +527,7 @@ test_accept(void)
 		big[2 + i] = '3';
 	big[1002] = '\0';
 	v = parse(arena, big, &err);
-	ok(v != NULL && v->u.num == 1.0 / 3.0, "1000-digit 0.333... equals 1/3");
+	tap_ok(v != NULL && v->u.num == 1.0 / 3.0, "1000-digit 0.333... equals 1/3");
 
 	/* sticky digit: 2^53 + 1 + tiny must round up, not to even */
 	strcpy(big, "9007199254740993.");
@@ -566,10 +535,10 @@ test_accept(void)
 		big[17 + i] = '0';
 	strcpy(big + 917, "1");
 	v = parse(arena, big, &err);
-	ok(v != NULL && v->u.num == 9007199254740994.0,
+	tap_ok(v != NULL && v->u.num == 9007199254740994.0,
 	   "digit beyond 800 decides the rounding of a halfway value");
 	v = parse(arena, "9007199254740993", &err);
-	ok(v != NULL && v->u.num == 9007199254740992.0, "exact halfway rounds to even");
+	tap_ok(v != NULL && v->u.num == 9007199254740992.0, "exact halfway rounds to even");
 	mcj_arena_destroy(arena);
 }
 
@@ -582,9 +551,9 @@ expect_bits(uint64_t bits, const char *want)
 
 	memcpy(&d, &bits, sizeof(d));
 	mcj_format_number(d, out);
-	if (!ok(strcmp(out, want) == 0, "format %016llx as %s",
+	if (!tap_ok(strcmp(out, want) == 0, "format %016llx as %s",
 			(unsigned long long) bits, want))
-		diag("got %s", out);
+		tap_diag("got %s", out);
 }
 
 /* format a double */
@@ -594,8 +563,8 @@ expect_num(double d, const char *want)
 	char		out[40];
 	size_t		n = mcj_format_number(d, out);
 
-	if (!ok(strcmp(out, want) == 0 && n == strlen(want), "format %s", want))
-		diag("got %s", out);
+	if (!tap_ok(strcmp(out, want) == 0 && n == strlen(want), "format %s", want))
+		tap_diag("got %s", out);
 }
 
 /* ECMAScript number formatting, RFC 8785 appendix B and edge cases */
@@ -721,11 +690,11 @@ test_roundtrip(void)
 		mcj_value  *v2 = parse(arena, j, &err);
 		mcj_value  *v3 = parse(arena, c, &err);
 
-		if (!ok(v != NULL && strcmp(c, compacts[i]) == 0, "compact write %zu", i))
-			diag("got %s", c);
-		ok(v2 != NULL && mcj_equal(v, v2) && strcmp(jcs(arena, v2), j) == 0,
+		if (!tap_ok(v != NULL && strcmp(c, compacts[i]) == 0, "compact write %zu", i))
+			tap_diag("got %s", c);
+		tap_ok(v2 != NULL && mcj_equal(v, v2) && strcmp(jcs(arena, v2), j) == 0,
 		   "jcs round trip %zu", i);
-		ok(v3 != NULL && mcj_equal(v, v3), "compact round trip %zu", i);
+		tap_ok(v3 != NULL && mcj_equal(v, v3), "compact round trip %zu", i);
 	}
 
 	/* every control character */
@@ -736,7 +705,7 @@ test_roundtrip(void)
 		for (i = 0; i < 32; i++)
 			raw[i] = (char) i;
 		s = mcj_string(arena, raw, 32);
-		ok(strcmp(compact(arena, s),
+		tap_ok(strcmp(compact(arena, s),
 				  "\"\\u0000\\u0001\\u0002\\u0003\\u0004\\u0005\\u0006\\u0007"
 				  "\\b\\t\\n\\u000b\\f\\r\\u000e\\u000f"
 				  "\\u0010\\u0011\\u0012\\u0013\\u0014\\u0015\\u0016\\u0017"
@@ -752,19 +721,19 @@ test_roundtrip(void)
 		mcj_object_set(arena, o, "n", mcj_number(arena, NAN));
 		mcj_buf_init(&buf, arena, 0);
 		mcj_buf_appends(&buf, "prefix");
-		ok(!mcj_write_jcs(&buf, o, &err) && strstr(err.message, "non-finite") &&
+		tap_ok(!mcj_write_jcs(&buf, o, &err) && strstr(err.message, "non-finite") &&
 		   strcmp(buf.data, "prefix") == 0 && buf.len == 6,
 		   "jcs rejects nan and leaves the buffer as it was");
-		ok(strcmp(compact(arena, o), "{\"n\":null}") == 0,
+		tap_ok(strcmp(compact(arena, o), "{\"n\":null}") == 0,
 		   "compact writer prints nan as null");
 		mcj_object_set(arena, o, "n", mcj_number(arena, -INFINITY));
-		ok(!mcj_write_jcs(&buf, o, &err), "jcs rejects -infinity");
+		tap_ok(!mcj_write_jcs(&buf, o, &err), "jcs rejects -infinity");
 		mcj_object_set(arena, o, "n", mcj_string(arena, "\xc3", 1));
-		ok(!mcj_write_jcs(&buf, o, &err) && strstr(err.message, "utf-8"),
+		tap_ok(!mcj_write_jcs(&buf, o, &err) && strstr(err.message, "utf-8"),
 		   "jcs rejects invalid utf-8 in a string");
 		o = mcj_object(arena);
 		mcj_object_add(arena, o, "\xed\xa0\x80", 3, mcj_null(arena));
-		ok(!mcj_write_jcs(&buf, o, &err) && strstr(err.message, "member name"),
+		tap_ok(!mcj_write_jcs(&buf, o, &err) && strstr(err.message, "member name"),
 		   "jcs rejects a surrogate in a member name");
 	}
 	mcj_arena_destroy(arena);
@@ -790,38 +759,38 @@ test_model(void)
 	for (i = 0; i < 100; i++)
 		mcj_array_append(arena, arr, mcj_number(arena, i));
 	mcj_object_set(arena, o, "arr", arr);
-	ok(o->u.obj.n == 5 && arr->u.arr.n == 100 && arr->u.arr.items[99]->u.num == 99,
+	tap_ok(o->u.obj.n == 5 && arr->u.arr.n == 100 && arr->u.arr.items[99]->u.num == 99,
 	   "builders append");
-	ok(mcj_is_string(mcj_object_get(o, "b"), "two") &&
+	tap_ok(mcj_is_string(mcj_object_get(o, "b"), "two") &&
 	   !mcj_is_string(mcj_object_get(o, "b"), "tw") &&
 	   !mcj_is_string(mcj_object_get(o, "a"), "1") &&
 	   !mcj_is_string(NULL, "two"), "mcj_is_string");
-	ok(mcj_object_getn(o, "d\0e", 3) != NULL &&
+	tap_ok(mcj_object_getn(o, "d\0e", 3) != NULL &&
 	   mcj_object_getn(o, "d\0e", 3)->type == MCJ_NULL &&
 	   mcj_object_get(o, "d") == NULL && mcj_object_get(o, "zz") == NULL &&
 	   mcj_object_get(arr, "a") == NULL, "mcj_object_get and getn");
 	mcj_object_set(arena, o, "a", mcj_number(arena, 7));
-	ok(o->u.obj.n == 5 && mcj_object_get(o, "a")->u.num == 7 &&
+	tap_ok(o->u.obj.n == 5 && mcj_object_get(o, "a")->u.num == 7 &&
 	   o->u.obj.members[0].key[0] == 'a', "mcj_object_set replaces in place");
 
 	c = mcj_copy(arena, o);
-	ok(c != o && mcj_equal(c, o) && c->u.obj.members != o->u.obj.members &&
+	tap_ok(c != o && mcj_equal(c, o) && c->u.obj.members != o->u.obj.members &&
 	   mcj_object_get(c, "arr") != arr, "mcj_copy is deep and equal");
 	mcj_object_get(c, "arr")->u.arr.items[0]->u.num = -1;
-	ok(!mcj_equal(c, o) && arr->u.arr.items[0]->u.num == 0,
+	tap_ok(!mcj_equal(c, o) && arr->u.arr.items[0]->u.num == 0,
 	   "changing the copy leaves the original");
 
-	ok(mcj_object_remove(o, "b") && o->u.obj.n == 4 &&
+	tap_ok(mcj_object_remove(o, "b") && o->u.obj.n == 4 &&
 	   mcj_object_get(o, "b") == NULL &&
 	   strcmp(o->u.obj.members[0].key, "a") == 0 &&
 	   strcmp(o->u.obj.members[1].key, "c") == 0 &&
 	   o->u.obj.members[2].keylen == 3 &&
 	   strcmp(o->u.obj.members[3].key, "arr") == 0,
 	   "mcj_object_remove keeps the order of the others");
-	ok(!mcj_object_remove(o, "b") && o->u.obj.n == 4,
+	tap_ok(!mcj_object_remove(o, "b") && o->u.obj.n == 4,
 	   "mcj_object_remove of an absent member");
-	ok(!mcj_object_remove(arr, "a"), "mcj_object_remove on an array");
-	ok(strcmp(compact(arena, o), "{\"a\":7,\"c\":true,\"d\\u0000e\":null,\"arr\":["
+	tap_ok(!mcj_object_remove(arr, "a"), "mcj_object_remove on an array");
+	tap_ok(strcmp(compact(arena, o), "{\"a\":7,\"c\":true,\"d\\u0000e\":null,\"arr\":["
 				"0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,"
 				"25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,"
 				"47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63,64,65,66,67,68,"
@@ -830,23 +799,23 @@ test_model(void)
 
 	p = parse(arena, "{\"a\":1,\"b\":[1,2,{\"x\":null}],\"c\":\"s\"}", &err);
 	q = parse(arena, "{\"c\":\"s\",\"b\":[1,2,{\"x\":null}],\"a\":1.0}", &err);
-	ok(mcj_equal(p, q), "mcj_equal ignores member order");
+	tap_ok(mcj_equal(p, q), "mcj_equal ignores member order");
 	q = parse(arena, "{\"c\":\"s\",\"b\":[2,1,{\"x\":null}],\"a\":1}", &err);
-	ok(!mcj_equal(p, q), "mcj_equal respects array order");
+	tap_ok(!mcj_equal(p, q), "mcj_equal respects array order");
 	q = parse(arena, "{\"c\":\"s\",\"b\":[1,2,{\"x\":null}],\"d\":1}", &err);
-	ok(!mcj_equal(p, q), "mcj_equal compares names");
+	tap_ok(!mcj_equal(p, q), "mcj_equal compares names");
 	q = parse(arena, "{\"c\":\"s\",\"b\":[1,2,{\"x\":false}],\"a\":1}", &err);
-	ok(!mcj_equal(p, q), "mcj_equal is deep");
+	tap_ok(!mcj_equal(p, q), "mcj_equal is deep");
 	q = parse(arena, "{\"a\":1,\"b\":[1,2,{\"x\":null}]}", &err);
-	ok(!mcj_equal(p, q) && !mcj_equal(q, p), "mcj_equal compares sizes");
-	ok(mcj_equal(parse(arena, "0", &err), parse(arena, "-0", &err)),
+	tap_ok(!mcj_equal(p, q) && !mcj_equal(q, p), "mcj_equal compares sizes");
+	tap_ok(mcj_equal(parse(arena, "0", &err), parse(arena, "-0", &err)),
 	   "mcj_equal: 0 equals -0");
-	ok(!mcj_equal(parse(arena, "1", &err), parse(arena, "\"1\"", &err)) &&
+	tap_ok(!mcj_equal(parse(arena, "1", &err), parse(arena, "\"1\"", &err)) &&
 	   !mcj_equal(parse(arena, "true", &err), parse(arena, "false", &err)) &&
 	   !mcj_equal(parse(arena, "[]", &err), parse(arena, "{}", &err)) &&
 	   mcj_equal(parse(arena, "null", &err), mcj_null(arena)),
 	   "mcj_equal compares types");
-	ok(!mcj_equal(mcj_string(arena, "a\0b", 3), mcj_string(arena, "a\0c", 3)) &&
+	tap_ok(!mcj_equal(mcj_string(arena, "a\0b", 3), mcj_string(arena, "a\0c", 3)) &&
 	   mcj_equal(mcj_string(arena, "a\0b", 3), mcj_string(arena, "a\0b", 3)),
 	   "mcj_equal on strings with nul");
 	mcj_arena_destroy(arena);
@@ -906,16 +875,16 @@ test_arena(void)
 			aligned = false;
 		memset(p, 0xAB, i % 37);
 	}
-	ok(aligned, "allocations are 8-byte aligned");
+	tap_ok(aligned, "allocations are 8-byte aligned");
 	big = mcj_alloc(arena, 5 * 1024 * 1024);
-	ok(big != NULL && ((uintptr_t) big & 7) == 0, "large allocation");
+	tap_ok(big != NULL && ((uintptr_t) big & 7) == 0, "large allocation");
 	memset(big, 1, 5 * 1024 * 1024);
 	s = mcj_strndup(arena, "hello world", 5);
-	ok(strcmp(s, "hello") == 0, "mcj_strndup terminates");
-	ok(mcj_alloc(arena, 0) != NULL, "zero-size allocation is not NULL");
+	tap_ok(strcmp(s, "hello") == 0, "mcj_strndup terminates");
+	tap_ok(mcj_alloc(arena, 0) != NULL, "zero-size allocation is not NULL");
 
 	mcj_buf_init(&buf, arena, 1);
-	ok(buf.len == 0 && buf.data[0] == '\0', "empty buffer is terminated");
+	tap_ok(buf.len == 0 && buf.data[0] == '\0', "empty buffer is terminated");
 	for (k = 0; k < 100000; k++)
 	{
 		char		tmp[16];
@@ -933,15 +902,15 @@ test_arena(void)
 		if (memcmp(buf.data + (size_t) k * 6, tmp, 6) != 0)
 			content = false;
 	}
-	ok(content && buf.len == 600000 && buf.data[buf.len] == '\0' &&
+	tap_ok(content && buf.len == 600000 && buf.data[buf.len] == '\0' &&
 	   buf.cap > buf.len, "buffer grows and keeps its content");
 	mcj_buf_appendc(&buf, 'x');
 	mcj_buf_append(&buf, "yz", 2);
-	ok(buf.len == 600003 && strcmp(buf.data + 600000, "xyz") == 0,
+	tap_ok(buf.len == 600003 && strcmp(buf.data + 600000, "xyz") == 0,
 	   "appendc and append");
-	ok(cnt.live > 1, "arena obtained %ld blocks", cnt.live);
+	tap_ok(cnt.live > 1, "arena obtained %ld blocks", cnt.live);
 	mcj_arena_destroy(arena);
-	ok(cnt.live == 0, "destroy released every block");
+	tap_ok(cnt.live == 0, "destroy released every block");
 
 	/* out of memory during a parse: fails cleanly at every point */
 	{
@@ -973,7 +942,7 @@ test_arena(void)
 			if (cnt.live != 0)
 				clean = false;
 		}
-		ok(clean && succeeded, "parse reports out of memory and leaks nothing");
+		tap_ok(clean && succeeded, "parse reports out of memory and leaks nothing");
 	}
 }
 
@@ -996,13 +965,13 @@ test_locale(void)
 			found = names[i];
 	if (found == NULL)
 	{
-		test_count++;
+		tap_n++;
 		printf("ok %d # SKIP no locale with a decimal comma installed\n",
-			   test_count);
+			   tap_n);
 		setlocale(LC_NUMERIC, "C");
 		return;
 	}
-	diag("LC_NUMERIC=%s", found);
+	tap_diag("LC_NUMERIC=%s", found);
 	test_numbers();
 	expect_canon("[0.5,1.25e3,-12.75,1e-7,333333333.33333329]",
 				 "[0.5,1250,-12.75,1e-7,333333333.3333333]",
@@ -1026,10 +995,10 @@ main(int argc, char **argv)
 	test_locale();
 	test_ordering();
 	test_roundtrip();
-	printf("1..%d\n", test_count);
-	if (test_failures > 0)
+	printf("1..%d\n", tap_n);
+	if (tap_failed > 0)
 	{
-		diag("%d of %d tests failed", test_failures, test_count);
+		tap_diag("%d of %d tests failed", tap_failed, tap_n);
 		return 1;
 	}
 	return 0;

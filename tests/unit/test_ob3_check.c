@@ -20,30 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/tap.h"
 #include "mcjson.h"
 #include "ob3_check.h"
 #include "vc.h"
 
-static int	test_count = 0;
-static int	test_failures = 0;
 
-static bool ok(bool cond, const char *fmt,...) __attribute__((format(printf, 2, 3)));
-
-static bool
-ok(bool cond, const char *fmt,...)
-{
-	va_list		ap;
-
-	test_count++;
-	if (!cond)
-		test_failures++;
-	printf("%sok %d - ", cond ? "" : "not ", test_count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	return cond;
-}
 
 /* a credential with every class of the data model, conforming */
 static const char *FULL =
@@ -219,7 +201,7 @@ expect_error(mcj_value *doc, const char *pointer, const char *text, const char *
 
 	ob3_check(doc, &r);
 	f = find(&r, OB3_ERROR, pointer);
-	if (!ok(r.applies && r.errors == 1 && f != NULL && (text == NULL || strstr(f->message, text) != NULL),
+	if (!tap_ok(r.applies && r.errors == 1 && f != NULL && (text == NULL || strstr(f->message, text) != NULL),
 			"%s: one error at %s", what, pointer))
 	{
 		printf("#   %d errors, %d warnings\n", r.errors, r.warnings);
@@ -233,7 +215,7 @@ expect_clean(mcj_value *doc, const char *what)
 	ob3_report	r;
 
 	ob3_check(doc, &r);
-	if (!ok(r.applies && r.errors == 0 && r.warnings == 0, "%s: no finding", what))
+	if (!tap_ok(r.applies && r.errors == 0 && r.warnings == 0, "%s: no finding", what))
 		show(&r);
 }
 
@@ -390,7 +372,7 @@ main(void)
 							   " {\"id\": \"https://u.example/s/2#1\", \"type\": \"BitstringStatusListEntry\"}]");
 
 		ob3_check(doc, &r);
-		ok(r.errors == 0 && r.warnings == 1 && find(&r, OB3_WARNING, "/credentialStatus") != NULL &&
+		tap_ok(r.errors == 0 && r.warnings == 1 && find(&r, OB3_WARNING, "/credentialStatus") != NULL &&
 		   strstr(find(&r, OB3_WARNING, "/credentialStatus")->message, "2 entries") != NULL,
 		   "two credentialStatus entries: one warning at /credentialStatus, no error");
 		doc = with("/credentialStatus", "[{\"id\": \"https://u.example/s/1#1\"}]");
@@ -406,7 +388,7 @@ main(void)
 		mcj_object_remove(at(doc, "/issuer"), "id");
 		mcj_object_remove(at(doc, "/credentialSubject/achievement"), "name");
 		ob3_check(doc, &r);
-		ok(r.errors == 3 && find(&r, OB3_ERROR, "/credentialSubject/achievement/criteria") &&
+		tap_ok(r.errors == 3 && find(&r, OB3_ERROR, "/credentialSubject/achievement/criteria") &&
 		   find(&r, OB3_ERROR, "/issuer/id") && find(&r, OB3_ERROR, "/credentialSubject/achievement/name"),
 		   "three missing properties: three errors, three pointers");
 	}
@@ -423,7 +405,7 @@ main(void)
 			buf[len++] = '}';
 		buf[len] = '\0';
 		ob3_check(with("/issuer", buf), &r);
-		ok(r.errors == 1 && strstr(r.findings[0].message, "nested more than") != NULL &&
+		tap_ok(r.errors == 1 && strstr(r.findings[0].message, "nested more than") != NULL &&
 		   strncmp(r.findings[0].pointer, "/issuer/parentOrg/parentOrg/", 28) == 0,
 		   "profiles nested 13 deep: one error at the depth limit");
 	}
@@ -435,16 +417,16 @@ main(void)
 
 		mcj_object_remove(subj, "achievement");
 		ob3_check(doc, &r);
-		ok(find(&r, OB3_ERROR, "/credentialSubject/achievement") != NULL, "pointer of a missing member");
+		tap_ok(find(&r, OB3_ERROR, "/credentialSubject/achievement") != NULL, "pointer of a missing member");
 	}
 
 	/* not an Open Badges credential: nothing to check */
 	ob3_check(parse("{\"type\": [\"VerifiableCredential\"], \"credentialSubject\": {}}"), &r);
-	ok(!r.applies && r.errors == 0, "a plain VerifiableCredential is not checked");
+	tap_ok(!r.applies && r.errors == 0, "a plain VerifiableCredential is not checked");
 	ob3_check(parse("{\"type\": \"AchievementCredential\"}"), &r);
-	ok(r.applies && r.errors > 0 && find(&r, OB3_ERROR, "/credentialSubject"), "an AchievementCredential alone is checked");
+	tap_ok(r.applies && r.errors > 0 && find(&r, OB3_ERROR, "/credentialSubject"), "an AchievementCredential alone is checked");
 	ob3_check(parse("[1]"), &r);
-	ok(!r.applies, "an array is not a credential");
+	tap_ok(!r.applies, "an array is not a credential");
 
 	/* the verification check */
 	{
@@ -453,36 +435,36 @@ main(void)
 		memset(&vr, 0, sizeof(vr));
 		vr.valid = true;
 		vc_check_ob3_structure(&vr, parse(FULL));
-		ok(vr.nchecks == 1 && strcmp(vr.checks[0].name, "ob3_structure") == 0 && vr.checks[0].status == VC_PASS && vr.valid,
+		tap_ok(vr.nchecks == 1 && strcmp(vr.checks[0].name, "ob3_structure") == 0 && vr.checks[0].status == VC_PASS && vr.valid,
 		   "ob3_structure passes a conforming credential");
 
 		memset(&vr, 0, sizeof(vr));
 		vr.valid = true;
 		vc_check_ob3_structure(&vr, without("/credentialSubject/achievement/criteria"));
-		ok(vr.checks[0].status == VC_FAIL && !vr.valid &&
+		tap_ok(vr.checks[0].status == VC_FAIL && !vr.valid &&
 		   strcmp(vr.checks[0].reason, "1 problem: /credentialSubject/achievement/criteria: required property is missing") == 0,
 		   "ob3_structure fails, naming the pointer: %s", vr.checks[0].reason);
 
 		memset(&vr, 0, sizeof(vr));
 		vr.valid = true;
 		vc_check_ob3_structure(&vr, with("/credentialStatus", "[{\"type\": \"A\"}, {\"type\": \"B\"}]"));
-		ok(vr.checks[0].status == VC_WARN && vr.valid && strncmp(vr.checks[0].reason, "1 warning: /credentialStatus: an array of 2 entries", 51) == 0,
+		tap_ok(vr.checks[0].status == VC_WARN && vr.valid && strncmp(vr.checks[0].reason, "1 warning: /credentialStatus: an array of 2 entries", 51) == 0,
 		   "ob3_structure warns about a credentialStatus array, valid stays true");
 
 		memset(&vr, 0, sizeof(vr));
 		vr.valid = true;
 		vc_check_ob3_structure(&vr, parse("{\"type\": \"AchievementCredential\", \"credentialSubject\": [], \"issuer\": 1, \"name\": 2}"));
-		ok(vr.checks[0].status == VC_FAIL && strlen(vr.checks[0].reason) < sizeof(vr.checks[0].reason) &&
+		tap_ok(vr.checks[0].status == VC_FAIL && strlen(vr.checks[0].reason) < sizeof(vr.checks[0].reason) &&
 		   strstr(vr.checks[0].reason, "problems: ") != NULL,
 		   "many problems fit the reason: %s", vr.checks[0].reason);
 
 		memset(&vr, 0, sizeof(vr));
 		vr.valid = true;
 		vc_check_ob3_structure(&vr, parse("{\"type\": [\"VerifiableCredential\"]}"));
-		ok(vr.checks[0].status == VC_SKIP && vr.valid, "ob3_structure skips other credentials");
+		tap_ok(vr.checks[0].status == VC_SKIP && vr.valid, "ob3_structure skips other credentials");
 	}
 
 	mcj_arena_destroy(arena);
-	printf("1..%d\n", test_count);
-	return test_failures ? 1 : 0;
+	printf("1..%d\n", tap_n);
+	return tap_failed ? 1 : 0;
 }

@@ -28,6 +28,7 @@
 
 #include <zlib.h>
 
+#include "../lib/tap.h"
 #include "mcjson.h"
 #include "multibase.h"
 #include "statuslist.h"
@@ -35,41 +36,7 @@
 /* the all-zero 131,072-entry list of the specification's example */
 #define SPEC_LIST "uH4sIAAAAAAAAA-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKsAQAAA"
 
-static int	test_count = 0;
-static int	test_failures = 0;
 
-static bool ok(bool cond, const char *fmt,...) __attribute__((format(printf, 2, 3)));
-static void diag(const char *fmt,...) __attribute__((format(printf, 1, 2)));
-
-/* record one TAP result */
-static bool
-ok(bool cond, const char *fmt,...)
-{
-	va_list		ap;
-
-	test_count++;
-	if (!cond)
-		test_failures++;
-	printf("%sok %d - ", cond ? "" : "not ", test_count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	return cond;
-}
-
-/* TAP diagnostic line */
-static void
-diag(const char *fmt,...)
-{
-	va_list		ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 /* Helpers ------------------------------------------------------------- */
 
@@ -120,9 +87,9 @@ expect_decode_error(mcj_arena *arena, const char *text, const char *want,
 
 	memset(&err, 0, sizeof(err));
 	bits = sl_decode(arena, text, strlen(text), NULL, &nbits, &err);
-	if (!ok(bits == NULL && nbits == 0 && strstr(err.message, want) != NULL,
+	if (!tap_ok(bits == NULL && nbits == 0 && strstr(err.message, want) != NULL,
 			"decode refuses %s", desc))
-		diag("got %s, message \"%s\", wanted \"%s\"", bits ? "success" : "error",
+		tap_diag("got %s, message \"%s\", wanted \"%s\"", bits ? "success" : "error",
 			 err.message, want);
 }
 
@@ -150,9 +117,9 @@ expect_entry_error(mcj_arena *arena, const char *text, const char *want,
 	mcj_error	err;
 
 	memset(&err, 0, sizeof(err));
-	if (!ok(!sl_parse_entry(json(arena, text), &e, &err) &&
+	if (!tap_ok(!sl_parse_entry(json(arena, text), &e, &err) &&
 			strstr(err.message, want) != NULL, "entry refused: %s", desc))
-		diag("message \"%s\", wanted \"%s\"", err.message, want);
+		tap_diag("message \"%s\", wanted \"%s\"", err.message, want);
 }
 
 /* parse a list credential expecting failure */
@@ -164,9 +131,9 @@ expect_list_error(mcj_arena *arena, const char *text, const char *want,
 	mcj_error	err;
 
 	memset(&err, 0, sizeof(err));
-	if (!ok(!sl_parse_list_credential(json(arena, text), &l, &err) &&
+	if (!tap_ok(!sl_parse_list_credential(json(arena, text), &l, &err) &&
 			strstr(err.message, want) != NULL, "list credential refused: %s", desc))
-		diag("message \"%s\", wanted \"%s\"", err.message, want);
+		tap_diag("message \"%s\", wanted \"%s\"", err.message, want);
 }
 
 /* a list credential with the given statusPurpose JSON and encodedList */
@@ -220,28 +187,28 @@ test_spec_example(mcj_arena *arena)
 	bool		v = true;
 
 	bits = sl_decode(arena, SPEC_LIST, strlen(SPEC_LIST), NULL, &nbits, &err);
-	if (!ok(bits != NULL, "the specification's example encodedList decodes"))
-		diag("%s", err.message);
-	ok(bits != NULL && nbits == 131072, "it holds 131072 entries (16 KB)");
+	if (!tap_ok(bits != NULL, "the specification's example encodedList decodes"))
+		tap_diag("%s", err.message);
+	tap_ok(bits != NULL && nbits == 131072, "it holds 131072 entries (16 KB)");
 	for (i = 0; bits != NULL && i < nbits / 8; i++)
 		allzero &= bits[i] == 0;
-	ok(bits != NULL && allzero, "every entry of the example is 0, as it states");
-	ok(bits != NULL && sl_get(bits, nbits, 94567, &v, &err) && !v,
+	tap_ok(bits != NULL && allzero, "every entry of the example is 0, as it states");
+	tap_ok(bits != NULL && sl_get(bits, nbits, 94567, &v, &err) && !v,
 	   "entry 94567 (the example's statusListIndex) is 0: not revoked");
 
 	zero = calloc(SL_MIN_BYTES, 1);
 	text = sl_encode(arena, zero, SL_MIN_ENTRIES, &err);
-	ok(text != NULL && strlen(text) < 100,
+	tap_ok(text != NULL && strlen(text) < 100,
 	   "the all-zero 131072-entry list encodes to a short text (%zu characters)",
 	   text ? strlen(text) : 0);
-	if (!ok(text != NULL && strlen(text) <= strlen(SPEC_LIST),
+	if (!tap_ok(text != NULL && strlen(text) <= strlen(SPEC_LIST),
 			"and is no longer than the specification's example (%zu characters)",
 			strlen(SPEC_LIST)))
-		diag("got %s (zlib %s)", text ? text : err.message, zlibVersion());
-	ok(text != NULL && strncmp(text, "uH4sIAAAAAAAEA", 14) == 0,
+		tap_diag("got %s (zlib %s)", text ? text : err.message, zlibVersion());
+	tap_ok(text != NULL && strncmp(text, "uH4sIAAAAAAAEA", 14) == 0,
 	   "its GZIP header is fixed: mtime 0, no name, XFL 4, OS 3");
 	bits = text ? sl_decode(arena, text, strlen(text), NULL, &nbits, &err) : NULL;
-	ok(bits != NULL && nbits == SL_MIN_ENTRIES && memcmp(bits, zero, SL_MIN_BYTES) == 0,
+	tap_ok(bits != NULL && nbits == SL_MIN_ENTRIES && memcmp(bits, zero, SL_MIN_BYTES) == 0,
 	   "the all-zero list decodes back to itself");
 	free(zero);
 }
@@ -264,27 +231,27 @@ test_bits(mcj_arena *arena)
 		sl_set(bits, SL_MIN_ENTRIES, 7, true, &err) &&
 		sl_set(bits, SL_MIN_ENTRIES, 9, true, &err) &&
 		sl_set(bits, SL_MIN_ENTRIES, 131071, true, &err);
-	ok(good && bits[0] == 0x91, "entries 0, 3, 7 set give first byte 0x91 (MSB first)");
-	ok(bits[1] == 0x40, "entry 9 is bit 0x40 of the second byte");
-	ok(bits[SL_MIN_BYTES - 1] == 0x01, "entry 131071 is the lowest bit of the last byte");
-	ok(sl_get(bits, SL_MIN_ENTRIES, 3, &v, &err) && v &&
+	tap_ok(good && bits[0] == 0x91, "entries 0, 3, 7 set give first byte 0x91 (MSB first)");
+	tap_ok(bits[1] == 0x40, "entry 9 is bit 0x40 of the second byte");
+	tap_ok(bits[SL_MIN_BYTES - 1] == 0x01, "entry 131071 is the lowest bit of the last byte");
+	tap_ok(sl_get(bits, SL_MIN_ENTRIES, 3, &v, &err) && v &&
 	   sl_get(bits, SL_MIN_ENTRIES, 4, &v, &err) && !v, "get reads set and unset entries");
-	ok(sl_set(bits, SL_MIN_ENTRIES, 3, false, &err) && bits[0] == 0x81 &&
+	tap_ok(sl_set(bits, SL_MIN_ENTRIES, 3, false, &err) && bits[0] == 0x81 &&
 	   sl_get(bits, SL_MIN_ENTRIES, 3, &v, &err) && !v, "set false clears only that entry");
 	sl_set(bits, SL_MIN_ENTRIES, 3, true, &err);
 
 	text = sl_encode(arena, bits, SL_MIN_ENTRIES, &err);
 	back = text ? sl_decode(arena, text, strlen(text), NULL, &nbits, &err) : NULL;
-	ok(back != NULL && nbits == SL_MIN_ENTRIES && back[0] == 0x91 && back[1] == 0x40 &&
+	tap_ok(back != NULL && nbits == SL_MIN_ENTRIES && back[0] == 0x91 && back[1] == 0x40 &&
 	   back[SL_MIN_BYTES - 1] == 0x01 && memcmp(back, bits, SL_MIN_BYTES) == 0,
 	   "the pattern survives encode and decode");
 
 	memset(&err, 0, sizeof(err));
-	ok(!sl_get(bits, SL_MIN_ENTRIES, 200000, &v, &err) &&
+	tap_ok(!sl_get(bits, SL_MIN_ENTRIES, 200000, &v, &err) &&
 	   strcmp(err.message, "status list index 200000 is out of range (list has 131072 entries)") == 0,
 	   "get refuses index 200000: \"%s\"", err.message);
-	ok(!sl_get(bits, SL_MIN_ENTRIES, 131072, &v, &err), "get refuses index 131072 (one past the end)");
-	ok(!sl_set(bits, SL_MIN_ENTRIES, UINT64_MAX, true, &err) &&
+	tap_ok(!sl_get(bits, SL_MIN_ENTRIES, 131072, &v, &err), "get refuses index 131072 (one past the end)");
+	tap_ok(!sl_set(bits, SL_MIN_ENTRIES, UINT64_MAX, true, &err) &&
 	   strstr(err.message, "18446744073709551615 is out of range") != NULL,
 	   "set refuses index 2^64-1");
 	free(bits);
@@ -330,7 +297,7 @@ test_round_trips(mcj_arena *arena)
 			sl_set(bits, n, next_random(&seed) % n, true, &err);
 		a = sl_encode(arena, bits, n, &err);
 		back = a ? sl_decode(arena, a, strlen(a), NULL, &nbits, &err) : NULL;
-		ok(back != NULL && nbits == n && memcmp(back, bits, n / 8) == 0,
+		tap_ok(back != NULL && nbits == n && memcmp(back, bits, n / 8) == 0,
 		   "round trip of a %zu-entry list with 1%% of entries set (%zu characters)",
 		   n, a ? strlen(a) : 0);
 		free(bits);
@@ -345,7 +312,7 @@ test_round_trips(mcj_arena *arena)
 		size_t		nbits;
 		unsigned char *back = a ? sl_decode(arena, a, strlen(a), NULL, &nbits, &err) : NULL;
 
-		ok(back != NULL && nbits == SL_MIN_ENTRIES && memcmp(back, full, SL_MIN_BYTES) == 0,
+		tap_ok(back != NULL && nbits == SL_MIN_ENTRIES && memcmp(back, full, SL_MIN_BYTES) == 0,
 		   "round trip of an incompressible list");
 	}
 	free(full);
@@ -356,7 +323,7 @@ test_round_trips(mcj_arena *arena)
 		sl_set(bits, SL_MIN_ENTRIES, next_random(&seed) % SL_MIN_ENTRIES, true, &err);
 	a = sl_encode(arena, bits, SL_MIN_ENTRIES, &err);
 	b = sl_encode(arena, bits, SL_MIN_ENTRIES, &err);
-	ok(a != NULL && b != NULL && strcmp(a, b) == 0,
+	tap_ok(a != NULL && b != NULL && strcmp(a, b) == 0,
 	   "encoding is deterministic (same bits, same text)");
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -370,20 +337,20 @@ test_round_trips(mcj_arena *arena)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	us = ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / 1e3 / iters;
-	diag("encode of 131072 entries, 1%% set: %.1f us per list (%zu characters)",
+	tap_diag("encode of 131072 entries, 1%% set: %.1f us per list (%zu characters)",
 		 us, strlen(a));
 	/* the target is well under 1 ms; 5 ms leaves room for a loaded machine */
-	ok(us < 5000, "encoding a 131072-entry list takes %.0f us", us);
+	tap_ok(us < 5000, "encoding a 131072-entry list takes %.0f us", us);
 	free(bits);
 
-	ok(sl_encode(arena, (const unsigned char *) "", 0, &err) == NULL &&
+	tap_ok(sl_encode(arena, (const unsigned char *) "", 0, &err) == NULL &&
 	   strstr(err.message, "shorter than the minimum 131072 entries") != NULL,
 	   "encode refuses an empty list");
 	bits = calloc(SL_MIN_BYTES + 1, 1);
-	ok(sl_encode(arena, bits, SL_MIN_ENTRIES + 3, &err) == NULL &&
+	tap_ok(sl_encode(arena, bits, SL_MIN_ENTRIES + 3, &err) == NULL &&
 	   strstr(err.message, "not a multiple of 8") != NULL,
 	   "encode refuses a length that is not whole bytes");
-	ok(sl_encode(arena, bits, SL_MIN_ENTRIES - 8, &err) == NULL &&
+	tap_ok(sl_encode(arena, bits, SL_MIN_ENTRIES - 8, &err) == NULL &&
 	   strstr(err.message, "shorter than the minimum 131072 entries") != NULL,
 	   "encode refuses 131064 entries");
 	free(bits);
@@ -472,7 +439,7 @@ test_decode_errors(mcj_arena *arena)
 	bomb = calloc(bomb_len, 1);
 	gz = compress_with(arena, bomb, bomb_len, 31, 9, &gzlen);
 	free(bomb);
-	diag("bomb: %zu bytes compress to %zu", bomb_len, gzlen);
+	tap_diag("bomb: %zu bytes compress to %zu", bomb_len, gzlen);
 	text = u_text(arena, gz, gzlen);
 	expect_decode_error(arena, text, "larger than the limit of 16777216 bytes",
 						"a 17 MiB decompression bomb");
@@ -490,9 +457,9 @@ test_decode_errors(mcj_arena *arena)
 	gz = compress_with(arena, tmp, 128 * 1024, 31, 6, &gzlen);
 	free(tmp);
 	text = u_text(arena, gz, gzlen);
-	ok(sl_decode(arena, text, strlen(text), NULL, &nbits, &err) != NULL && nbits == 1048576,
+	tap_ok(sl_decode(arena, text, strlen(text), NULL, &nbits, &err) != NULL && nbits == 1048576,
 	   "a 1048576-entry list decodes under the default limit");
-	ok(sl_decode(arena, text, strlen(text), &small, &nbits, &err) == NULL &&
+	tap_ok(sl_decode(arena, text, strlen(text), &small, &nbits, &err) == NULL &&
 	   strstr(err.message, "limit of 65536 bytes") != NULL,
 	   "and is refused under a 64 KiB limit");
 
@@ -504,7 +471,7 @@ test_decode_errors(mcj_arena *arena)
 	memcpy(tmp + 10, "bits\0", 5);
 	memcpy(tmp + 15, gz + 10, gzlen - 10);
 	n = gzlen + 5;
-	ok(sl_decode(arena, u_text(arena, tmp, n), strlen(u_text(arena, tmp, n)), NULL,
+	tap_ok(sl_decode(arena, u_text(arena, tmp, n), strlen(u_text(arena, tmp, n)), NULL,
 				 &nbits, &err) != NULL && nbits == SL_MIN_ENTRIES,
 	   "a GZIP member with a file name is accepted");
 	free(zero);
@@ -527,27 +494,27 @@ test_entries(mcj_arena *arena)
 								 " \"statusListIndex\": \"94567\","
 								 " \"statusListCredential\": \"https://example.com/credentials/status/3\"}"),
 							&e, &err);
-	if (!ok(parsed, "the specification's example entry is valid"))
-		diag("%s", err.message);
-	ok(parsed && e.index == 94567 && strcmp(e.index_text, "94567") == 0 &&
+	if (!tap_ok(parsed, "the specification's example entry is valid"))
+		tap_diag("%s", err.message);
+	tap_ok(parsed && e.index == 94567 && strcmp(e.index_text, "94567") == 0 &&
 	   strcmp(e.purpose, "revocation") == 0 && e.status_size == 1 &&
 	   strcmp(e.credential, "https://example.com/credentials/status/3") == 0 &&
 	   strcmp(e.id, "https://example.com/credentials/status/3#94567") == 0,
 	   "its fields are extracted");
 
 #define ENTRY(rest) (snprintf(text, sizeof(text), "%s%s}", head, rest), text)
-	ok(sl_parse_entry(json(arena, ENTRY("\"statusListIndex\": \"0\"")), &e, &err) && e.index == 0,
+	tap_ok(sl_parse_entry(json(arena, ENTRY("\"statusListIndex\": \"0\"")), &e, &err) && e.index == 0,
 	   "index \"0\" is valid");
-	ok(sl_parse_entry(json(arena, ENTRY("\"statusListIndex\": \"18446744073709551615\"")), &e, &err) &&
+	tap_ok(sl_parse_entry(json(arena, ENTRY("\"statusListIndex\": \"18446744073709551615\"")), &e, &err) &&
 	   e.index == UINT64_MAX, "index 2^64-1 is parsed exactly");
-	ok(sl_parse_entry(json(arena, ENTRY("\"statusListIndex\": \"123456789012345678901234567890\"")), &e, &err) &&
+	tap_ok(sl_parse_entry(json(arena, ENTRY("\"statusListIndex\": \"123456789012345678901234567890\"")), &e, &err) &&
 	   e.index == UINT64_MAX, "an arbitrary size index is valid (saturated value)");
-	ok(sl_parse_entry(json(arena, ENTRY("\"statusListIndex\": \"7\", \"statusSize\": 1,"
+	tap_ok(sl_parse_entry(json(arena, ENTRY("\"statusListIndex\": \"7\", \"statusSize\": 1,"
 										" \"statusMessage\": [{\"status\": \"0x0\", \"message\": \"valid\"},"
 										" {\"status\": \"0x1\", \"message\": \"revoked\"}],"
 										" \"statusReference\": \"https://example.org/status-dictionary/\"")),
 					  &e, &err), "statusSize 1 with two statusMessage elements is valid");
-	ok(sl_parse_entry(json(arena, "{\"type\": [\"BitstringStatusListEntry\"], \"statusPurpose\": \"suspension\","
+	tap_ok(sl_parse_entry(json(arena, "{\"type\": [\"BitstringStatusListEntry\"], \"statusPurpose\": \"suspension\","
 						   " \"statusListIndex\": \"1\", \"statusListCredential\": \"https://x.example/l\"}"),
 					  &e, &err), "a type array including BitstringStatusListEntry is accepted");
 
@@ -628,15 +595,15 @@ test_credentials(mcj_arena *arena)
 	char	   *text;
 
 	parsed = sl_parse_list_credential(list_credential(arena, "\"revocation\"", SPEC_LIST), &l, &err);
-	if (!ok(parsed, "the specification's example list credential is valid"))
-		diag("%s", err.message);
-	ok(parsed && strcmp(l.encoded_list, SPEC_LIST) == 0 &&
+	if (!tap_ok(parsed, "the specification's example list credential is valid"))
+		tap_diag("%s", err.message);
+	tap_ok(parsed && strcmp(l.encoded_list, SPEC_LIST) == 0 &&
 	   strcmp(l.id, "https://example.com/credentials/status/3") == 0 &&
 	   sl_has_purpose(&l, "revocation") && !sl_has_purpose(&l, "suspension"),
 	   "its encodedList, id and purpose are extracted");
 	parsed = sl_parse_list_credential(list_credential(arena, "[\"revocation\", \"suspension\"]", SPEC_LIST),
 									  &l, &err);
-	ok(parsed && sl_has_purpose(&l, "suspension") && sl_has_purpose(&l, "revocation") &&
+	tap_ok(parsed && sl_has_purpose(&l, "suspension") && sl_has_purpose(&l, "revocation") &&
 	   !sl_has_purpose(&l, "message"), "a list may serve several purposes");
 
 	expect_list_error(arena, "{\"type\": [\"VerifiableCredential\"], \"credentialSubject\": {}}",
@@ -660,34 +627,34 @@ test_credentials(mcj_arena *arena)
 					  "\"encodedList\" must start with \"u\"", "an encodedList without \"u\"");
 
 	/* the Validate Algorithm on the example, then on a list with bits set */
-	ok(sl_check_status(arena, entry_json(arena, "revocation", "94567"),
+	tap_ok(sl_check_status(arena, entry_json(arena, "revocation", "94567"),
 					   list_credential(arena, "\"revocation\"", SPEC_LIST), NULL, &status, &err) &&
 	   !status, "the example entry's status in the example list is 0");
 	bits = calloc(SL_MIN_BYTES, 1);
 	sl_set(bits, SL_MIN_ENTRIES, 94567, true, &err);
 	text = sl_encode(arena, bits, SL_MIN_ENTRIES, &err);
 	free(bits);
-	ok(sl_check_status(arena, entry_json(arena, "revocation", "94567"),
+	tap_ok(sl_check_status(arena, entry_json(arena, "revocation", "94567"),
 					   list_credential(arena, "\"revocation\"", text), NULL, &status, &err) &&
 	   status, "after revoking entry 94567 its status is 1");
-	ok(sl_check_status(arena, entry_json(arena, "revocation", "94566"),
+	tap_ok(sl_check_status(arena, entry_json(arena, "revocation", "94566"),
 					   list_credential(arena, "\"revocation\"", text), NULL, &status, &err) &&
 	   !status, "its neighbour 94566 stays 0");
 
 	memset(&err, 0, sizeof(err));
-	ok(!sl_check_status(arena, entry_json(arena, "suspension", "1"),
+	tap_ok(!sl_check_status(arena, entry_json(arena, "suspension", "1"),
 						list_credential(arena, "\"revocation\"", SPEC_LIST), NULL, &status, &err) &&
 	   strstr(err.message, "status purpose \"suspension\" of the entry does not match the status list's \"revocation\"") != NULL,
 	   "a suspension entry against a revocation list is refused");
-	ok(!sl_check_status(arena, entry_json(arena, "revocation", "200000"),
+	tap_ok(!sl_check_status(arena, entry_json(arena, "revocation", "200000"),
 						list_credential(arena, "\"revocation\"", SPEC_LIST), NULL, &status, &err) &&
 	   strcmp(err.message, "status list index 200000 is out of range (list has 131072 entries)") == 0,
 	   "an index past the list is refused: \"%s\"", err.message);
-	ok(!sl_check_status(arena, entry_json(arena, "revocation", "99999999999999999999999"),
+	tap_ok(!sl_check_status(arena, entry_json(arena, "revocation", "99999999999999999999999"),
 						list_credential(arena, "\"revocation\"", SPEC_LIST), NULL, &status, &err) &&
 	   strstr(err.message, "index 99999999999999999999999 is out of range") != NULL,
 	   "a huge index is reported as written");
-	ok(!sl_check_status(arena, entry_json(arena, "revocation", "1"),
+	tap_ok(!sl_check_status(arena, entry_json(arena, "revocation", "1"),
 						list_credential(arena, "\"revocation\"", "uH4sIAAAA"), NULL, &status, &err) &&
 	   strstr(err.message, "encodedList") != NULL,
 	   "a broken encodedList is refused by the check");
@@ -775,6 +742,6 @@ main(int argc, char **argv)
 	test_credentials(arena);
 	mcj_arena_destroy(arena);
 
-	printf("1..%d\n", test_count);
-	return test_failures == 0 ? 0 : 1;
+	printf("1..%d\n", tap_n);
+	return tap_failed == 0 ? 0 : 1;
 }

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * tap.h
- *	  A minimal TAP producer for the bridge's C tests: ok N - name,
- *	  not ok N - name, the plan 1..N at the end, exit status 1 on failure.
+ *	  The one TAP producer of the C tests (tests/unit, tests/bridge):
+ *	  ok N - name, not ok N - name, diagnostics, the plan 1..N at the end,
+ *	  exit status 1 on failure.
  *
  *-------------------------------------------------------------------------
  */
@@ -18,6 +19,15 @@
  */
 __attribute__((weak)) int tap_n;
 __attribute__((weak)) int tap_failed;
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TAP_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define TAP_PRINTF(f, a)
+#endif
+
+static inline int tap_ok(int cond, const char *fmt,...) TAP_PRINTF(2, 3);
+static inline void tap_diag(const char *fmt,...) TAP_PRINTF(1, 2);
 
 /* report one test */
 static inline int
