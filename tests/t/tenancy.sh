@@ -106,6 +106,7 @@ verify_jwt(text,jsonb[],jsonb[])|none|
 _context_document(text)|public|
 _lookup_key(text,text)|public|
 controller_document(text)|public|
+did_document(text)|public|
 status_list_credential(uuid)|public|
 public_resource(text,text,boolean,text)|public|
 pathway_progress_of(uuid,uuid)|refuse|SELECT * FROM microcred.pathway_progress_of('$a_pathway', '$a_learner')

@@ -973,10 +973,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT k.public_key, k.state = 'retired', 'a key of this issuer'
       FROM microcred.issuer i JOIN microcred.signing_key k ON k.issuer_id = i.id
-     WHERE i.public_id = issuer
-       AND (verification_method = i.public_id || '#' || k.fragment
+     WHERE i.id = microcred._issuer_of_id(issuer)  -- its id, or a former one (did:web, 91_didweb)
+       AND (verification_method = issuer || '#' || k.fragment
             -- an Ed25519 key's JsonWebKey form (the kid of EdDSA JWTs)
-            OR (k.algorithm = 'Ed25519' AND verification_method = i.public_id || '#' || (k.public_jwk ->> 'kid')))
+            OR (k.algorithm = 'Ed25519' AND verification_method = issuer || '#' || (k.public_jwk ->> 'kid')))
     UNION ALL
     SELECT t.public_key, false, 'a trusted key of this issuer'
       FROM microcred.trusted_key t
@@ -2049,10 +2049,11 @@ BEGIN
         END IF;
         list_url := entry ->> 'statusListCredential';
         purpose := entry ->> 'statusPurpose';
-        SELECT sl.id, sl.purpose, sl.size, i.public_id INTO own
+        SELECT sl.id, sl.purpose, sl.size, i.public_id, i.id AS issuer_id INTO own
           FROM microcred.status_list sl JOIN microcred.issuer i ON i.id = sl.issuer_id WHERE sl.url = list_url;
         IF own.id IS NOT NULL THEN
-            IF own.public_id IS DISTINCT FROM v.issuer THEN
+            -- the issuer's id, or one it had (did:web, 91_didweb)
+            IF own.issuer_id IS DISTINCT FROM microcred._issuer_of_id(v.issuer) THEN
                 checks := checks || jsonb_build_object('check', 'status', 'result', 'fail',
                     'reason', format('the status list %s belongs to %s, not to the credential''s issuer', list_url, own.public_id));
                 failed := true;
@@ -2828,6 +2829,159 @@ $$;
 COMMENT ON FUNCTION microcred.pathway_progress_of(uuid, uuid) IS
     'progress of one learner towards one pathway as the pathway_progress view shows it (satisfied, percent of components met, the missing ones, ECTS counted)';
 
+CREATE OR REPLACE FUNCTION microcred._did_web_id(base_url text, handle text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    m       text[];
+    seg     text;
+    ch      text;
+    did     text;
+BEGIN
+    m := regexp_match(base_url, '^https?://([A-Za-z0-9.-]+)(?::([0-9]{1,5}))?((?:/[^/?#]+)*)$');
+    IF m IS NULL OR handle IS NULL OR handle !~ '^[a-z0-9][a-z0-9-]{0,62}$' THEN
+        RETURN NULL;
+    END IF;
+    did := 'did:web:' || lower(m[1]) || coalesce('%3A' || m[2], '');
+    FOREACH seg IN ARRAY coalesce(string_to_array(nullif(ltrim(m[3], '/'), ''), '/'), '{}') LOOP
+        did := did || ':';
+        FOREACH ch IN ARRAY regexp_split_to_array(seg, '') LOOP
+            did := did || CASE WHEN ch ~ '^[A-Za-z0-9._-]$' OR ch = '%' THEN ch
+                               ELSE upper(regexp_replace(encode(convert_to(ch, 'UTF8'), 'hex'), '(..)', '%\1', 'g')) END;
+        END LOOP;
+    END LOOP;
+    RETURN did || ':issuers:' || handle;
+END
+$$;
+
+COMMENT ON FUNCTION microcred._did_web_id(text, text) IS
+    'internal: the did:web id of an issuer with this base URL and handle (did:web:<host>[%3A<port>][:<path>]:issuers:<handle>)';
+
+CREATE OR REPLACE FUNCTION microcred._issuer_of_id(public_id text)
+RETURNS uuid
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT i.id FROM microcred.issuer i WHERE i.public_id = _issuer_of_id.public_id
+    UNION ALL
+    SELECT f.issuer_id FROM microcred.issuer_former_id f WHERE f.public_id = _issuer_of_id.public_id
+    LIMIT 1
+$$;
+
+COMMENT ON FUNCTION microcred._issuer_of_id(text) IS
+    'internal: the issuer that has, or had, this public id';
+
+CREATE OR REPLACE FUNCTION microcred._set_issuer_did_web(issuer text, enabled boolean, actor name)
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    i       microcred.issuer;
+    new_id  text;
+BEGIN
+    SELECT * INTO i FROM microcred.issuer iss WHERE iss.id = microcred._resolve_issuer(_set_issuer_did_web.issuer) FOR UPDATE;
+    PERFORM microcred._check_actor(i.id, actor);
+    IF NOT pg_has_role(actor, 'microcred_admin', 'MEMBER') THEN
+        PERFORM microcred._fail('42501', 'only a microcred admin may change an issuer''s id', NULL,
+            'Grant microcred_admin to the role that manages issuers.');
+    END IF;
+    IF enabled IS NULL THEN
+        PERFORM microcred._fail('22004', 'enabled must be true or false', NULL, NULL);
+    END IF;
+    IF i.base_url IS NULL THEN
+        PERFORM microcred._fail('55000', format('issuer "%s" has no public base URL', i.handle),
+            'Its did:web id and the URL of its DID document are made from the base URL.',
+            format('Set one first: UPDATE microcred.issuer SET base_url = ''https://credentials.example.eu'' WHERE handle = %L;', i.handle));
+    END IF;
+    IF enabled THEN
+        new_id := microcred._did_web_id(i.base_url, i.handle);
+    ELSE
+        -- back to the https id it had (or the default one)
+        SELECT f.public_id INTO new_id FROM microcred.issuer_former_id f
+         WHERE f.issuer_id = i.id AND f.public_id !~ '^did:' ORDER BY f.replaced_at DESC LIMIT 1;
+        new_id := coalesce(new_id, i.base_url || '/issuers/' || i.handle);
+    END IF;
+    IF new_id IS NULL THEN
+        PERFORM microcred._fail('22023', format('no did:web id can be made from the base URL "%s"', i.base_url), NULL,
+            'The base URL must be an https origin with an optional path.');
+    END IF;
+    IF new_id = i.public_id THEN
+        RETURN new_id;
+    END IF;
+    IF microcred._issuer_of_id(new_id) IS DISTINCT FROM i.id AND microcred._issuer_of_id(new_id) IS NOT NULL THEN
+        PERFORM microcred._fail('23505', format('the id %s belongs to another issuer', new_id), NULL, NULL);
+    END IF;
+    INSERT INTO microcred.issuer_former_id (issuer_id, public_id) VALUES (i.id, i.public_id)
+    ON CONFLICT (public_id) DO UPDATE SET replaced_at = now();
+    DELETE FROM microcred.issuer_former_id f WHERE f.issuer_id = i.id AND f.public_id = new_id;
+    UPDATE microcred.issuer iss SET public_id = new_id WHERE iss.id = i.id;
+    RETURN new_id;
+END
+$$;
+
+COMMENT ON FUNCTION microcred._set_issuer_did_web(text, boolean, name) IS 'internal: see microcred.set_issuer_did_web';
+
+CREATE OR REPLACE FUNCTION microcred.set_issuer_did_web(issuer text, enabled boolean DEFAULT true)
+RETURNS text
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._set_issuer_did_web(issuer, enabled, microcred._caller() COLLATE "default") $$;
+
+COMMENT ON FUNCTION microcred.set_issuer_did_web(text, boolean) IS
+    'identify an issuer by did:web:<host>[%3A<port>]:issuers:<handle> from now on (false: back to its https id); returns the new id; credentials issued before keep their id and still verify';
+
+CREATE OR REPLACE FUNCTION microcred._issuer_methods(issuer_id uuid, doc_id text)
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_build_object(
+        'verificationMethod', coalesce(jsonb_agg(vm.method ORDER BY k.created_at, k.algorithm, k.id, vm.n)
+                                       FILTER (WHERE vm.method IS NOT NULL), '[]'::jsonb),
+        'assertionMethod', coalesce(jsonb_agg(vm.method -> 'id' ORDER BY k.created_at, k.algorithm, k.id, vm.n)
+                                    FILTER (WHERE vm.method IS NOT NULL), '[]'::jsonb))
+      FROM microcred.signing_key k
+      CROSS JOIN LATERAL (VALUES
+            (1, CASE WHEN k.algorithm = 'Ed25519' THEN
+                     jsonb_build_object('id', doc_id || '#' || k.fragment, 'type', 'Multikey',
+                                        'controller', doc_id, 'publicKeyMultibase', k.public_key_multibase)
+                     ELSE
+                     jsonb_build_object('id', doc_id || '#' || k.fragment, 'type', 'JsonWebKey',
+                                        'controller', doc_id, 'publicKeyJwk', k.public_jwk) END),
+            (2, CASE WHEN k.algorithm = 'Ed25519' THEN
+                     jsonb_build_object('id', doc_id || '#' || (k.public_jwk ->> 'kid'), 'type', 'JsonWebKey',
+                                        'controller', doc_id, 'publicKeyJwk', k.public_jwk) END)) AS vm(n, method)
+     WHERE k.issuer_id = _issuer_methods.issuer_id AND k.state <> 'retired'
+$$;
+
+COMMENT ON FUNCTION microcred._issuer_methods(uuid, text) IS
+    'internal: an issuer''s valid keys as verification methods of the document doc_id (Multikey and JsonWebKey forms)';
+
+CREATE OR REPLACE FUNCTION microcred.did_document(issuer text)
+RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+        '@context', jsonb_build_array('https://www.w3.org/ns/did/v1', 'https://w3id.org/security/multikey/v1',
+                                      'https://w3id.org/security/jwk/v1'),
+        'id', i.public_id,
+        'alsoKnownAs', (SELECT jsonb_agg(f.public_id ORDER BY f.replaced_at) FROM microcred.issuer_former_id f
+                         WHERE f.issuer_id = i.id)))
+        || microcred._issuer_methods(i.id, i.public_id)
+        || jsonb_build_object('service', jsonb_build_array(jsonb_build_object(
+               'id', i.public_id || '#ob-profile', 'type', 'OpenBadgesProfile',
+               'serviceEndpoint', i.base_url || '/issuers/' || i.handle)))
+      FROM microcred.issuer i
+     WHERE i.id = microcred._resolve_issuer(issuer) AND i.public_id LIKE 'did:web:%'
+$$;
+
+COMMENT ON FUNCTION microcred.did_document(text) IS
+    'the DID document of a did:web issuer (keys that still verify as Multikey and JsonWebKey, service entry to its OB Profile), as the bridge serves it at /issuers/{handle}/did.json; NULL for other issuers';
+
 CREATE OR REPLACE FUNCTION microcred._credential_envelope(credential uuid, format text)
 RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER
@@ -2937,10 +3091,16 @@ BEGIN
         IF NOT FOUND THEN
             RETURN;
         END IF;
+        -- a did:web issuer's https URL keeps serving the https id its
+        -- earlier credentials name (91_didweb)
+        IF i.public_id LIKE 'did:web:%' THEN
+            i.public_id := i.base_url || '/issuers/' || i.handle;
+        END IF;
         -- the OB 3.0 Profile (as credentials carry it) and the controller
         -- document in one, so <public id>#<key fragment> resolves to a key
         body := (microcred._issuer_profile(i)
-                 || microcred.controller_document(i.id::text)
+                 || microcred._issuer_methods(i.id, i.public_id)
+                 || jsonb_build_object('id', i.public_id)
                  || jsonb_build_object(
                         '@context', jsonb_build_array('https://www.w3.org/ns/did/v1',
                                                       'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json',
@@ -2949,6 +3109,17 @@ BEGIN
                         'type', jsonb_build_array('Profile')))::text;
         http_status := 200;
         content_type := 'application/json';
+        max_age := 300;
+    ELSIF kind = 'did' THEN
+        -- the DID document of a did:web issuer (id: its handle), 91_didweb
+        SELECT microcred.did_document(iss.id::text)::text INTO body
+          FROM microcred.issuer iss WHERE iss.handle = public_resource.id;
+        IF body IS NULL THEN
+            body := 'not found';
+            RETURN;
+        END IF;
+        http_status := 200;
+        content_type := 'application/did+json';
         max_age := 300;
     ELSIF kind = 'achievement' THEN
         -- the Achievement credentials of a type carry (its id is this URL)
@@ -2982,7 +3153,7 @@ BEGIN
         max_age := 60;
     ELSE
         PERFORM microcred._fail('22023', format('kind "%s" is not a public resource', kind), NULL,
-            'Use one of: credential, issuer, achievement, status.');
+            'Use one of: credential, issuer, did, achievement, status.');
     END IF;
 END
 $$;
