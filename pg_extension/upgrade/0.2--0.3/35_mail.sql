@@ -107,7 +107,11 @@ COMMENT ON COLUMN microcred.mail_failures.last_error IS 'the last SMTP error';
 COMMENT ON COLUMN microcred.mail_failures.created_at IS 'when the credential was issued and the e-mail queued';
 COMMENT ON COLUMN microcred.mail_failures.next_attempt_at IS 'when it is tried again (queued ones)';
 COMMENT ON COLUMN microcred.mail_failures.done_at IS 'when it was given up (failed ones)';
-SELECT pg_catalog.pg_extension_config_dump(t, '') FROM unnest(ARRAY['microcred.mail_setting', 'microcred.mail_template', 'microcred.learner_mail_preference', 'microcred.mail_outbox', 'microcred.mail_outbox_id_seq']::regclass[]) AS t;
+SELECT pg_catalog.pg_extension_config_dump('microcred.mail_setting', '');
+SELECT pg_catalog.pg_extension_config_dump('microcred.mail_template', '');
+SELECT pg_catalog.pg_extension_config_dump('microcred.learner_mail_preference', '');
+SELECT pg_catalog.pg_extension_config_dump('microcred.mail_outbox', '');
+SELECT pg_catalog.pg_extension_config_dump('microcred.mail_outbox_id_seq', '');
 REVOKE ALL ON microcred.mail_setting, microcred.mail_template, microcred.learner_mail_preference,
     microcred.mail_outbox, microcred.mail_failures FROM PUBLIC;
 REVOKE ALL ON FUNCTION microcred._mail_enqueue(), microcred._mail_cancel_erased(), microcred._mail_wallet_offer_url(uuid),
