@@ -217,8 +217,13 @@ read_password(const char *path)
 	char		line[512];
 	char	   *pw;
 
-	if (path[0] == '\0' || (f = fopen(path, "r")) == NULL)
+	if (path[0] == '\0')
 		return strdup("");
+	if ((f = fopen(path, "r")) == NULL)
+	{
+		log_kv(LOG_LVL_WARNING, "mail: cannot read smtp_password_file", "error", strerror(errno), NULL);
+		return strdup("");
+	}
 	if (fgets(line, sizeof(line), f) == NULL)
 		line[0] = '\0';
 	fclose(f);

@@ -106,6 +106,8 @@ ok "$(q -c "BEGIN; SELECT subject FROM microcred.mail_claim(100) WHERE rcpt = 'o
 ok "$(q -c "SELECT microcred._mail_render('{{a}} {{#b}}[{{b}}]{{/b}}{{#c}}({{c}}){{/c}}', '{\"a\": \"{{b}}\", \"b\": \"x<y\", \"c\": null}', true)")" \
    '{{b}} [x&lt;y]' "rendering: sections left out when empty, values escaped and never substituted again"
 q -c "SELECT microcred.set_mail_settings('demo-uas', sender => 'credentials@demo-uas.example', sender_name => 'Hochschule Demo Süd', reply_to => 'registry@demo-uas.example', learner_page_url => 'https://lms.demo-uas.example/my/credentials')" >/dev/null
+ok "$(q -c "BEGIN; SELECT microcred.set_mail_template('demo-uas', 'en', 'Own: {{title}}', 'x {{verify_url}}', '<p>{{title}}</p>'); SELECT subject FROM microcred.mail_claim(100) WHERE rcpt = 'one@learner.example'; ROLLBACK;" | grep -c '^Own: Python for Data Analysis$')" 1 \
+   "an issuer's own template replaces the built-in one"
 
 # bad input
 ok "$(q -c "SELECT microcred.set_mail_settings('demo-uas', sender => 'not an address')" | grep -c '^ERROR:.*sender of credential e-mails must be an e-mail address')" 1 "a bad sender: clear error"

@@ -3326,7 +3326,7 @@ BEGIN
     END IF;
     INSERT INTO microcred.mail_template AS mt (issuer_id, language, subject, body_text, body_html)
     VALUES (microcred._resolve_issuer(issuer), language, subject, body_text, body_html)
-    ON CONFLICT (issuer_id, language) DO UPDATE
+    ON CONFLICT ON CONSTRAINT mail_template_pkey DO UPDATE
        SET subject = EXCLUDED.subject, body_text = EXCLUDED.body_text, body_html = EXCLUDED.body_html;
 END
 $$;
