@@ -51,6 +51,8 @@ CREATE TABLE microcred.mail_outbox (
 );
 CREATE INDEX mail_outbox_due ON microcred.mail_outbox (next_attempt_at) WHERE state IN ('queued', 'sending');
 CREATE INDEX mail_outbox_learner ON microcred.mail_outbox (issuer_id, learner_id);
+COMMENT ON TABLE microcred.mail_outbox IS
+    'credential e-mails to send, written in the issuing transaction (no address or text: rendered when the bridge claims them)';
 ALTER TABLE microcred.mail_setting ENABLE ROW LEVEL SECURITY;
 ALTER TABLE microcred.mail_template ENABLE ROW LEVEL SECURITY;
 ALTER TABLE microcred.learner_mail_preference ENABLE ROW LEVEL SECURITY;
