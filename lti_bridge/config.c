@@ -113,6 +113,24 @@ static const config_key config_keys[] = {
 	"total timeout of each fetch of LTI Dynamic Registration (openid-configuration, registration)"},
 	{"registration_max_bytes", CK_BYTES, OFF(registration_max_bytes), "64kB", 1024, 16L * 1024 * 1024, 1,
 	"largest openid-configuration or registration answer accepted"},
+	{"smtp_url", CK_STRING, OFF(smtp_url), "", 0, 0, 1,
+	"SMTP server for credential e-mails: smtp://host:587 (STARTTLS per smtp_starttls) or smtps://host:465 (empty: no e-mail is sent, it waits in the outbox)"},
+	{"smtp_starttls", CK_STRING, OFF(smtp_starttls), "required", 0, 0, 1,
+	"STARTTLS on smtp:// URLs: required (fail without it), try (use it when offered) or off (loopback relays only)"},
+	{"smtp_user", CK_STRING, OFF(smtp_user), "", 0, 0, 1,
+	"SMTP AUTH user name (empty: no AUTH)"},
+	{"smtp_password_file", CK_STRING, OFF(smtp_password_file), "", 0, 0, 1,
+	"file holding the SMTP AUTH password (first line), readable only by the bridge's user"},
+	{"smtp_timeout_ms", CK_INT, OFF(smtp_timeout_ms), "15000", 1000, 120000, 1,
+	"total timeout of sending one e-mail (connect and dialogue)"},
+	{"mail_batch", CK_INT, OFF(mail_batch), "20", 1, 1000, 1,
+	"e-mails claimed from the outbox at once"},
+	{"mail_poll_s", CK_INT, OFF(mail_poll_s), "30", 1, 3600, 1,
+	"how often the outbox is looked at without a NOTIFY (due retries, a missed notification)"},
+	{"mail_retry_base_s", CK_INT, OFF(mail_retry_base_s), "60", 1, 86400, 1,
+	"first retry delay of a failed e-mail; doubles with each attempt (at most 6 hours)"},
+	{"mail_max_attempts", CK_INT, OFF(mail_max_attempts), "10", 1, 100, 1,
+	"attempts before an e-mail is recorded as failed (an unreachable server costs none)"},
 };
 
 #define N_CONFIG_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -287,6 +305,18 @@ validate(const bridge_config *cfg, char *why, size_t whylen)
 		strncmp(cfg->public_base_url, "http://", 7) != 0)
 	{
 		snprintf(why, whylen, "public_base_url must start with https:// (or http:// for tests)");
+		return -1;
+	}
+	if (cfg->smtp_url[0] != '\0' && strncmp(cfg->smtp_url, "smtp://", 7) != 0 &&
+		strncmp(cfg->smtp_url, "smtps://", 8) != 0)
+	{
+		snprintf(why, whylen, "smtp_url must start with smtp:// or smtps://");
+		return -1;
+	}
+	if (strcmp(cfg->smtp_starttls, "required") != 0 && strcmp(cfg->smtp_starttls, "try") != 0 &&
+		strcmp(cfg->smtp_starttls, "off") != 0)
+	{
+		snprintf(why, whylen, "smtp_starttls must be required, try or off");
 		return -1;
 	}
 	return 0;

@@ -48,6 +48,15 @@ typedef struct bridge_config
 	int			event_rate_total;
 	int			registration_timeout_ms;
 	long		registration_max_bytes;
+	char	   *smtp_url;
+	char	   *smtp_starttls;
+	char	   *smtp_user;
+	char	   *smtp_password_file;
+	int			smtp_timeout_ms;
+	int			mail_batch;
+	int			mail_poll_s;
+	int			mail_retry_base_s;
+	int			mail_max_attempts;
 
 	/* bookkeeping, not keys */
 	char	   *source_path;

@@ -159,7 +159,9 @@ db_reason_label(const char *reason)
 /*
  * The route of a URL (query string ignored), or NULL.  A prefix route
  * matches one more non-empty segment of at most 127 characters from
- * [A-Za-z0-9._-] (ids are uuids and handles), copied to id when given.
+ * [A-Za-z0-9._-] (ids are uuids and handles), copied to id when given.  A
+ * route "/a/{}/b" matches "/a/<segment>/b" the same way (the segment is the
+ * id); list it before the prefix route "/a/".
  */
 const http_route *
 http_find_route(const http_route *routes, size_t n_routes, const char *url, char *id, size_t idlen)
@@ -169,7 +171,28 @@ http_find_route(const http_route *routes, size_t n_routes, const char *url, char
 	for (size_t i = 0; i < n_routes; i++)
 	{
 		size_t		plen = strlen(routes[i].path);
+		const char *hole = strstr(routes[i].path, "{}");
 
+		if (hole != NULL)
+		{
+			size_t		pre = (size_t) (hole - routes[i].path);
+			size_t		suf = plen - pre - 2;
+			size_t		seg;
+
+			if (n <= pre + suf || strncmp(routes[i].path, url, pre) != 0 ||
+				strncmp(hole + 2, url + n - suf, suf) != 0)
+				continue;
+			seg = n - pre - suf;
+			if (seg >= 128 || (id != NULL && seg >= idlen) ||
+				strspn(url + pre, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != seg)
+				continue;
+			if (id)
+			{
+				memcpy(id, url + pre, seg);
+				id[seg] = '\0';
+			}
+			return &routes[i];
+		}
 		if (routes[i].path[plen - 1] == '/')
 		{
 			size_t		rest = n - plen;

@@ -70,6 +70,7 @@ extern const char *db_reason_label(const char *reason);
 #define HTTP_HANDLER(name) extern unsigned int name(struct MHD_Connection *conn, http_request *req)
 HTTP_HANDLER(public_handle_credential);
 HTTP_HANDLER(public_handle_issuer);
+HTTP_HANDLER(public_handle_did);
 HTTP_HANDLER(public_handle_achievement);
 HTTP_HANDLER(public_handle_status);
 HTTP_HANDLER(lti_handle_login);

@@ -33,6 +33,7 @@
 #include "guard.h"
 #include "lti.h"
 #include "log.h"
+#include "mailer.h"
 #include "poller.h"
 #include "metrics.h"
 #include "public.h"
@@ -250,6 +251,11 @@ main(int argc, char **argv)
 		log_kv(LOG_LVL_ERROR, "cannot start the reconciliation poller", NULL);
 		return 1;
 	}
+	if (mailer_start() != 0)
+	{
+		log_kv(LOG_LVL_ERROR, "cannot start the e-mail sender", NULL);
+		return 1;
+	}
 	{
 		char		port[16];
 		char		threads[16];
@@ -303,6 +309,7 @@ main(int argc, char **argv)
 	http_stop();
 	public_shutdown();
 	poller_stop();
+	mailer_stop();
 	db_pool_shutdown();
 	lti_shutdown();
 	jwks_global_cleanup();

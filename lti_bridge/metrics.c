@@ -191,6 +191,36 @@ metrics_poll(const char *api, const char *outcome)
 				}
 }
 
+static const char *const mail_outcomes[] = {"sent", "temporary", "permanent", "unreachable"};
+#define N_MAIL_OUTCOMES (sizeof(mail_outcomes) / sizeof(mail_outcomes[0]))
+static unsigned long mails[N_MAIL_OUTCOMES];
+static long mail_queued = -1;	/* -1: not read yet */
+static double mail_oldest_s;
+static long mail_failed;
+
+void
+metrics_mail(const char *outcome)
+{
+	for (size_t i = 0; i < N_MAIL_OUTCOMES; i++)
+		if (strcmp(outcome, mail_outcomes[i]) == 0)
+		{
+			pthread_mutex_lock(&metrics_lock);
+			mails[i]++;
+			pthread_mutex_unlock(&metrics_lock);
+			return;
+		}
+}
+
+void
+metrics_mail_backlog(long queued, double oldest_s, long failed)
+{
+	pthread_mutex_lock(&metrics_lock);
+	mail_queued = queued;
+	mail_oldest_s = oldest_s;
+	mail_failed = failed;
+	pthread_mutex_unlock(&metrics_lock);
+}
+
 /* count one database error */
 void
 metrics_db_error(const char *kind)
@@ -322,6 +352,20 @@ metrics_render(size_t *len)
 	for (int i = 0; i < n_dberr; i++)
 		sb_printf(&sb, "microcred_bridge_db_errors_total{kind=\"%s\"} %lu\n",
 				  dberr[i].name, dberr[i].count);
+	sb_printf(&sb, "# HELP microcred_bridge_mail_total Credential e-mails by outcome of the attempt.\n"
+			  "# TYPE microcred_bridge_mail_total counter\n");
+	for (size_t i = 0; i < N_MAIL_OUTCOMES; i++)
+		sb_printf(&sb, "microcred_bridge_mail_total{outcome=\"%s\"} %lu\n", mail_outcomes[i], mails[i]);
+	if (mail_queued >= 0)
+		sb_printf(&sb, "# HELP microcred_bridge_mail_backlog Credential e-mails waiting in the outbox.\n"
+				  "# TYPE microcred_bridge_mail_backlog gauge\n"
+				  "microcred_bridge_mail_backlog %ld\n"
+				  "# HELP microcred_bridge_mail_backlog_oldest_seconds Age of the oldest waiting e-mail.\n"
+				  "# TYPE microcred_bridge_mail_backlog_oldest_seconds gauge\n"
+				  "microcred_bridge_mail_backlog_oldest_seconds %.0f\n"
+				  "# HELP microcred_bridge_mail_failed Credential e-mails given up (see microcred.mail_failures).\n"
+				  "# TYPE microcred_bridge_mail_failed gauge\n"
+				  "microcred_bridge_mail_failed %ld\n", mail_queued, mail_oldest_s, mail_failed);
 	sb_printf(&sb, "# HELP microcred_bridge_http_requests_in_flight Requests being served.\n"
 			  "# TYPE microcred_bridge_http_requests_in_flight gauge\n"
 			  "microcred_bridge_http_requests_in_flight %ld\n"

@@ -40,6 +40,12 @@ extern void metrics_inflight_add(int delta);
 extern long metrics_inflight(void);
 
 /* the exposition text; malloc'd, the caller frees */
+/* count one credential e-mail outcome: sent, temporary, permanent, unreachable */
+extern void metrics_mail(const char *outcome);
+
+/* the outbox as last read: waiting e-mails, age of the oldest (s), failed ones */
+extern void metrics_mail_backlog(long queued, double oldest_s, long failed);
+
 extern char *metrics_render(size_t *len);
 
 #endif							/* MC_METRICS_H */

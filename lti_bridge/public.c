@@ -3,6 +3,7 @@
  * public.c
  *	  The public documents, served without login: GET /credentials/{id}
  *	  (JSON, or a JWT form by content negotiation), /issuers/{handle},
+ *	  /issuers/{handle}/did.json (the DID document of a did:web issuer),
  *	  /achievements/{id}, /status/{id}; each one call of the database's
  *	  public_resource(), with entity tags and a small cache of credential
  *	  documents.
@@ -302,6 +303,13 @@ unsigned int
 public_handle_issuer(struct MHD_Connection *conn, http_request *req)
 {
 	return serve_public(conn, req, "issuer", 0);
+}
+
+/* GET /issuers/{handle}/did.json: the DID document of a did:web issuer */
+unsigned int
+public_handle_did(struct MHD_Connection *conn, http_request *req)
+{
+	return serve_public(conn, req, "did", 0);
 }
 
 /* GET /achievements/{uuid}: the Achievement credentials of a type carry */

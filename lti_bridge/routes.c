@@ -5,7 +5,8 @@
  *	  the process itself: /healthz and /metrics.  Each other route lives in
  *	  the file of its family:
  *
- *	  public.c         GET /credentials/, /issuers/, /achievements/, /status/
+ *	  public.c         GET /credentials/, /issuers/, /issuers/{handle}/did.json,
+ *	                   /achievements/, /status/
  *	  lti_login.c      GET|POST /lti/login
  *	  lti_launch.c     POST /lti/launch (resource links; deep linking requests
  *	                   go on in lti_deep_link.c)
@@ -36,6 +37,7 @@ const http_route bridge_routes[] = {
 	{"/healthz", "GET", "healthz", handle_healthz, RATE_NONE},
 	{"/metrics", "GET", "metrics", handle_metrics, RATE_NONE},
 	{"/credentials/", "GET", "credential", public_handle_credential, RATE_NONE},
+	{"/issuers/{}/did.json", "GET", "issuer_did", public_handle_did, RATE_NONE},
 	{"/issuers/", "GET", "issuer", public_handle_issuer, RATE_NONE},
 	{"/status/", "GET", "status_list", public_handle_status, RATE_NONE},
 	{"/achievements/", "GET", "achievement", public_handle_achievement, RATE_NONE},

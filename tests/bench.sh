@@ -212,3 +212,52 @@ printf '%-52s %8s kB  (target under 30 MB)\n' "bridge peak RSS (VmHWM)" "$(awk '
 kill -TERM "$bpid"
 wait "$bpid" 2>/dev/null || true
 bpid=
+
+# credential e-mails: queued in the issuing transaction (the outbox trigger),
+# then sent by the bridge to a local SMTP sink (python3-aiosmtpd) on loopback
+echo
+M=${BENCH_MAIL_N:-2000}
+echo "== credential e-mails: $M credentials set-based, then sent to a local SMTP sink"
+psql -X -q -v ON_ERROR_STOP=1 -d bench >/dev/null <<SQL
+CREATE TABLE bench_mail_learner AS
+SELECT microcred.add_learner(issuer => 'demo-uas', email => 'mail' || g || '@bench.example') AS id
+  FROM generate_series(1, $M) g;
+SQL
+t_nomail=$(timed "SELECT count(microcred.issue('demo-uas/GDPR-NURSE', id)) FROM bench_mail_learner")
+psql -X -q -d bench -c "SELECT microcred.set_mail_settings('demo-uas', sender => 'credentials@demo-uas.example')" >/dev/null
+t_mail=$(timed "SELECT count(microcred.issue('demo-uas/GDPR-NURSE', id)) FROM bench_mail_learner")
+queued=$(psql -X -At -d bench -c "SELECT count(*) FROM microcred.mail_outbox WHERE state = 'queued'")
+[ "$queued" = "$M" ] || { echo "bench: $queued e-mails queued, not $M" >&2; exit 1; }
+printf '%-52s %8s/s\n' "issue + store, no e-mail (issuer without settings)" "$(rate "$M" "$t_nomail")"
+printf '%-52s %8s/s  %6s of issuing without e-mail\n' "issue + store + queue the e-mail (outbox trigger)" "$(rate "$M" "$t_mail")" \
+    "$(pct "$(rate "$M" "$t_mail")" "$(rate "$M" "$t_nomail")")"
+PY=/usr/bin/python3
+if ! $PY -c 'import aiosmtpd' 2>/dev/null; then
+    echo "python3-aiosmtpd is not installed (tests/deps.sh bench): sending skipped"
+    exit 0
+fi
+mkdir -p "$tmp/sink"
+sport=$((20000 + RANDOM % 40000))
+$PY tests/lib/smtp_sink.py "$tmp/sink" "$sport" 2>>"$tmp/sink.log" &
+spid=$!
+for _ in $(seq 50); do [ -e "$tmp/sink/ready" ] && break; sleep 0.1; done
+cat >>"$tmp/bridge.conf" <<EOC
+smtp_url = smtp://127.0.0.1:$sport
+smtp_starttls = off
+mail_batch = 100
+mail_poll_s = 1
+EOC
+lti_bridge/microcred-bridge -c "$tmp/bridge.conf" 2>>"$tmp/bridge.log" &
+bpid=$!
+t0=$(date +%s.%N)
+for _ in $(seq 1200); do
+    [ "$(psql -X -At -d bench -c "SELECT count(*) FROM microcred.mail_outbox WHERE state = 'sent'")" = "$M" ] && break
+    sleep 0.1
+done
+t1=$(date +%s.%N)
+sent=$(ls "$tmp/sink" | grep -c '^msg-' || true)
+kill -TERM "$bpid"; wait "$bpid" 2>/dev/null || true; bpid=
+touch "$tmp/sink/stop"; wait "$spid" 2>/dev/null || true
+[ "$sent" = "$M" ] || { echo "bench: the sink received $sent e-mails, not $M" >&2; exit 1; }
+printf '%-52s %8s/s  (one SMTP connection, Python sink)\n' "e-mails sent by the bridge to the sink" \
+    "$(rate "$M" "$(echo "$t0 $t1" | awk '{printf "%.3f", $2 - $1}')")"

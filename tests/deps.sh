@@ -8,7 +8,7 @@ purpose=${1:-test}
 
 packages="make gcc pkg-config postgresql-15 postgresql-server-dev-15 libpq-dev \
 libssl-dev zlib1g-dev libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev libcjose-dev \
-python3 python3-jsonschema python3-cryptography curl"
+python3 python3-jsonschema python3-cryptography python3-aiosmtpd curl"
 case "$purpose" in
     bench) packages="$packages wrk" ;;
     fuzz)  packages="$packages clang libclang-rt-14-dev" ;;

@@ -305,10 +305,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT k.public_key, k.state = 'retired', 'a key of this issuer'
       FROM microcred.issuer i JOIN microcred.signing_key k ON k.issuer_id = i.id
-     WHERE i.public_id = issuer
-       AND (verification_method = i.public_id || '#' || k.fragment
+     WHERE i.id = microcred._issuer_of_id(issuer)  -- its id, or a former one (did:web, 91_didweb)
+       AND (verification_method = issuer || '#' || k.fragment
             -- an Ed25519 key's JsonWebKey form (the kid of EdDSA JWTs)
-            OR (k.algorithm = 'Ed25519' AND verification_method = i.public_id || '#' || (k.public_jwk ->> 'kid')))
+            OR (k.algorithm = 'Ed25519' AND verification_method = issuer || '#' || (k.public_jwk ->> 'kid')))
     UNION ALL
     SELECT t.public_key, false, 'a trusted key of this issuer'
       FROM microcred.trusted_key t

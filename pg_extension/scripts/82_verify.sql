@@ -70,10 +70,11 @@ BEGIN
         END IF;
         list_url := entry ->> 'statusListCredential';
         purpose := entry ->> 'statusPurpose';
-        SELECT sl.id, sl.purpose, sl.size, i.public_id INTO own
+        SELECT sl.id, sl.purpose, sl.size, i.public_id, i.id AS issuer_id INTO own
           FROM microcred.status_list sl JOIN microcred.issuer i ON i.id = sl.issuer_id WHERE sl.url = list_url;
         IF own.id IS NOT NULL THEN
-            IF own.public_id IS DISTINCT FROM v.issuer THEN
+            -- the issuer's id, or one it had (did:web, 91_didweb)
+            IF own.issuer_id IS DISTINCT FROM microcred._issuer_of_id(v.issuer) THEN
                 checks := checks || jsonb_build_object('check', 'status', 'result', 'fail',
                     'reason', format('the status list %s belongs to %s, not to the credential''s issuer', list_url, own.public_id));
                 failed := true;

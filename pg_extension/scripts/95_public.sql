@@ -143,10 +143,16 @@ BEGIN
         IF NOT FOUND THEN
             RETURN;
         END IF;
+        -- a did:web issuer's https URL keeps serving the https id its
+        -- earlier credentials name (91_didweb)
+        IF i.public_id LIKE 'did:web:%' THEN
+            i.public_id := i.base_url || '/issuers/' || i.handle;
+        END IF;
         -- the OB 3.0 Profile (as credentials carry it) and the controller
         -- document in one, so <public id>#<key fragment> resolves to a key
         body := (microcred._issuer_profile(i)
-                 || microcred.controller_document(i.id::text)
+                 || microcred._issuer_methods(i.id, i.public_id)
+                 || jsonb_build_object('id', i.public_id)
                  || jsonb_build_object(
                         '@context', jsonb_build_array('https://www.w3.org/ns/did/v1',
                                                       'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json',
@@ -155,6 +161,17 @@ BEGIN
                         'type', jsonb_build_array('Profile')))::text;
         http_status := 200;
         content_type := 'application/json';
+        max_age := 300;
+    ELSIF kind = 'did' THEN
+        -- the DID document of a did:web issuer (id: its handle), 91_didweb
+        SELECT microcred.did_document(iss.id::text)::text INTO body
+          FROM microcred.issuer iss WHERE iss.handle = public_resource.id;
+        IF body IS NULL THEN
+            body := 'not found';
+            RETURN;
+        END IF;
+        http_status := 200;
+        content_type := 'application/did+json';
         max_age := 300;
     ELSIF kind = 'achievement' THEN
         -- the Achievement credentials of a type carry (its id is this URL)
@@ -188,7 +205,7 @@ BEGIN
         max_age := 60;
     ELSE
         PERFORM microcred._fail('22023', format('kind "%s" is not a public resource', kind), NULL,
-            'Use one of: credential, issuer, achievement, status.');
+            'Use one of: credential, issuer, did, achievement, status.');
     END IF;
 END
 $$;

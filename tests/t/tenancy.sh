@@ -106,6 +106,7 @@ verify_jwt(text,jsonb[],jsonb[])|none|
 _context_document(text)|public|
 _lookup_key(text,text)|public|
 controller_document(text)|public|
+did_document(text)|public|
 status_list_credential(uuid)|public|
 public_resource(text,text,boolean,text)|public|
 pathway_progress_of(uuid,uuid)|refuse|SELECT * FROM microcred.pathway_progress_of('$a_pathway', '$a_learner')
@@ -128,6 +129,8 @@ _supersede(uuid,text,jsonb,text,name)|refuse|SELECT microcred._supersede('$a_cre
 supersede(uuid,text,jsonb,text)|refuse|SELECT microcred.supersede('$a_cred', 'A')
 _erase_learner(uuid,text,name)|refuse|SELECT microcred._erase_learner('$a_learner', 'x', 'postgres')
 erase_learner(uuid,text)|refuse|SELECT microcred.erase_learner('$a_learner')
+set_learner_mail_preference(uuid,boolean,text)|refuse|SELECT microcred.set_learner_mail_preference('$a_learner', true)
+mail_retry(bigint)|refuse|SELECT microcred.mail_retry((SELECT min(id) FROM microcred.mail_outbox))
 _recognise(uuid,jsonb,jsonb[],name)|refuse|SELECT microcred._recognise('$a_learner', '{}', NULL, 'postgres')
 recognise(uuid,jsonb,jsonb[])|refuse|SELECT microcred.recognise('$a_learner', '{}')
 recognise_prior_learning(uuid,text,text,text,text[],numeric,integer,text,timestamp with time zone)|refuse|SELECT microcred.recognise_prior_learning('$a_learner', 'x', 'y')

@@ -1043,6 +1043,50 @@ $$;
 COMMENT ON FUNCTION microcred.audit_verify(text, bigint, text) IS
     'walk an issuer''s audit chain and report the first broken link (a changed, deleted or inserted row); with an anchor from audit_anchor(), also links removed from the end';
 
+CREATE OR REPLACE FUNCTION microcred._did_web_id(base_url text, handle text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    m       text[];
+    seg     text;
+    ch      text;
+    did     text;
+BEGIN
+    m := regexp_match(base_url, '^https?://([A-Za-z0-9.-]+)(?::([0-9]{1,5}))?((?:/[^/?#]+)*)$');
+    IF m IS NULL OR handle IS NULL OR handle !~ '^[a-z0-9][a-z0-9-]{0,62}$' THEN
+        RETURN NULL;
+    END IF;
+    did := 'did:web:' || lower(m[1]) || coalesce('%3A' || m[2], '');
+    FOREACH seg IN ARRAY coalesce(string_to_array(nullif(ltrim(m[3], '/'), ''), '/'), '{}') LOOP
+        did := did || ':';
+        FOREACH ch IN ARRAY regexp_split_to_array(seg, '') LOOP
+            did := did || CASE WHEN ch ~ '^[A-Za-z0-9._-]$' OR ch = '%' THEN ch
+                               ELSE upper(regexp_replace(encode(convert_to(ch, 'UTF8'), 'hex'), '(..)', '%\1', 'g')) END;
+        END LOOP;
+    END LOOP;
+    RETURN did || ':issuers:' || handle;
+END
+$$;
+
+COMMENT ON FUNCTION microcred._did_web_id(text, text) IS
+    'internal: the did:web id of an issuer with this base URL and handle (did:web:<host>[%3A<port>][:<path>]:issuers:<handle>)';
+
+CREATE OR REPLACE FUNCTION microcred._issuer_of_id(public_id text)
+RETURNS uuid
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT i.id FROM microcred.issuer i WHERE i.public_id = _issuer_of_id.public_id
+    UNION ALL
+    SELECT f.issuer_id FROM microcred.issuer_former_id f WHERE f.public_id = _issuer_of_id.public_id
+    LIMIT 1
+$$;
+
+COMMENT ON FUNCTION microcred._issuer_of_id(text) IS
+    'internal: the issuer that has, or had, this public id';
+
 CREATE OR REPLACE FUNCTION microcred._check_actor(issuer uuid, actor name)
 RETURNS void
 LANGUAGE plpgsql STABLE
@@ -1288,10 +1332,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT k.public_key, k.state = 'retired', 'a key of this issuer'
       FROM microcred.issuer i JOIN microcred.signing_key k ON k.issuer_id = i.id
-     WHERE i.public_id = issuer
-       AND (verification_method = i.public_id || '#' || k.fragment
+     WHERE i.id = microcred._issuer_of_id(issuer)  -- its id, or a former one (did:web, 91_didweb)
+       AND (verification_method = issuer || '#' || k.fragment
             -- an Ed25519 key's JsonWebKey form (the kid of EdDSA JWTs)
-            OR (k.algorithm = 'Ed25519' AND verification_method = i.public_id || '#' || (k.public_jwk ->> 'kid')))
+            OR (k.algorithm = 'Ed25519' AND verification_method = issuer || '#' || (k.public_jwk ->> 'kid')))
     UNION ALL
     SELECT t.public_key, false, 'a trusted key of this issuer'
       FROM microcred.trusted_key t
@@ -2104,10 +2148,11 @@ BEGIN
         END IF;
         list_url := entry ->> 'statusListCredential';
         purpose := entry ->> 'statusPurpose';
-        SELECT sl.id, sl.purpose, sl.size, i.public_id INTO own
+        SELECT sl.id, sl.purpose, sl.size, i.public_id, i.id AS issuer_id INTO own
           FROM microcred.status_list sl JOIN microcred.issuer i ON i.id = sl.issuer_id WHERE sl.url = list_url;
         IF own.id IS NOT NULL THEN
-            IF own.public_id IS DISTINCT FROM v.issuer THEN
+            -- the issuer's id, or one it had (did:web, 91_didweb)
+            IF own.issuer_id IS DISTINCT FROM microcred._issuer_of_id(v.issuer) THEN
                 checks := checks || jsonb_build_object('check', 'status', 'result', 'fail',
                     'reason', format('the status list %s belongs to %s, not to the credential''s issuer', list_url, own.public_id));
                 failed := true;
@@ -2864,6 +2909,512 @@ $$;
 COMMENT ON FUNCTION microcred.pathway_progress_of(uuid, uuid) IS
     'progress of one learner towards one pathway as the pathway_progress view shows it (satisfied, percent of components met, the missing ones, ECTS counted)';
 
+CREATE OR REPLACE FUNCTION microcred._set_issuer_did_web(issuer text, enabled boolean, actor name)
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    i       microcred.issuer;
+    new_id  text;
+BEGIN
+    SELECT * INTO i FROM microcred.issuer iss WHERE iss.id = microcred._resolve_issuer(_set_issuer_did_web.issuer) FOR UPDATE;
+    PERFORM microcred._check_actor(i.id, actor);
+    IF NOT pg_has_role(actor, 'microcred_admin', 'MEMBER') THEN
+        PERFORM microcred._fail('42501', 'only a microcred admin may change an issuer''s id', NULL,
+            'Grant microcred_admin to the role that manages issuers.');
+    END IF;
+    IF enabled IS NULL THEN
+        PERFORM microcred._fail('22004', 'enabled must be true or false', NULL, NULL);
+    END IF;
+    IF i.base_url IS NULL THEN
+        PERFORM microcred._fail('55000', format('issuer "%s" has no public base URL', i.handle),
+            'Its did:web id and the URL of its DID document are made from the base URL.',
+            format('Set one first: UPDATE microcred.issuer SET base_url = ''https://credentials.example.eu'' WHERE handle = %L;', i.handle));
+    END IF;
+    IF enabled THEN
+        new_id := microcred._did_web_id(i.base_url, i.handle);
+    ELSE
+        -- back to the https id it had (or the default one)
+        SELECT f.public_id INTO new_id FROM microcred.issuer_former_id f
+         WHERE f.issuer_id = i.id AND f.public_id !~ '^did:' ORDER BY f.replaced_at DESC LIMIT 1;
+        new_id := coalesce(new_id, i.base_url || '/issuers/' || i.handle);
+    END IF;
+    IF new_id IS NULL THEN
+        PERFORM microcred._fail('22023', format('no did:web id can be made from the base URL "%s"', i.base_url), NULL,
+            'The base URL must be an https origin with an optional path.');
+    END IF;
+    IF new_id = i.public_id THEN
+        RETURN new_id;
+    END IF;
+    IF microcred._issuer_of_id(new_id) IS DISTINCT FROM i.id AND microcred._issuer_of_id(new_id) IS NOT NULL THEN
+        PERFORM microcred._fail('23505', format('the id %s belongs to another issuer', new_id), NULL, NULL);
+    END IF;
+    INSERT INTO microcred.issuer_former_id (issuer_id, public_id) VALUES (i.id, i.public_id)
+    ON CONFLICT (public_id) DO UPDATE SET replaced_at = now();
+    DELETE FROM microcred.issuer_former_id f WHERE f.issuer_id = i.id AND f.public_id = new_id;
+    UPDATE microcred.issuer iss SET public_id = new_id WHERE iss.id = i.id;
+    RETURN new_id;
+END
+$$;
+
+COMMENT ON FUNCTION microcred._set_issuer_did_web(text, boolean, name) IS 'internal: see microcred.set_issuer_did_web';
+
+CREATE OR REPLACE FUNCTION microcred.set_issuer_did_web(issuer text, enabled boolean DEFAULT true)
+RETURNS text
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT microcred._set_issuer_did_web(issuer, enabled, microcred._caller() COLLATE "default") $$;
+
+COMMENT ON FUNCTION microcred.set_issuer_did_web(text, boolean) IS
+    'identify an issuer by did:web:<host>[%3A<port>]:issuers:<handle> from now on (false: back to its https id); returns the new id; credentials issued before keep their id and still verify';
+
+CREATE OR REPLACE FUNCTION microcred._issuer_methods(issuer_id uuid, doc_id text)
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_build_object(
+        'verificationMethod', coalesce(jsonb_agg(vm.method ORDER BY k.created_at, k.algorithm, k.id, vm.n)
+                                       FILTER (WHERE vm.method IS NOT NULL), '[]'::jsonb),
+        'assertionMethod', coalesce(jsonb_agg(vm.method -> 'id' ORDER BY k.created_at, k.algorithm, k.id, vm.n)
+                                    FILTER (WHERE vm.method IS NOT NULL), '[]'::jsonb))
+      FROM microcred.signing_key k
+      CROSS JOIN LATERAL (VALUES
+            (1, CASE WHEN k.algorithm = 'Ed25519' THEN
+                     jsonb_build_object('id', doc_id || '#' || k.fragment, 'type', 'Multikey',
+                                        'controller', doc_id, 'publicKeyMultibase', k.public_key_multibase)
+                     ELSE
+                     jsonb_build_object('id', doc_id || '#' || k.fragment, 'type', 'JsonWebKey',
+                                        'controller', doc_id, 'publicKeyJwk', k.public_jwk) END),
+            (2, CASE WHEN k.algorithm = 'Ed25519' THEN
+                     jsonb_build_object('id', doc_id || '#' || (k.public_jwk ->> 'kid'), 'type', 'JsonWebKey',
+                                        'controller', doc_id, 'publicKeyJwk', k.public_jwk) END)) AS vm(n, method)
+     WHERE k.issuer_id = _issuer_methods.issuer_id AND k.state <> 'retired'
+$$;
+
+COMMENT ON FUNCTION microcred._issuer_methods(uuid, text) IS
+    'internal: an issuer''s valid keys as verification methods of the document doc_id (Multikey and JsonWebKey forms)';
+
+CREATE OR REPLACE FUNCTION microcred.did_document(issuer text)
+RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+        '@context', jsonb_build_array('https://www.w3.org/ns/did/v1', 'https://w3id.org/security/multikey/v1',
+                                      'https://w3id.org/security/jwk/v1'),
+        'id', i.public_id,
+        'alsoKnownAs', (SELECT jsonb_agg(f.public_id ORDER BY f.replaced_at) FROM microcred.issuer_former_id f
+                         WHERE f.issuer_id = i.id)))
+        || microcred._issuer_methods(i.id, i.public_id)
+        || jsonb_build_object('service', jsonb_build_array(jsonb_build_object(
+               'id', i.public_id || '#ob-profile', 'type', 'OpenBadgesProfile',
+               'serviceEndpoint', i.base_url || '/issuers/' || i.handle)))
+      FROM microcred.issuer i
+     WHERE i.id = microcred._resolve_issuer(issuer) AND i.public_id LIKE 'did:web:%'
+$$;
+
+COMMENT ON FUNCTION microcred.did_document(text) IS
+    'the DID document of a did:web issuer (keys that still verify as Multikey and JsonWebKey, service entry to its OB Profile), as the bridge serves it at /issuers/{handle}/did.json; NULL for other issuers';
+
+CREATE OR REPLACE FUNCTION microcred._mail_enqueue()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    INSERT INTO microcred.mail_outbox (issuer_id, credential_id, learner_id)
+    SELECT NEW.issuer_id, NEW.id, NEW.learner_id
+      FROM microcred.mail_setting s
+      JOIN microcred.learner l ON l.issuer_id = s.issuer_id AND l.id = NEW.learner_id
+     WHERE s.issuer_id = NEW.issuer_id AND s.enabled AND l.email IS NOT NULL AND l.erased_at IS NULL
+       AND NOT EXISTS (SELECT FROM microcred.learner_mail_preference p
+                        WHERE p.issuer_id = NEW.issuer_id AND p.learner_id = NEW.learner_id AND p.opted_out)
+    ON CONFLICT DO NOTHING;
+    IF FOUND THEN
+        PERFORM pg_notify('microcred_mail', '');
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION microcred._mail_enqueue() IS
+    'internal: row trigger that queues the credential e-mail of a new credential (and wakes the bridge at commit)';
+
+CREATE OR REPLACE FUNCTION microcred._mail_cancel_erased()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE microcred.mail_outbox o SET state = 'cancelled', done_at = now(), last_error = 'the learner was erased'
+     WHERE o.issuer_id = NEW.issuer_id AND o.learner_id = NEW.id AND o.state IN ('queued', 'sending');
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION microcred._mail_cancel_erased() IS
+    'internal: row trigger that cancels the queued e-mails of an erased learner';
+
+CREATE OR REPLACE FUNCTION microcred._mail_wallet_offer_url(credential uuid)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT NULL::text $$;
+
+COMMENT ON FUNCTION microcred._mail_wallet_offer_url(uuid) IS
+    'internal: the wallet (OpenID4VCI) offer URL a credential e-mail links to; NULL while no offer exists (slot for the OpenID4VCI delivery)';
+
+CREATE OR REPLACE FUNCTION microcred._mail_builtin_template(language text,
+    OUT subject text, OUT body_text text, OUT body_html text)
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    -- the plain texts write a line break as \n (replaced below)
+    SELECT t.subject, replace(t.body_text, '\n', E'\n'), t.body_html FROM (VALUES
+      ('en', 'Your credential: {{title}}',
+       'Hello {{learner_name}},\n\n{{issuer}} has issued you the micro-credential "{{title}}".\n\n'
+       'See and verify it: {{verify_url}}\n'
+       '{{#wallet_offer_url}}Add it to your wallet: {{wallet_offer_url}}\n{{/wallet_offer_url}}'
+       '{{#learner_page_url}}All your credentials: {{learner_page_url}}\n{{/learner_page_url}}'
+       '\nThis message was sent by {{issuer}} because a credential was issued to this address.\n',
+       '<!DOCTYPE html><html lang="en"><body><p>Hello {{learner_name}},</p>'
+       '<p>{{issuer}} has issued you the micro-credential <strong>{{title}}</strong>.</p>'
+       '<p><a href="{{verify_url}}">See and verify it</a></p>'
+       '{{#wallet_offer_url}}<p><a href="{{wallet_offer_url}}">Add it to your wallet</a></p>{{/wallet_offer_url}}'
+       '{{#learner_page_url}}<p><a href="{{learner_page_url}}">All your credentials</a></p>{{/learner_page_url}}'
+       '<p><small>This message was sent by {{issuer}} because a credential was issued to this address.</small></p></body></html>'),
+      ('de', 'Ihr Nachweis: {{title}}',
+       'Guten Tag {{learner_name}},\n\n{{issuer}} hat Ihnen den Microcredential-Nachweis „{{title}}“ ausgestellt.\n\n'
+       'Ansehen und prüfen: {{verify_url}}\n'
+       '{{#wallet_offer_url}}In Ihre Wallet übernehmen: {{wallet_offer_url}}\n{{/wallet_offer_url}}'
+       '{{#learner_page_url}}Alle Ihre Nachweise: {{learner_page_url}}\n{{/learner_page_url}}'
+       '\nDiese Nachricht kommt von {{issuer}}, weil an diese Adresse ein Nachweis ausgestellt wurde.\n',
+       '<!DOCTYPE html><html lang="de"><body><p>Guten Tag {{learner_name}},</p>'
+       '<p>{{issuer}} hat Ihnen den Microcredential-Nachweis <strong>{{title}}</strong> ausgestellt.</p>'
+       '<p><a href="{{verify_url}}">Ansehen und prüfen</a></p>'
+       '{{#wallet_offer_url}}<p><a href="{{wallet_offer_url}}">In Ihre Wallet übernehmen</a></p>{{/wallet_offer_url}}'
+       '{{#learner_page_url}}<p><a href="{{learner_page_url}}">Alle Ihre Nachweise</a></p>{{/learner_page_url}}'
+       '<p><small>Diese Nachricht kommt von {{issuer}}, weil an diese Adresse ein Nachweis ausgestellt wurde.</small></p></body></html>'),
+      ('fr', 'Votre certification : {{title}}',
+       'Bonjour {{learner_name}},\n\n{{issuer}} vous a délivré la micro-certification « {{title}} ».\n\n'
+       'La consulter et la vérifier : {{verify_url}}\n'
+       '{{#wallet_offer_url}}L''ajouter à votre portefeuille : {{wallet_offer_url}}\n{{/wallet_offer_url}}'
+       '{{#learner_page_url}}Toutes vos certifications : {{learner_page_url}}\n{{/learner_page_url}}'
+       '\nCe message vous est envoyé par {{issuer}} car une certification a été délivrée à cette adresse.\n',
+       '<!DOCTYPE html><html lang="fr"><body><p>Bonjour {{learner_name}},</p>'
+       '<p>{{issuer}} vous a délivré la micro-certification <strong>{{title}}</strong>.</p>'
+       '<p><a href="{{verify_url}}">La consulter et la vérifier</a></p>'
+       '{{#wallet_offer_url}}<p><a href="{{wallet_offer_url}}">L''ajouter à votre portefeuille</a></p>{{/wallet_offer_url}}'
+       '{{#learner_page_url}}<p><a href="{{learner_page_url}}">Toutes vos certifications</a></p>{{/learner_page_url}}'
+       '<p><small>Ce message vous est envoyé par {{issuer}} car une certification a été délivrée à cette adresse.</small></p></body></html>')
+    ) AS t(language, subject, body_text, body_html)
+    WHERE t.language = coalesce(_mail_builtin_template.language, 'en')
+$$;
+
+COMMENT ON FUNCTION microcred._mail_builtin_template(text) IS
+    'internal: the built-in credential e-mail template of a language (en, de, fr)';
+
+CREATE OR REPLACE FUNCTION microcred._html_escape(s text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT replace(replace(replace(replace(replace(s, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;')
+$$;
+
+COMMENT ON FUNCTION microcred._html_escape(text) IS 'internal: text escaped for HTML element content and attribute values';
+
+CREATE OR REPLACE FUNCTION microcred._mail_render(template text, vals jsonb, html boolean)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k       text;
+    out     text := '';
+    rest    text := template;
+    m       text[];
+    v       text;
+BEGIN
+    FOR k IN SELECT jsonb_object_keys(vals) LOOP
+        rest := regexp_replace(rest, '\{\{#' || k || '\}\}(.*?)\{\{/' || k || '\}\}',
+                               CASE WHEN coalesce(vals ->> k, '') <> '' THEN '\1' ELSE '' END, 'gs');
+    END LOOP;
+    -- one pass from left to right: what a value brings is not looked at again
+    LOOP
+        m := regexp_match(rest, '^(.*?)\{\{([a-z_]+)\}\}(.*)$', 's');
+        EXIT WHEN m IS NULL;
+        v := coalesce(vals ->> m[2], '');
+        out := out || m[1] || CASE WHEN html THEN microcred._html_escape(v) ELSE v END;
+        rest := m[3];
+    END LOOP;
+    RETURN out || rest;
+END
+$$;
+
+COMMENT ON FUNCTION microcred._mail_render(text, jsonb, boolean) IS
+    'internal: a mail template filled with values (sections for optional values, HTML escaping)';
+
+CREATE OR REPLACE FUNCTION microcred.mail_claim(max_mails integer DEFAULT 20, lease_s integer DEFAULT 120)
+RETURNS TABLE (id bigint, mail_from text, from_name text, reply_to text, rcpt text,
+               subject text, body_text text, body_html text, message_id text)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o       record;
+    s       microcred.mail_setting;
+    l       microcred.learner;
+    tpl     record;
+    vals    jsonb;
+    lang    text;
+BEGIN
+    IF max_mails IS NULL OR max_mails < 1 OR max_mails > 1000 THEN
+        PERFORM microcred._fail('22023', 'max_mails must be between 1 and 1000', NULL, NULL);
+    END IF;
+    IF lease_s IS NULL OR lease_s < 5 OR lease_s > 3600 THEN
+        PERFORM microcred._fail('22023', 'lease_s must be between 5 and 3600 seconds', NULL, NULL);
+    END IF;
+    FOR o IN
+        SELECT mo.* FROM microcred.mail_outbox mo
+         WHERE mo.state IN ('queued', 'sending') AND mo.next_attempt_at <= now()
+           AND (mo.state = 'queued' OR mo.claimed_until < now())
+         ORDER BY mo.next_attempt_at, mo.id
+         LIMIT max_mails
+           FOR UPDATE SKIP LOCKED
+    LOOP
+        SELECT * INTO s FROM microcred.mail_setting ms WHERE ms.issuer_id = o.issuer_id;
+        SELECT * INTO l FROM microcred.learner lr WHERE lr.id = o.learner_id;
+        IF s.issuer_id IS NULL OR NOT s.enabled OR l.email IS NULL OR l.erased_at IS NOT NULL
+           OR EXISTS (SELECT FROM microcred.learner_mail_preference p
+                       WHERE p.issuer_id = o.issuer_id AND p.learner_id = o.learner_id AND p.opted_out) THEN
+            UPDATE microcred.mail_outbox mo SET state = 'cancelled', done_at = now(),
+                   last_error = CASE WHEN l.erased_at IS NOT NULL OR l.email IS NULL THEN 'the learner was erased or has no e-mail address'
+                                     WHEN s.issuer_id IS NULL OR NOT s.enabled THEN 'the issuer turned credential e-mails off'
+                                     ELSE 'the learner opted out' END
+             WHERE mo.id = o.id;
+            CONTINUE;
+        END IF;
+        lang := coalesce((SELECT p.language FROM microcred.learner_mail_preference p
+                           WHERE p.issuer_id = o.issuer_id AND p.learner_id = o.learner_id), s.language, 'en');
+        SELECT t.subject, t.body_text, t.body_html INTO tpl FROM microcred.mail_template t
+         WHERE t.issuer_id = o.issuer_id AND t.language = lang;
+        IF NOT FOUND THEN
+            SELECT * INTO tpl FROM microcred._mail_builtin_template(lang);
+        END IF;
+        SELECT jsonb_build_object(
+                   'title', ct.title,
+                   'issuer', i.legal_name,
+                   'learner_name', coalesce(nullif(btrim(concat_ws(' ', l.given_name, l.family_name)), ''), l.email),
+                   'verify_url', i.base_url || '/credentials/' || o.credential_id,
+                   'wallet_offer_url', microcred._mail_wallet_offer_url(o.credential_id),
+                   'learner_page_url', s.learner_page_url)
+          INTO vals
+          FROM microcred.issued_credential c
+          JOIN microcred.credential_type ct ON ct.id = c.credential_type_id
+          JOIN microcred.issuer i ON i.id = c.issuer_id
+         WHERE c.id = o.credential_id;
+        UPDATE microcred.mail_outbox mo SET state = 'sending', attempts = mo.attempts + 1,
+               claimed_until = now() + make_interval(secs => lease_s)
+         WHERE mo.id = o.id;
+        id := o.id;
+        mail_from := s.sender;
+        from_name := coalesce(s.sender_name, (SELECT i.legal_name FROM microcred.issuer i WHERE i.id = o.issuer_id));
+        reply_to := s.reply_to;
+        rcpt := l.email;
+        -- one line, whatever the title holds
+        subject := regexp_replace(microcred._mail_render(tpl.subject, vals, false), '[\r\n]+', ' ', 'g');
+        body_text := microcred._mail_render(tpl.body_text, vals, false);
+        body_html := microcred._mail_render(tpl.body_html, vals, true);
+        message_id := '<mail-' || o.id || '.' || o.credential_id || '@' || split_part(s.sender, '@', 2) || '>';
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION microcred.mail_claim(integer, integer) IS
+    'for the bridge: claim due credential e-mails (skipping rows another bridge holds) for lease_s seconds, rendered in the learner''s language; cancels those whose learner was erased or opted out';
+
+CREATE OR REPLACE FUNCTION microcred.mail_sent(mail bigint)
+RETURNS void
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    UPDATE microcred.mail_outbox mo SET state = 'sent', done_at = now(), claimed_until = NULL, last_error = NULL
+     WHERE mo.id = mail AND mo.state = 'sending'
+$$;
+
+COMMENT ON FUNCTION microcred.mail_sent(bigint) IS 'for the bridge: a claimed e-mail was accepted by the SMTP server';
+
+CREATE OR REPLACE FUNCTION microcred.mail_failed(mail bigint, error text, kind text DEFAULT 'temporary',
+                                      retry_base_s integer DEFAULT 60, max_attempts integer DEFAULT 10)
+RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    o   microcred.mail_outbox;
+BEGIN
+    IF kind IS NULL OR kind NOT IN ('temporary', 'permanent', 'unreachable') THEN
+        PERFORM microcred._fail('22023', format('failure kind "%s" is not known', kind), NULL,
+            'Use ''temporary'', ''permanent'' or ''unreachable''.');
+    END IF;
+    IF retry_base_s IS NULL OR retry_base_s < 1 OR max_attempts IS NULL OR max_attempts < 1 THEN
+        PERFORM microcred._fail('22023', 'retry_base_s and max_attempts must be positive', NULL, NULL);
+    END IF;
+    SELECT * INTO o FROM microcred.mail_outbox mo WHERE mo.id = mail AND mo.state = 'sending' FOR UPDATE;
+    IF o.id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    error := left(error, 500);
+    IF kind = 'permanent' OR (kind = 'temporary' AND o.attempts >= max_attempts) THEN
+        UPDATE microcred.mail_outbox mo SET state = 'failed', done_at = now(), claimed_until = NULL, last_error = error
+         WHERE mo.id = o.id;
+        RETURN 'failed';
+    END IF;
+    UPDATE microcred.mail_outbox mo
+       SET state = 'queued', claimed_until = NULL, last_error = error,
+           attempts = CASE WHEN kind = 'unreachable' THEN greatest(mo.attempts - 1, 0) ELSE mo.attempts END,
+           next_attempt_at = now() + make_interval(secs => CASE WHEN kind = 'unreachable' THEN retry_base_s
+                                 ELSE least(retry_base_s * power(2, least(o.attempts - 1, 20)), 21600) END)
+     WHERE mo.id = o.id;
+    RETURN 'queued';
+END
+$$;
+
+COMMENT ON FUNCTION microcred.mail_failed(bigint, text, text, integer, integer) IS
+    'for the bridge: a claimed e-mail failed (temporary: retried with exponential back-off; permanent or the last attempt: recorded as failed; unreachable: retried without counting); returns the new state';
+
+CREATE OR REPLACE FUNCTION microcred.mail_backlog(OUT queued bigint, OUT oldest_s double precision, OUT failed bigint)
+RETURNS record
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT count(*) FILTER (WHERE mo.state IN ('queued', 'sending')),
+           coalesce(extract(epoch FROM now() - min(mo.created_at) FILTER (WHERE mo.state IN ('queued', 'sending'))), 0)::double precision,
+           count(*) FILTER (WHERE mo.state = 'failed')
+      FROM microcred.mail_outbox mo
+     WHERE mo.state IN ('queued', 'sending', 'failed')
+$$;
+
+COMMENT ON FUNCTION microcred.mail_backlog() IS
+    'for the bridge''s /metrics: e-mails waiting to be sent, the age of the oldest in seconds, and permanent failures';
+
+CREATE OR REPLACE FUNCTION microcred.set_mail_settings(issuer text, sender text, enabled boolean DEFAULT true,
+                                            sender_name text DEFAULT NULL, reply_to text DEFAULT NULL,
+                                            language text DEFAULT 'en', learner_page_url text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    iss uuid := microcred._resolve_issuer(issuer);
+BEGIN
+    IF sender IS NULL OR sender !~ '^[^@\s<>"]+@[^@\s<>"]+$' THEN
+        PERFORM microcred._fail('22023', 'sender of credential e-mails must be an e-mail address',
+            format('The value given was %s.', coalesce('"' || sender || '"', 'NULL')),
+            'For example ''credentials@university.example''; the SMTP server must accept it as sender.');
+    END IF;
+    IF reply_to IS NOT NULL AND reply_to !~ '^[^@\s<>"]+@[^@\s<>"]+$' THEN
+        PERFORM microcred._fail('22023', 'reply-to of credential e-mails must be an e-mail address',
+            format('The value given was "%s".', reply_to), NULL);
+    END IF;
+    IF sender_name ~ '[\r\n<>"]' THEN
+        PERFORM microcred._fail('22023', 'sender name of credential e-mails must be one line without <, > or "', NULL, NULL);
+    END IF;
+    IF language IS NULL OR language NOT IN ('en', 'de', 'fr') THEN
+        PERFORM microcred._fail('22023', format('e-mail language "%s" is not available', language), NULL,
+            'Use ''en'', ''de'' or ''fr''.');
+    END IF;
+    IF learner_page_url IS NOT NULL AND learner_page_url !~ '^https?://\S+$' THEN
+        PERFORM microcred._fail('22023', 'learner page URL must be an http(s) URL', format('The value given was "%s".', learner_page_url), NULL);
+    END IF;
+    IF enabled IS NULL THEN
+        PERFORM microcred._fail('22004', 'enabled must be true or false', NULL, NULL);
+    END IF;
+    INSERT INTO microcred.mail_setting AS ms (issuer_id, enabled, sender, sender_name, reply_to, language, learner_page_url)
+    VALUES (iss, enabled, sender, sender_name, reply_to, language, learner_page_url)
+    ON CONFLICT (issuer_id) DO UPDATE
+       SET enabled = EXCLUDED.enabled, sender = EXCLUDED.sender, sender_name = EXCLUDED.sender_name,
+           reply_to = EXCLUDED.reply_to, language = EXCLUDED.language,
+           learner_page_url = EXCLUDED.learner_page_url, updated_at = now();
+END
+$$;
+
+COMMENT ON FUNCTION microcred.set_mail_settings(text, text, boolean, text, text, text, text) IS
+    'send learners an e-mail when a credential is issued (enabled => false: the issuer opts out): sender, sender name, reply-to, default language (en, de, fr), learner page URL';
+
+CREATE OR REPLACE FUNCTION microcred.set_mail_template(issuer text, language text, subject text, body_text text, body_html text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF language IS NULL OR language NOT IN ('en', 'de', 'fr') THEN
+        PERFORM microcred._fail('22023', format('e-mail language "%s" is not available', language), NULL,
+            'Use ''en'', ''de'' or ''fr''.');
+    END IF;
+    IF subject IS NULL OR body_text IS NULL OR body_html IS NULL THEN
+        PERFORM microcred._fail('23502', 'an e-mail template needs a subject, a plain text and an HTML body', NULL,
+            'Placeholders: {{title}} {{issuer}} {{learner_name}} {{verify_url}} {{wallet_offer_url}} {{learner_page_url}}.');
+    END IF;
+    INSERT INTO microcred.mail_template AS mt (issuer_id, language, subject, body_text, body_html)
+    VALUES (microcred._resolve_issuer(issuer), language, subject, body_text, body_html)
+    ON CONFLICT ON CONSTRAINT mail_template_pkey DO UPDATE
+       SET subject = EXCLUDED.subject, body_text = EXCLUDED.body_text, body_html = EXCLUDED.body_html;
+END
+$$;
+
+COMMENT ON FUNCTION microcred.set_mail_template(text, text, text, text, text) IS
+    'an issuer''s own credential e-mail template for a language (values are HTML-escaped in the HTML body)';
+
+CREATE OR REPLACE FUNCTION microcred.set_learner_mail_preference(learner uuid, opted_out boolean DEFAULT true, language text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    iss uuid;
+BEGIN
+    SELECT l.issuer_id INTO iss FROM microcred.learner l WHERE l.id = learner;
+    IF iss IS NULL THEN
+        PERFORM microcred._fail('42704', format('learner %s does not exist', learner), NULL, NULL);
+    END IF;
+    IF opted_out IS NULL THEN
+        PERFORM microcred._fail('22004', 'opted_out must be true or false', NULL, NULL);
+    END IF;
+    IF language IS NOT NULL AND language NOT IN ('en', 'de', 'fr') THEN
+        PERFORM microcred._fail('22023', format('e-mail language "%s" is not available', language), NULL,
+            'Use ''en'', ''de'' or ''fr'', or NULL for the issuer''s language.');
+    END IF;
+    INSERT INTO microcred.learner_mail_preference AS p (issuer_id, learner_id, opted_out, language)
+    VALUES (iss, learner, opted_out, language)
+    ON CONFLICT (issuer_id, learner_id) DO UPDATE SET opted_out = EXCLUDED.opted_out, language = EXCLUDED.language;
+    IF opted_out THEN
+        UPDATE microcred.mail_outbox mo SET state = 'cancelled', done_at = now(), last_error = 'the learner opted out'
+         WHERE mo.issuer_id = iss AND mo.learner_id = learner AND mo.state = 'queued';
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION microcred.set_learner_mail_preference(uuid, boolean, text) IS
+    'a learner''s choice about credential e-mails: opt out (queued ones are cancelled) and language (en, de, fr; NULL: the issuer''s)';
+
+CREATE OR REPLACE FUNCTION microcred.mail_retry(mail bigint)
+RETURNS boolean
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+    UPDATE microcred.mail_outbox mo SET state = 'queued', attempts = 0, next_attempt_at = now(), done_at = NULL
+     WHERE mo.id = mail AND mo.state = 'failed'
+    RETURNING true
+$$;
+
+COMMENT ON FUNCTION microcred.mail_retry(bigint) IS
+    'queue a failed credential e-mail again (after fixing its cause); false/NULL when it is not a failed one of an issuer you act for';
+
 CREATE OR REPLACE FUNCTION microcred._credential_envelope(credential uuid, format text)
 RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER
@@ -2973,10 +3524,16 @@ BEGIN
         IF NOT FOUND THEN
             RETURN;
         END IF;
+        -- a did:web issuer's https URL keeps serving the https id its
+        -- earlier credentials name (91_didweb)
+        IF i.public_id LIKE 'did:web:%' THEN
+            i.public_id := i.base_url || '/issuers/' || i.handle;
+        END IF;
         -- the OB 3.0 Profile (as credentials carry it) and the controller
         -- document in one, so <public id>#<key fragment> resolves to a key
         body := (microcred._issuer_profile(i)
-                 || microcred.controller_document(i.id::text)
+                 || microcred._issuer_methods(i.id, i.public_id)
+                 || jsonb_build_object('id', i.public_id)
                  || jsonb_build_object(
                         '@context', jsonb_build_array('https://www.w3.org/ns/did/v1',
                                                       'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json',
@@ -2985,6 +3542,17 @@ BEGIN
                         'type', jsonb_build_array('Profile')))::text;
         http_status := 200;
         content_type := 'application/json';
+        max_age := 300;
+    ELSIF kind = 'did' THEN
+        -- the DID document of a did:web issuer (id: its handle), 91_didweb
+        SELECT microcred.did_document(iss.id::text)::text INTO body
+          FROM microcred.issuer iss WHERE iss.handle = public_resource.id;
+        IF body IS NULL THEN
+            body := 'not found';
+            RETURN;
+        END IF;
+        http_status := 200;
+        content_type := 'application/did+json';
         max_age := 300;
     ELSIF kind = 'achievement' THEN
         -- the Achievement credentials of a type carry (its id is this URL)
@@ -3018,7 +3586,7 @@ BEGIN
         max_age := 60;
     ELSE
         PERFORM microcred._fail('22023', format('kind "%s" is not a public resource', kind), NULL,
-            'Use one of: credential, issuer, achievement, status.');
+            'Use one of: credential, issuer, did, achievement, status.');
     END IF;
 END
 $$;
