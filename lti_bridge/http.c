@@ -95,7 +95,8 @@ respond(struct MHD_Connection *conn, http_request *req, unsigned int status,
 			MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, date);
 	}
 	if (req->vary_accept)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY,
+								req->vary_accept == 2 ? "Accept, Accept-Language" : "Accept");
 	if (req->etag[0] != '\0')
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, req->etag);
 	if (req->location != NULL)
@@ -169,7 +170,29 @@ http_find_route(const http_route *routes, size_t n_routes, const char *url, char
 	for (size_t i = 0; i < n_routes; i++)
 	{
 		size_t		plen = strlen(routes[i].path);
+		const char *star = strchr(routes[i].path, '*');
 
+		if (star != NULL)
+		{
+			/* "/prefix/" "*" "/suffix": one id segment between fixed parts */
+			size_t		pre = (size_t) (star - routes[i].path);
+			size_t		suf = plen - pre - 1;
+			size_t		seg;
+
+			if (n <= pre + suf || strncmp(url, routes[i].path, pre) != 0 ||
+				strncmp(url + n - suf, star + 1, suf) != 0)
+				continue;
+			seg = n - pre - suf;
+			if (seg >= 128 || (id != NULL && seg >= idlen) ||
+				strspn(url + pre, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") < seg)
+				continue;
+			if (id)
+			{
+				memcpy(id, url + pre, seg);
+				id[seg] = '\0';
+			}
+			return &routes[i];
+		}
 		if (routes[i].path[plen - 1] == '/')
 		{
 			size_t		rest = n - plen;

@@ -30,7 +30,9 @@
 #include "db.h"
 #include "http.h"
 #include "http_internal.h"
+#include "page_cache.h"
 #include "public.h"
+#include "public_page.h"
 
 /*
  * The JWT form a request asks for (public.h): ?format= decides when given
@@ -157,6 +159,7 @@ public_configure(const bridge_config *cfg)
 		n_doc_slots = doc_slots ? want : 0;
 	}
 	pthread_mutex_unlock(&doc_lock);
+	page_cache_configure(cfg);
 }
 
 static size_t
@@ -292,7 +295,11 @@ public_handle_credential(struct MHD_Connection *conn, http_request *req)
 {
 	const char *format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
 	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	unsigned int st;
 
+	/* a browser gets the verification page (public_page.c) */
+	if (public_page_negotiate(conn, req, "credential", &st))
+		return st;
 	req->vary_accept = 1;
 	return serve_public(conn, req, "credential", public_jwt_form(accept, format));
 }
@@ -301,6 +308,11 @@ public_handle_credential(struct MHD_Connection *conn, http_request *req)
 unsigned int
 public_handle_issuer(struct MHD_Connection *conn, http_request *req)
 {
+	unsigned int st;
+
+	if (public_page_negotiate(conn, req, "issuer", &st))
+		return st;
+	req->vary_accept = 1;
 	return serve_public(conn, req, "issuer", 0);
 }
 
@@ -308,6 +320,11 @@ public_handle_issuer(struct MHD_Connection *conn, http_request *req)
 unsigned int
 public_handle_achievement(struct MHD_Connection *conn, http_request *req)
 {
+	unsigned int st;
+
+	if (public_page_negotiate(conn, req, "achievement", &st))
+		return st;
+	req->vary_accept = 1;
 	return serve_public(conn, req, "achievement", 0);
 }
 
@@ -329,4 +346,5 @@ public_shutdown(void)
 	doc_slots = NULL;
 	n_doc_slots = 0;
 	pthread_mutex_unlock(&doc_lock);
+	page_cache_shutdown();
 }

@@ -1,0 +1,39 @@
+/*-------------------------------------------------------------------------
+ *
+ * page_cache.h
+ *	  Rendered public HTML pages, kept like the JSON documents (public.c):
+ *	  public_cache_s seconds, public_cache_entries slots, keyed by what
+ *	  the page depends on (resource, id, language).  A page's verdict can
+ *	  change (revocation), so a cached page is at most public_cache_s
+ *	  seconds behind, as a cached document is behind erasure.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MC_PAGE_CACHE_H
+#define MC_PAGE_CACHE_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+typedef struct page_entry
+{
+	unsigned int status;
+	char	   *body;			/* malloc'd copy; the caller frees */
+	size_t		len;
+	char		etag[40];
+} page_entry;
+
+/* (re)size to the configuration (with public_configure) */
+extern void page_cache_configure(const bridge_config *cfg);
+
+/* a fresh entry for key copied into out: 1 on a hit */
+extern int	page_cache_get(const bridge_config *cfg, const char *key, page_entry *out);
+
+/* store a page under key (copied) */
+extern void page_cache_put(const char *key, const page_entry *e);
+
+/* drop everything (at exit) */
+extern void page_cache_shutdown(void);
+
+#endif							/* MC_PAGE_CACHE_H */
