@@ -52,8 +52,18 @@ badge_svg(sbuf *b, const char *title, const char *subtitle, const char *footer)
 	sb_puts(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 200 200\" width=\"200\" height=\"200\" "
 			"role=\"img\" aria-label=\"");
 	sb_html(b, p);
+	if (footer != NULL && footer[0] != '\0')
+	{
+		sb_puts(b, " \u2014 ");
+		sb_html(b, footer);
+	}
 	sb_puts(b, "\" font-family=\"DejaVu Sans, Verdana, sans-serif\"><title>");
 	sb_html(b, p);
+	if (footer != NULL && footer[0] != '\0')
+	{
+		sb_puts(b, " \u2014 ");
+		sb_html(b, footer);
+	}
 	sb_puts(b, "</title><circle cx=\"100\" cy=\"100\" r=\"97\" fill=\"#1d3557\"/>"
 			"<circle cx=\"100\" cy=\"100\" r=\"88\" fill=\"none\" stroke=\"#e9c46a\" stroke-width=\"3\"/>");
 	if (subtitle != NULL && subtitle[0] != '\0')
@@ -83,6 +93,6 @@ badge_svg(sbuf *b, const char *title, const char *subtitle, const char *footer)
 			p++;
 	}
 	if (footer != NULL && footer[0] != '\0')
-		line(b, 156, 10, "normal", footer, utf8_cut(footer, strlen(footer), 34));
+		line(b, 156, 9, "normal", footer, utf8_cut(footer, strlen(footer), 36));
 	sb_puts(b, "</svg>\n");
 }

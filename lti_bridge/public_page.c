@@ -17,7 +17,7 @@
 #include "db.h"
 #include "negotiate.h"
 #include "page_cache.h"
-#include "public.h"
+#include "etag.h"
 #include "public_page.h"
 #include "view.h"
 
