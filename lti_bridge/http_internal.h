@@ -40,7 +40,7 @@ typedef struct http_request
 	char		id[128];		/* the last path segment of a prefix route */
 	int			max_age;		/* > 0: a public, cacheable answer */
 	long long	last_modified;	/* Unix seconds, 0: none */
-	int			vary_accept;	/* 1: Vary: Accept; 2: Accept, Accept-Language */
+	int			vary_accept;	/* Vary: 1 Accept; 2 and Accept-Language; 3 and Accept-Encoding */
 	char		etag[40];		/* "<32 hex>" of a public answer, or empty */
 	char	   *location;		/* a redirect's Location (malloc'd), or NULL */
 	char		cookie[160];	/* a Set-Cookie value, or empty */

@@ -88,7 +88,7 @@ serve_image(struct MHD_Connection *conn, http_request *req, const char *kind)
 	unsigned int rc;
 
 	snprintf(key, sizeof(key), "image:%s:%s", kind, req->id);
-	if (page_cache_get(req->cfg, key, &e))
+	if (page_cache_get(req->cfg, key, 0, &e))
 	{
 		req->reason = "cached";
 		rc = send_image(conn, req, e.etag, e.body, e.len, 300);

@@ -29,6 +29,7 @@ static void
 slot_clear(slot *s)
 {
 	free(s->e.body);
+	free(s->e.gz);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -56,7 +57,7 @@ slot_of(const char *key)
 }
 
 int
-page_cache_get(const bridge_config *cfg, const char *key, page_entry *out)
+page_cache_get(const bridge_config *cfg, const char *key, int want_gzip, page_entry *out)
 {
 	int			hit = 0;
 
@@ -64,13 +65,19 @@ page_cache_get(const bridge_config *cfg, const char *key, page_entry *out)
 	if (n_slots > 0)
 	{
 		slot	   *s = slot_of(key);
+		int			gz = want_gzip && s->e.gz != NULL;
+		const char *src = gz ? s->e.gz : s->e.body;
+		size_t		len = gz ? s->e.gz_len : s->e.len;
 
 		if (s->e.body != NULL && strcmp(s->key, key) == 0 &&
 			mono_ms() - s->stored_ms < (long long) cfg->public_cache_s * 1000 &&
-			(out->body = malloc(s->e.len + 1)) != NULL)
+			(out->body = malloc(len + 1)) != NULL)
 		{
-			memcpy(out->body, s->e.body, s->e.len + 1);
-			out->len = s->e.len;
+			memcpy(out->body, src, len);
+			out->body[len] = '\0';
+			out->len = len;
+			out->gz = NULL;
+			out->gzipped = gz;
 			out->status = s->e.status;
 			memcpy(out->etag, s->e.etag, sizeof(out->etag));
 			hit = 1;
@@ -94,6 +101,11 @@ page_cache_put(const char *key, const page_entry *e)
 			memcpy(s->e.body, e->body, e->len);
 			s->e.body[e->len] = '\0';
 			s->e.len = e->len;
+			if (e->gz != NULL && (s->e.gz = malloc(e->gz_len)) != NULL)
+			{
+				memcpy(s->e.gz, e->gz, e->gz_len);
+				s->e.gz_len = e->gz_len;
+			}
 			s->e.status = e->status;
 			memcpy(s->e.etag, e->etag, sizeof(s->e.etag));
 			snprintf(s->key, sizeof(s->key), "%s", key);

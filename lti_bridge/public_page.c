@@ -18,6 +18,7 @@
 #include "negotiate.h"
 #include "page_cache.h"
 #include "etag.h"
+#include "gzip.h"
 #include "public_page.h"
 #include "view.h"
 
@@ -95,18 +96,36 @@ render(sbuf *b, i18n_lang lang, const char *kind, json_t *page, const char *id)
 	return MHD_HTTP_NOT_FOUND;
 }
 
+/* the gzip form of a page's entity tag: its own tag, as RFC 9110 8.8.3 asks of each representation */
+static void
+gzip_etag(const char *etag, char *out, size_t cap)
+{
+	size_t		n = strlen(etag);
+
+	if (n < 2 || n + 4 > cap)
+	{
+		out[0] = '\0';
+		return;
+	}
+	memcpy(out, etag, n - 1);
+	memcpy(out + n - 1, "-gz\"", 5);
+}
+
 unsigned int
 public_page_serve(struct MHD_Connection *conn, http_request *req, const char *kind)
 {
 	const char *al = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
 	const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	int			want_gz = gzip_accepted(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+																	MHD_HTTP_HEADER_ACCEPT_ENCODING));
 	i18n_lang	lang = i18n_choose(al);
 	char		key[160];
 	page_entry	e = {0};
 	unsigned int rc;
 
+	req->vary_accept = 3;
 	snprintf(key, sizeof(key), "%s:%s:%s", kind, req->id, i18n_tag(lang));
-	if (page_cache_get(req->cfg, key, &e))
+	if (page_cache_get(req->cfg, key, want_gz, &e))
 		req->reason = "cached";
 	else
 	{
@@ -125,8 +144,20 @@ public_page_serve(struct MHD_Connection *conn, http_request *req, const char *ki
 		e.body = b.data;
 		e.len = b.len;
 		page_etag(e.body, e.len, e.etag);
+		if (gzip_compress(e.body, e.len, &e.gz, &e.gz_len) != 0)
+			e.gz = NULL;
 		if (e.status != MHD_HTTP_NOT_FOUND)
 			page_cache_put(key, &e);
+		if (want_gz && e.gz != NULL)
+		{
+			free(e.body);
+			e.body = e.gz;
+			e.len = e.gz_len;
+			e.gzipped = 1;
+		}
+		else
+			free(e.gz);
+		e.gz = NULL;
 	}
 	if (e.status == MHD_HTTP_NOT_FOUND)
 		req->reason = "unknown_id";
@@ -135,13 +166,17 @@ public_page_serve(struct MHD_Connection *conn, http_request *req, const char *ki
 	/* the verdict may change (revocation): a short lifetime, as status lists have */
 	if (e.status == MHD_HTTP_OK || e.status == MHD_HTTP_GONE)
 		req->max_age = 60;
+	if (e.gzipped)
+		http_add_header(req, "Content-Encoding", "gzip");
 	if (e.status == MHD_HTTP_OK)
 	{
-		memcpy(req->etag, e.etag, sizeof(req->etag));
+		if (e.gzipped)
+			gzip_etag(e.etag, req->etag, sizeof(req->etag));
+		else
+			memcpy(req->etag, e.etag, sizeof(req->etag));
 		if (inm != NULL && req->etag[0] != '\0' && public_etag_matches(inm, req->etag))
 		{
 			free(e.body);
-			req->vary_accept = 2;
 			return respond(conn, req, MHD_HTTP_NOT_MODIFIED, "text/html; charset=utf-8", "", 0,
 						   MHD_RESPMEM_PERSISTENT);
 		}

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * qr.c
- *	  QR codes as SVG (qr.h): libqrencode encodes, this file draws each dark
- *	  module as a unit square of one path, so the image scales to any size.
+ *	  QR codes as SVG (qr.h): libqrencode encodes, this file draws the dark
+ *	  modules of each row as strokes of one path, so the image scales to any
+ *	  size and stays small inline.
  *
  *-------------------------------------------------------------------------
  */
@@ -34,21 +35,28 @@ qr_svg(sbuf *b, const char *text, const char *label)
 		sb_html(b, label);
 		sb_puts(b, "\"");
 	}
-	sb_printf(b, "><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path fill=\"#000\" d=\"", w, w);
+	/* each row's dark runs as strokes one module wide along the row's middle */
+	sb_printf(b, "><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path stroke=\"#000\" d=\"", w, w);
 	for (int y = 0; y < q->width; y++)
+	{
+		int			at = -1;	/* where the pen is in this row, -1: not yet in it */
+
 		for (int x = 0; x < q->width; x++)
 		{
-			/* run-length: one rectangle per horizontal run of dark modules */
 			int			run = 0;
 
 			while (x + run < q->width && (q->data[y * q->width + x + run] & 1))
 				run++;
-			if (run > 0)
-			{
-				sb_printf(b, "M%d %dh%dv1h-%dz", x + QUIET, y + QUIET, run, run);
-				x += run - 1;
-			}
+			if (run == 0)
+				continue;
+			if (at < 0)
+				sb_printf(b, "M%d %d.5h%d", x + QUIET, y + QUIET, run);
+			else
+				sb_printf(b, "m%d 0h%d", x - at, run);
+			at = x + run;
+			x += run - 1;
 		}
+	}
 	sb_puts(b, "\"/></svg>");
 	QRcode_free(q);
 	return 0;

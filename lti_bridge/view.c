@@ -98,7 +98,8 @@ void
 view_begin(sbuf *b, i18n_lang lang, const char *title, const view_meta *m)
 {
 	sb_printf(b, "<!DOCTYPE html>\n<html lang=\"%s\" dir=\"ltr\"><head><meta charset=\"utf-8\">"
-			  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>",
+			  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+			  "<link rel=\"icon\" href=\"data:,\"><title>",
 			  i18n_tag(lang));
 	sb_html(b, title);
 	sb_puts(b, "</title>");
@@ -144,7 +145,8 @@ view_send(struct MHD_Connection *conn, http_request *req, unsigned int status, i
 	http_add_header(req, "Content-Security-Policy", view_csp());
 	http_add_header(req, "Referrer-Policy", "no-referrer");
 	http_add_header(req, "Content-Language", i18n_tag(lang));
-	req->vary_accept = 2;
+	if (req->vary_accept < 2)
+		req->vary_accept = 2;
 	return respond(conn, req, status, "text/html; charset=utf-8", body, len, MHD_RESPMEM_MUST_COPY);
 }
 

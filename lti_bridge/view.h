@@ -36,7 +36,7 @@ extern void view_end(sbuf *b, i18n_lang lang);
 /* the CSP every public page is sent with */
 extern const char *view_csp(void);
 
-/* send a finished page (copied) with the CSP, Content-Language and Vary: Accept, Accept-Language */
+/* send a finished page (copied) with the CSP, Content-Language and Vary: Accept, Accept-Language (at least) */
 extern unsigned int view_send(struct MHD_Connection *conn, http_request *req, unsigned int status,
 							  i18n_lang lang, const char *body, size_t len);
 

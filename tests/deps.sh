@@ -7,9 +7,11 @@ set -eu
 purpose=${1:-test}
 
 packages="make gcc pkg-config postgresql-15 postgresql-server-dev-15 libpq-dev \
-libssl-dev zlib1g-dev libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev libcjose-dev \
+libssl-dev zlib1g-dev libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev libcjose-dev libqrencode-dev \
 python3 python3-jsonschema python3-cryptography curl"
 case "$purpose" in
+    # the verification page in a real browser (tests/t/browser_page.sh), its print and QR code
+    test)  packages="$packages chromium chromium-driver python3-selenium poppler-utils zbar-tools" ;;
     bench) packages="$packages wrk" ;;
     fuzz)  packages="$packages clang libclang-rt-14-dev" ;;
 esac

@@ -102,7 +102,7 @@ ok "$(get "/credentials/$CID?format=json" -H "Accept: $BROWSER")|$(header Conten
    "?format=json gives a browser the JSON document (the download links)"
 ok "$(get "/credentials/$CID?format=jwt" -H "Accept: $BROWSER")|$(header Content-Type)" "200|application/vc+jwt" \
    "?format=jwt gives a browser the JWT"
-ok "$(page /credentials/$CID)|$(header Content-Type)|$(header Vary)" "200|text/html; charset=utf-8|Accept, Accept-Language" \
+ok "$(page /credentials/$CID)|$(header Content-Type)|$(header Vary)" "200|text/html; charset=utf-8|Accept, Accept-Language, Accept-Encoding" \
    "a browser's Accept gets the HTML page, varying by Accept and Accept-Language"
 ok "$(get /credentials/$CID -H 'Accept: text/*')|$(header Content-Type)" "200|text/html; charset=utf-8" "Accept: text/* gets the page"
 for a in "image/png" "application/xml" "text/plain;q=1, image/*" "application/json;q=0, text/html;q=0"; do
@@ -146,6 +146,12 @@ ok "$(printf '%s' "$ETAG" | grep -cE '^"[0-9a-f]{32}"$')|$(header Cache-Control)
 ok "$(page /credentials/$CID -H "If-None-Match: $ETAG")" 304 "If-None-Match with the page's ETag answers 304"
 page /credentials/$CID >/dev/null
 ok "$(cmp -s "$TMP/body" "$TMP/valid.html" && echo same)|$(header ETag)" "same|$ETAG" "the cached page is the same page"
+page /credentials/$CID -H 'Accept-Encoding: gzip, deflate, br' >/dev/null
+GZ_ETAG=$(header ETag)
+ok "$(header Content-Encoding)|$(gzip -dc "$TMP/body" | cmp -s - "$TMP/valid.html" && echo same)|$GZ_ETAG" "gzip|same|${ETAG%\"}-gz\"" \
+   "a browser accepting gzip gets the same page gzip-compressed, with its own ETag"
+ok "$(page /credentials/$CID -H 'Accept-Encoding: gzip' -H "If-None-Match: $GZ_ETAG")|$(page /credentials/$CID -H 'Accept-Encoding: gzip;q=0, identity')|$(header Content-Encoding)" \
+   "304|200|" "its ETag answers 304; gzip;q=0 gets the plain page"
 
 # --- languages ----------------------------------------------------------------
 page /credentials/$CID -H 'Accept-Language: de-DE,de;q=0.9,en;q=0.8' >/dev/null
