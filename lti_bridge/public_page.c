@@ -84,7 +84,7 @@ render(sbuf *b, i18n_lang lang, const char *kind, json_t *page, const char *id)
 			char		self[160];
 
 			snprintf(self, sizeof(self), "/credentials/%s", id);
-			verify_page_render(b, lang, page, self);
+			verify_page_render(b, lang, page, self, NULL);
 		}
 		else if (strcmp(kind, "issuer") == 0)
 			catalogue_issuer_render(b, lang, page);

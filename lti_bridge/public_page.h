@@ -33,7 +33,10 @@ extern int	public_page_negotiate(struct MHD_Connection *conn, http_request *req,
 extern int	public_page_fetch(http_request *req, const char *kind, const char *id, json_t **out);
 
 /* the renderers: verify_page.c, catalogue_page.c */
-extern void verify_page_render(sbuf *b, i18n_lang lang, json_t *page, const char *self_path);
+/* self_path: the page's own path (NULL for a pasted credential); note: a section of
+ * what this verification could not check (NULL: none) */
+extern void verify_page_render(sbuf *b, i18n_lang lang, json_t *page, const char *self_path,
+							   const char *note);
 extern void catalogue_issuer_render(sbuf *b, i18n_lang lang, json_t *page);
 extern void catalogue_achievement_render(sbuf *b, i18n_lang lang, json_t *page);
 

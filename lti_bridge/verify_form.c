@@ -163,27 +163,7 @@ verify_form_handle(struct MHD_Connection *conn, http_request *req)
 		return send_page(conn, req, 422, lang, &b);
 	}
 	req->reason = view_str(page, "verdict") && strcmp(view_str(page, "verdict"), "valid") == 0 ? "valid" : "not_valid";
-	verify_page_render(&b, lang, page, NULL);
+	verify_page_render(&b, lang, page, NULL, i18n_msg(lang, "verify_unchecked"));
 	json_decref(page);
-	/* what this check could not do, after the page's footer would be too late: insert before </main> */
-	{
-		const char *note = i18n_msg(lang, "verify_unchecked");
-		char	   *m = b.data ? strstr(b.data, "</main>") : NULL;
-
-		if (m != NULL)
-		{
-			sbuf		o = {0};
-
-			sb_add(&o, b.data, (size_t) (m - b.data));
-			sb_puts(&o, "<section aria-labelledby=\"unchecked-h\"><h2 id=\"unchecked-h\">");
-			sb_html(&o, i18n_msg(lang, "r_skip"));
-			sb_puts(&o, "</h2><p>");
-			sb_html(&o, note);
-			sb_puts(&o, "</p></section>");
-			sb_puts(&o, m);
-			free(b.data);
-			b = o;
-		}
-	}
 	return send_page(conn, req, status, lang, &b);
 }

@@ -139,7 +139,7 @@ links_section(sbuf *b, i18n_lang lang, json_t *page, const char *self)
 }
 
 void
-verify_page_render(sbuf *b, i18n_lang lang, json_t *page, const char *self)
+verify_page_render(sbuf *b, i18n_lang lang, json_t *page, const char *self, const char *note)
 {
 	const char *name = view_str(page, "name");
 	json_t	   *issuer = json_object_get(page, "issuer");
@@ -217,6 +217,13 @@ verify_page_render(sbuf *b, i18n_lang lang, json_t *page, const char *self)
 	view_elements(b, lang, json_object_get(page, "elements"));
 	sb_puts(b, "</section>");
 	proof_section(b, lang, page);
+	if (note != NULL)
+	{
+		sb_printf(b, "<section aria-labelledby=\"unchecked-h\"><h2 id=\"unchecked-h\">%s</h2><p>",
+				  i18n_msg(lang, "r_skip"));
+		sb_html(b, note);
+		sb_puts(b, "</p></section>");
+	}
 	links_section(b, lang, page, self);
 	view_end(b, lang);
 }
