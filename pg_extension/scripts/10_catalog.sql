@@ -335,10 +335,7 @@ CREATE TABLE microcred.issuer (
     public_id       text NOT NULL UNIQUE
                     CONSTRAINT issuer_public_id_is_uri CHECK (public_id ~ '^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$'),
     base_url        text CONSTRAINT issuer_base_url_https CHECK (base_url ~ '^(https://[A-Za-z0-9.-]+|http://(127\.0\.0\.1|localhost))(:[0-9]{1,5})?(/[A-Za-z0-9._~%!$&*+,;=:@-]+)*$'),
-    created_at      timestamptz NOT NULL DEFAULT now(),
-    image           bytea,
-    image_type      text CONSTRAINT issuer_image_type CHECK (image_type IN ('image/png', 'image/svg+xml')),
-    CONSTRAINT issuer_image_typed CHECK ((image IS NULL) = (image_type IS NULL))
+    created_at      timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE microcred.issuer IS 'awarding bodies (EU elements "awarding body" and "country/region of the issuer")';
 COMMENT ON COLUMN microcred.issuer.handle IS 'short lower-case name used in URLs and by the bridge';

@@ -18,9 +18,14 @@ BEGIN
 END
 $$;
 
--- badge images of credential types (the issuer's are in its CREATE TABLE);
--- added here, after 80_lifecycle's suspendable, so that a fresh install and
--- an upgraded 0.2 have the columns in the same order
+-- badge images of awarding bodies and credential types; added here, after
+-- the columns other parts add (issuer.proof_format in 60_keys, credential_type
+-- .suspendable in 80_lifecycle), so that a fresh install and an upgraded 0.2
+-- have the columns in the same order
+ALTER TABLE microcred.issuer ADD COLUMN image bytea;
+ALTER TABLE microcred.issuer ADD COLUMN image_type text
+    CONSTRAINT issuer_image_type CHECK (image_type IN ('image/png', 'image/svg+xml'));
+ALTER TABLE microcred.issuer ADD CONSTRAINT issuer_image_typed CHECK ((image IS NULL) = (image_type IS NULL));
 ALTER TABLE microcred.credential_type ADD COLUMN image bytea;
 ALTER TABLE microcred.credential_type ADD COLUMN image_type text
     CONSTRAINT credential_type_image_type CHECK (image_type IN ('image/png', 'image/svg+xml'));

@@ -1,8 +1,7 @@
 -- 0.3: the bridge's human-readable pages and badge images
 -- (pg_extension/scripts/92_page.sql).
 
--- badge images: the issuer's at the end of its table, the credential type's
--- after 0.2's last column (as 92_page.sql adds them to a fresh install)
+-- badge images, after 0.2's last columns (as 92_page.sql adds them to a fresh install)
 ALTER TABLE microcred.issuer ADD COLUMN image bytea;
 ALTER TABLE microcred.issuer ADD COLUMN image_type text
     CONSTRAINT issuer_image_type CHECK (image_type IN ('image/png', 'image/svg+xml'));
@@ -61,6 +60,13 @@ GRANT EXECUTE ON FUNCTION microcred.public_page(text, text), microcred.public_ve
     TO microcred_bridge, microcred_admin, microcred_verifier;
 
 -- credentials issued from now on carry achievement.image and issuer.image
--- (70_issue.sql): drop the cached document parts built without them;
--- documents already issued stay as signed
-DELETE FROM microcred.document_part;
+-- (70_issue.sql): the cached document parts, built without them, get them as
+-- _achievement() and _issuer_profile() of 0.3 build them (the functions are
+-- replayed only after this part); documents already issued stay as signed
+UPDATE microcred.document_part p
+   SET achievement = p.achievement || jsonb_build_object('image', jsonb_build_object(
+           'id', i.base_url || '/achievements/' || p.credential_type_id || '/image', 'type', 'Image')),
+       profile = p.profile || jsonb_build_object('image', jsonb_build_object(
+           'id', i.base_url || '/issuers/' || i.handle || '/image', 'type', 'Image'))
+  FROM microcred.issuer i
+ WHERE i.id = p.issuer_id AND i.base_url IS NOT NULL;
