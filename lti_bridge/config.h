@@ -46,6 +46,8 @@ typedef struct bridge_config
 	int			login_rate_total;
 	int			event_rate_per_ip;
 	int			event_rate_total;
+	int			verify_rate_per_ip;
+	int			verify_rate_total;
 	int			registration_timeout_ms;
 	long		registration_max_bytes;
 	char	   *smtp_url;

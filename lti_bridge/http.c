@@ -95,7 +95,9 @@ respond(struct MHD_Connection *conn, http_request *req, unsigned int status,
 			MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, date);
 	}
 	if (req->vary_accept)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY,
+								req->vary_accept == 3 ? "Accept, Accept-Language, Accept-Encoding"
+								: req->vary_accept == 2 ? "Accept, Accept-Language" : "Accept");
 	if (req->etag[0] != '\0')
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, req->etag);
 	if (req->location != NULL)

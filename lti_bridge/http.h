@@ -20,7 +20,8 @@ struct http_request;
 /* one route: what the router matches and whom it calls (routes.c holds the table) */
 typedef struct http_route
 {
-	const char *path;			/* ending in '/': a prefix, one more segment */
+	const char *path;			/* ending in '/': a prefix, one more segment;
+								 * with a '*': that one segment between fixed parts */
 	const char *method;			/* space-separated; GET also answers HEAD */
 	const char *label;			/* fixed label for logs and metrics */
 	unsigned int (*handler) (struct MHD_Connection *conn, struct http_request *req);

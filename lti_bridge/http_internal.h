@@ -40,7 +40,7 @@ typedef struct http_request
 	char		id[128];		/* the last path segment of a prefix route */
 	int			max_age;		/* > 0: a public, cacheable answer */
 	long long	last_modified;	/* Unix seconds, 0: none */
-	int			vary_accept;
+	int			vary_accept;	/* Vary: 1 Accept; 2 and Accept-Language; 3 and Accept-Encoding */
 	char		etag[40];		/* "<32 hex>" of a public answer, or empty */
 	char	   *location;		/* a redirect's Location (malloc'd), or NULL */
 	char		cookie[160];	/* a Set-Cookie value, or empty */
@@ -73,6 +73,10 @@ HTTP_HANDLER(public_handle_issuer);
 HTTP_HANDLER(public_handle_did);
 HTTP_HANDLER(public_handle_achievement);
 HTTP_HANDLER(public_handle_status);
+HTTP_HANDLER(images_handle_achievement);
+HTTP_HANDLER(images_handle_issuer);
+HTTP_HANDLER(images_handle_qr);
+HTTP_HANDLER(verify_form_handle);
 HTTP_HANDLER(lti_handle_login);
 HTTP_HANDLER(lti_handle_launch);
 HTTP_HANDLER(lti_handle_deep_link);

@@ -353,11 +353,12 @@ launch_resource_link(struct MHD_Connection *conn, http_request *req, const login
 			sb_html(&b, status);
 			sb_puts(&b, "</strong>.</p><ul><li><a data-link=\"json\" href=\"");
 			sb_html(&b, url);
-			sb_puts(&b, "\" download>Download the credential (JSON, W3C Verifiable Credential)</a></li>"
+			/* ?format=json: the URL itself shows a browser the verification page */
+			sb_puts(&b, "?format=json\" download>Download the credential (JSON, W3C Verifiable Credential)</a></li>"
 					"<li><a data-link=\"jwt\" href=\"");
 			sb_html(&b, url);
 			sb_puts(&b, "?format=jwt\" download>Download it as a JWT</a></li>"
-					"<li>Public verification URL (give it to employers): <a data-link=\"public\" href=\"");
+					"<li>Verification page (give it to employers, share it): <a data-link=\"public\" href=\"");
 			sb_html(&b, url);
 			sb_puts(&b, "\">");
 			sb_html(&b, url);

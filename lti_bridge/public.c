@@ -31,7 +31,9 @@
 #include "db.h"
 #include "http.h"
 #include "http_internal.h"
+#include "page_cache.h"
 #include "public.h"
+#include "public_page.h"
 
 /*
  * The JWT form a request asks for (public.h): ?format= decides when given
@@ -75,38 +77,6 @@ make_etag(const char *body, size_t len, char *out, size_t outlen)
 		o += (size_t) snprintf(out + o, outlen - o, "%02x", md[i]);
 	out[o++] = '"';
 	out[o] = '\0';
-}
-
-/*
- * Does an If-None-Match header match the entity tag?  "*" or any listed tag,
- * compared weakly (a W/ prefix ignored), as RFC 9110 13.1.2 asks.
- */
-int
-public_etag_matches(const char *header, const char *etag)
-{
-	size_t		elen = strlen(etag);
-	const char *p = header;
-
-	while (*p)
-	{
-		size_t		n;
-
-		while (*p == ' ' || *p == '\t' || *p == ',')
-			p++;
-		if (*p == '\0')
-			break;
-		if (*p == '*')
-			return 1;
-		if (strncmp(p, "W/", 2) == 0)
-			p += 2;
-		n = strcspn(p, ",");
-		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-			n--;
-		if (n == elen && strncmp(p, etag, n) == 0)
-			return 1;
-		p += strcspn(p, ",");
-	}
-	return 0;
 }
 
 /*
@@ -158,6 +128,7 @@ public_configure(const bridge_config *cfg)
 		n_doc_slots = doc_slots ? want : 0;
 	}
 	pthread_mutex_unlock(&doc_lock);
+	page_cache_configure(cfg);
 }
 
 static size_t
@@ -293,7 +264,11 @@ public_handle_credential(struct MHD_Connection *conn, http_request *req)
 {
 	const char *format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
 	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	unsigned int st;
 
+	/* a browser gets the verification page (public_page.c) */
+	if (public_page_negotiate(conn, req, "credential", &st))
+		return st;
 	req->vary_accept = 1;
 	return serve_public(conn, req, "credential", public_jwt_form(accept, format));
 }
@@ -302,6 +277,11 @@ public_handle_credential(struct MHD_Connection *conn, http_request *req)
 unsigned int
 public_handle_issuer(struct MHD_Connection *conn, http_request *req)
 {
+	unsigned int st;
+
+	if (public_page_negotiate(conn, req, "issuer", &st))
+		return st;
+	req->vary_accept = 1;
 	return serve_public(conn, req, "issuer", 0);
 }
 
@@ -316,6 +296,11 @@ public_handle_did(struct MHD_Connection *conn, http_request *req)
 unsigned int
 public_handle_achievement(struct MHD_Connection *conn, http_request *req)
 {
+	unsigned int st;
+
+	if (public_page_negotiate(conn, req, "achievement", &st))
+		return st;
+	req->vary_accept = 1;
 	return serve_public(conn, req, "achievement", 0);
 }
 
@@ -337,4 +322,5 @@ public_shutdown(void)
 	doc_slots = NULL;
 	n_doc_slots = 0;
 	pthread_mutex_unlock(&doc_lock);
+	page_cache_shutdown();
 }

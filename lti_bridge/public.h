@@ -9,6 +9,7 @@
 #define MC_PUBLIC_H
 
 #include "config.h"
+#include "etag.h"
 
 /* the JWT forms of a credential (public_resource's jwt_format) */
 #define JWT_NONE 0
@@ -18,11 +19,7 @@
 /* the JWT form asked for by an Accept header and a ?format= value (either may be NULL) */
 extern int	public_jwt_form(const char *accept, const char *format);
 
-/*
- * Does an If-None-Match header match the entity tag?  "*" or any listed
- * tag, compared weakly (a W/ prefix ignored), as RFC 9110 13.1.2 asks.
- */
-extern int	public_etag_matches(const char *header, const char *etag);
+/* public_etag_matches(): etag.h */
 
 /* (re)size the document cache to the configuration; at start and on SIGHUP */
 extern void public_configure(const bridge_config *cfg);

@@ -7,6 +7,10 @@
  *
  *	  public.c         GET /credentials/, /issuers/, /issuers/{handle}/did.json,
  *	                   /achievements/, /status/
+ *	                   (a browser gets their HTML page: public_page.c)
+ *	  images.c         GET /credentials/{id}/qr.svg, /achievements/{id}/image,
+ *	                   /issuers/{handle}/image
+ *	  verify_form.c    GET|POST /verify
  *	  lti_login.c      GET|POST /lti/login
  *	  lti_launch.c     POST /lti/launch (resource links; deep linking requests
  *	                   go on in lti_deep_link.c)
@@ -36,6 +40,11 @@ static unsigned int handle_metrics(struct MHD_Connection *conn, http_request *re
 const http_route bridge_routes[] = {
 	{"/healthz", "GET", "healthz", handle_healthz, RATE_NONE},
 	{"/metrics", "GET", "metrics", handle_metrics, RATE_NONE},
+	/* the routes with a {} segment first: a prefix route refuses deeper paths */
+	{"/credentials/{}/qr.svg", "GET", "credential_qr", images_handle_qr, RATE_NONE},
+	{"/achievements/{}/image", "GET", "achievement_image", images_handle_achievement, RATE_NONE},
+	{"/issuers/{}/image", "GET", "issuer_image", images_handle_issuer, RATE_NONE},
+	{"/verify", "GET POST", "verify", verify_form_handle, RATE_VERIFY},
 	{"/credentials/", "GET", "credential", public_handle_credential, RATE_NONE},
 	{"/issuers/{}/did.json", "GET", "issuer_did", public_handle_did, RATE_NONE},
 	{"/issuers/", "GET", "issuer", public_handle_issuer, RATE_NONE},

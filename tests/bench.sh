@@ -169,9 +169,9 @@ done
 [ "$up" = 1 ] || { echo "bench: the bridge did not start" >&2; cat "$tmp/bridge.log" >&2; exit 1; }
 cid=$(psql -X -At -d bench -c "SELECT id FROM microcred.issued_credential WHERE document IS NOT NULL LIMIT 1")
 lid=$(psql -X -At -d bench -c "SELECT id FROM microcred.status_list WHERE purpose = 'revocation' LIMIT 1")
-wrk_rate() {  # requests/s of GET $1; non-2xx answers fail the bench
+wrk_rate() {  # requests/s of GET $1 [wrk args]; non-2xx answers fail the bench
     local out
-    out=$(wrk -t2 -c16 -d"${SECS}s" "$1")
+    out=$(wrk -t2 -c16 -d"${SECS}s" "${@:2}" "$1")
     if printf '%s\n' "$out" | grep -q 'Non-2xx'; then
         echo "bench: non-2xx answers from $1" >&2
         printf '%s\n' "$out" >&2
@@ -182,15 +182,25 @@ wrk_rate() {  # requests/s of GET $1; non-2xx answers fail the bench
 g_metrics=$(wrk_rate "http://127.0.0.1:$bport/metrics")
 g_doc=$(wrk_rate "http://127.0.0.1:$bport/credentials/$cid")
 g_list=$(wrk_rate "http://127.0.0.1:$bport/status/$lid")
+# the verification page a browser gets (public_page.c), rendered once and cached
+# (as a browser asks for it: gzip accepted; and once without, as curl asks)
+HTML='Accept: text/html,application/xhtml+xml,*/*;q=0.8'
+GZ='Accept-Encoding: gzip, deflate, br'
+g_page=$(wrk_rate "http://127.0.0.1:$bport/credentials/$cid" -H "$HTML" -H 'Accept-Language: de' -H "$GZ")
+g_page_plain=$(wrk_rate "http://127.0.0.1:$bport/credentials/$cid" -H "$HTML" -H 'Accept-Language: de')
 # the same without the bridge's document cache (SIGHUP reloads public_cache_s)
 echo "public_cache_s = 0" >>"$tmp/bridge.conf"
 kill -HUP "$bpid"; sleep 0.5
 g_doc_nc=$(wrk_rate "http://127.0.0.1:$bport/credentials/$cid")
+g_page_nc=$(wrk_rate "http://127.0.0.1:$bport/credentials/$cid" -H "$HTML" -H 'Accept-Language: de' -H "$GZ")
 sed -i '/^public_cache_s = 0$/d' "$tmp/bridge.conf"
 kill -HUP "$bpid"; sleep 0.5
 printf '%-52s %8.0f/s  (no database: the HTTP baseline)\n' "GET /metrics" "$g_metrics"
 printf '%-52s %8.0f/s  %6s of the baseline (target 10000/s)\n' "GET /credentials/{id}, 5.6 KB document, cached" "$g_doc" "$(pct "$g_doc" "$g_metrics")"
 printf '%-52s %8.0f/s  %6s of the baseline\n' "GET /credentials/{id}, cache off (a DB round trip)" "$g_doc_nc" "$(pct "$g_doc_nc" "$g_metrics")"
+printf '%-52s %8.0f/s  %6s of the cached JSON GET (target 80%%)\n' "GET /credentials/{id} as HTML page (gzip), cached" "$g_page" "$(pct "$g_page" "$g_doc")"
+printf '%-52s %8.0f/s  %6s of the cached JSON GET\n' "... the same page without gzip (11 KB), cached" "$g_page_plain" "$(pct "$g_page_plain" "$g_doc")"
+printf '%-52s %8.0f/s  %6s of the uncached JSON GET (verify() each time)\n' "GET /credentials/{id} as HTML page, cache off" "$g_page_nc" "$(pct "$g_page_nc" "$g_doc_nc")"
 printf '%-52s %8.0f/s  %6s of the baseline\n' "GET /status/{list}, cached signed list" "$g_list" "$(pct "$g_list" "$g_metrics")"
 # LTI: logins and launches through the bridge, the platform JWKS cached
 make -s -C lti_bridge lti_launch_bench >/dev/null

@@ -7,21 +7,31 @@ set -eu
 purpose=${1:-test}
 
 packages="make gcc pkg-config postgresql-15 postgresql-server-dev-15 libpq-dev \
-libssl-dev zlib1g-dev libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev libcjose-dev \
+libssl-dev zlib1g-dev libjansson-dev libcurl4-openssl-dev libmicrohttpd-dev libcjose-dev libqrencode-dev \
 python3 python3-jsonschema python3-cryptography python3-aiosmtpd curl"
+# optional: installed when run as root; otherwise their tests skip with one line
+optional=""
 case "$purpose" in
+    # the verification page in a real browser (tests/t/browser_page.sh), its print and QR code
+    test)  optional="chromium chromium-driver python3-selenium poppler-utils zbar-tools" ;;
     bench) packages="$packages wrk" ;;
     fuzz)  packages="$packages clang libclang-rt-14-dev" ;;
 esac
 
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=""
 for p in $packages; do
-    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-    case "$status" in
-        *"install ok installed"*) ;;
-        *) missing="$missing $p" ;;
-    esac
+    installed "$p" || missing="$missing $p"
 done
+missing_optional=""
+for p in $optional; do
+    installed "$p" || missing_optional="$missing_optional $p"
+done
+if [ "$(id -u)" -eq 0 ]; then
+    missing="$missing$missing_optional"
+elif [ -n "$missing_optional" ]; then
+    echo "microcred: the browser tests will be skipped; for them install as root: apt-get install -y$missing_optional" >&2
+fi
 
 if [ -z "$missing" ]; then
     exit 0

@@ -196,3 +196,62 @@ END
 $$;
 COMMENT ON FUNCTION microcred._vocab(regtype, text, text) IS
     'internal: check a value against a closed vocabulary (enum), naming the element on error';
+
+/*
+ * A badge image as given to define_credential() or set_issuer_image(): PNG
+ * or SVG bytes, at most 256 kB; returns its media type.  An SVG must be
+ * UTF-8 and self-contained and inert: no script, no event handler
+ * attribute, no foreignObject, no reference outside itself (href, url(),
+ * @import other than to a #fragment), no DOCTYPE or entity.  The bridge
+ * serves it with a sandboxing CSP all the same.
+ */
+CREATE FUNCTION microcred._check_image(image bytea, field text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    svg     text;
+    bad     text;
+BEGIN
+    IF image IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF length(image) > 262144 THEN
+        PERFORM microcred._fail('22023', format('%s is too large', field),
+            format('It has %s bytes; at most 262144 (256 kB) are allowed.', length(image)),
+            'Give a smaller PNG, or an SVG.');
+    END IF;
+    IF substr(image, 1, 8) = '\x89504e470d0a1a0a'::bytea THEN
+        RETURN 'image/png';
+    END IF;
+    BEGIN
+        svg := convert_from(image, 'UTF8');
+    EXCEPTION WHEN OTHERS THEN
+        svg := NULL;
+    END;
+    IF svg IS NULL OR svg !~* '^\s*(<\?xml[^>]*\?>\s*)?(<!--.*?-->\s*)*<svg[\s>]' THEN
+        PERFORM microcred._fail('22023', format('%s must be a PNG or an SVG image', field),
+            'The bytes given start neither with the PNG signature nor with an <svg> element.',
+            'Give the file''s bytes, e.g. pg_read_binary_file(''badge.svg'') or a bytea parameter.');
+    END IF;
+    bad := CASE
+        WHEN svg ~* '<\s*script' THEN 'a script element'
+        WHEN svg ~* '<\s*foreignObject' THEN 'a foreignObject element'
+        WHEN svg ~* '\son[a-z]+\s*=' THEN 'an event handler attribute (on...)'
+        WHEN svg ~* '<!DOCTYPE|<!ENTITY' THEN 'a DOCTYPE or entity declaration'
+        WHEN svg ~* 'href\s*=\s*["'']\s*[^#"''\s]' THEN 'a reference to another resource (href)'
+        WHEN svg ~* 'url\s*\(\s*["'']?\s*[^#"''\s)]' THEN 'a reference to another resource (url())'
+        WHEN svg ~* '@import' THEN 'a stylesheet import'
+        WHEN svg ~* 'javascript:' THEN 'a javascript: URL'
+        END;
+    IF bad IS NOT NULL THEN
+        PERFORM microcred._fail('22023', format('%s is an SVG with %s', field, bad),
+            'Badge images must be inert and self-contained: no script, event handlers, foreignObject, DOCTYPE, or references outside the image.',
+            'Remove it (most editors can export a plain SVG), or give a PNG.');
+    END IF;
+    RETURN 'image/svg+xml';
+END
+$$;
+COMMENT ON FUNCTION microcred._check_image(bytea, text) IS
+    'internal: check a badge image (PNG, or an inert self-contained SVG, at most 256 kB) and return its media type';

@@ -28,7 +28,10 @@ CREATE TABLE microcred.issuer (
     base_url        text CONSTRAINT issuer_base_url_https CHECK (base_url ~ '^(https://[A-Za-z0-9.-]+|http://(127\.0\.0\.1|localhost))(:[0-9]{1,5})?(/[A-Za-z0-9._~%!$&*+,;=:@-]+)*$'),
     created_at      timestamptz NOT NULL DEFAULT now(),
     proof_format    text NOT NULL DEFAULT 'eddsa-rdfc-2022'
-                    CONSTRAINT issuer_proof_format_known CHECK (proof_format IN ('eddsa-jcs-2022', 'eddsa-rdfc-2022'))
+                    CONSTRAINT issuer_proof_format_known CHECK (proof_format IN ('eddsa-jcs-2022', 'eddsa-rdfc-2022')),
+    image           bytea,
+    image_type      text CONSTRAINT issuer_image_type CHECK (image_type IN ('image/png', 'image/svg+xml')),
+    CONSTRAINT issuer_image_typed CHECK ((image IS NULL) = (image_type IS NULL))
 );
 COMMENT ON TABLE microcred.issuer IS 'awarding bodies (EU elements "awarding body" and "country/region of the issuer")';
 COMMENT ON COLUMN microcred.issuer.handle IS 'short lower-case name used in URLs and by the bridge';
@@ -120,8 +123,11 @@ CREATE TABLE microcred.credential_type (
     proof_format        text
                         CONSTRAINT credential_type_proof_format_known CHECK (proof_format IN ('eddsa-jcs-2022', 'eddsa-rdfc-2022')),
     suspendable         boolean NOT NULL DEFAULT false,
+    image               bytea,
+    image_type          text CONSTRAINT credential_type_image_type CHECK (image_type IN ('image/png', 'image/svg+xml')),
     UNIQUE (issuer_id, code),
-    UNIQUE (issuer_id, id)
+    UNIQUE (issuer_id, id),
+    CONSTRAINT credential_type_image_typed CHECK ((image IS NULL) = (image_type IS NULL))
 );
 COMMENT ON TABLE microcred.credential_type IS
     'micro-credential types: one row per credential an issuer awards, with every EU standard element (see README, "EU standard elements")';

@@ -183,7 +183,8 @@ CREATE FUNCTION microcred.define_credential(
     human_code          text DEFAULT NULL,
     achievement_type    text DEFAULT 'MicroCredential',
     allow_repeats       boolean DEFAULT false,
-    suspendable         boolean DEFAULT false)
+    suspendable         boolean DEFAULT false,
+    image               bytea DEFAULT NULL)
 RETURNS uuid
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -242,7 +243,7 @@ BEGIN
         assessment, participation, synchronous, quality_assurance, quality_assurance_body,
         quality_assurance_url, prerequisites, supervision, integration, stackable_towards, languages,
         validity_period, grading_scheme, further_information, info_url, human_code, achievement_type,
-        allow_repeats, suspendable)
+        allow_repeats, suspendable, image, image_type)
     VALUES (
         new_id, issuer_uuid, code, title, description,
         microcred._check_ects(ects), workload_hours,
@@ -256,7 +257,7 @@ BEGIN
         coalesce(microcred._vocab('microcred.integration'::regtype, 'integration option', integration), 'stand_alone')::microcred.integration,
         stackable_towards, languages, validity_period, grading_scheme, further_information, info_url,
         human_code, coalesce(achievement_type, 'MicroCredential'), coalesce(allow_repeats, false),
-        coalesce(suspendable, false));
+        coalesce(suspendable, false), image, microcred._check_image(image, 'badge image of the micro-credential'));
 
     FOR i IN 1 .. cardinality(learning_outcomes) LOOP
         INSERT INTO microcred.learning_outcome (issuer_id, credential_type_id, position, description, esco_uri)
@@ -272,8 +273,8 @@ EXCEPTION WHEN unique_violation THEN
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION microcred.define_credential(text, text, text, text, text[], text[], text, text, numeric, numeric, integer, text, text[], text, text, boolean, text, text, text, text, text[], interval, text, text, text, text, text, boolean, boolean) IS
-    'define a micro-credential type with every EU standard element; returns its id (suspendable: its credentials carry a suspension entry too)';
+COMMENT ON FUNCTION microcred.define_credential(text, text, text, text, text[], text[], text, text, numeric, numeric, integer, text, text[], text, text, boolean, text, text, text, text, text[], interval, text, text, text, text, text, boolean, boolean, bytea) IS
+    'define a micro-credential type with every EU standard element; returns its id (suspendable: its credentials carry a suspension entry too; image: its badge, PNG or SVG bytes)';
 
 CREATE FUNCTION microcred.add_learner(
     issuer          text,

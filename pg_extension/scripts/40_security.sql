@@ -166,7 +166,7 @@ GRANT SELECT ON microcred.issued_credential TO microcred_admin;
 GRANT EXECUTE ON FUNCTION
     microcred.add_issuer(text, text, text, text, text, text, text, text, text, jsonb),
     microcred.add_issuer_identifier(text, text, text),
-    microcred.define_credential(text, text, text, text, text[], text[], text, text, numeric, numeric, integer, text, text[], text, text, boolean, text, text, text, text, text[], interval, text, text, text, text, text, boolean, boolean),
+    microcred.define_credential(text, text, text, text, text[], text[], text, text, numeric, numeric, integer, text, text[], text, text, boolean, text, text, text, text, text[], interval, text, text, text, text, text, boolean, boolean, bytea),
     microcred.grant_issuer(text, name),
     microcred.purge_issuer_roles(),
     microcred.add_learner(text, text, text, text, text, date, text, boolean, text, text)

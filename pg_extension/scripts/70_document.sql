@@ -28,6 +28,9 @@ AS $$
         'url', i.url,
         'email', i.email,
         'phone', i.phone,
+        -- 0.3: its image under the bridge (a generated one when none is stored)
+        'image', CASE WHEN i.base_url IS NOT NULL THEN jsonb_build_object(
+                     'id', i.base_url || '/issuers/' || i.handle || '/image', 'type', 'Image') END,
         'address', jsonb_build_object(
             'type', jsonb_build_array('Address'),
             'addressCountry', (SELECT c.name FROM microcred.country c WHERE c.code = i.country),
@@ -144,6 +147,9 @@ BEGIN
         'criteria', jsonb_strip_nulls(jsonb_build_object('id', t.info_url, 'narrative', narrative)),
         'creditsAvailable', t.ects,
         'humanCode', coalesce(t.human_code, t.code),
+        -- 0.3: its badge under the bridge (a generated one when none is stored)
+        'image', CASE WHEN i.base_url IS NOT NULL THEN jsonb_build_object(
+                     'id', i.base_url || '/achievements/' || t.id || '/image', 'type', 'Image') END,
         'inLanguage', t.languages[1],
         'alignment', CASE WHEN jsonb_array_length(alignments) > 0 THEN alignments END,
         'resultDescription', CASE WHEN t.grading_scheme IS NOT NULL THEN jsonb_build_array(jsonb_build_object(

@@ -20,6 +20,10 @@
 
 #include "form.h"
 #include "http.h"
+#include "gzip.h"
+#include "i18n.h"
+#include "multipart.h"
+#include "negotiate.h"
 #include "public.h"
 
 #define N_PIECES 5
@@ -123,6 +127,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (public_etag_matches("*", v[3]) != 1)
 		abort();
 	check_form(v[5], v[1]);
+	/* the verification page's header and body parsers (negotiate.c, i18n.c, gzip.c, multipart.c) */
+	{
+		negotiated	n = negotiate_accept(v[2]);
+		i18n_lang	l = i18n_choose(v[3]);
+		const char *mv;
+		size_t		mn;
+		int			rc = multipart_field(v[5], strlen(v[5]), v[2], v[1], &mv, &mn);
+
+		if ((n != NEG_DOCUMENT && n != NEG_HTML && n != NEG_NONE) || (unsigned) l >= LANG__COUNT ||
+			(unsigned) gzip_accepted(v[4]) > 1 || rc < -1 || rc > 1 ||
+			(rc == 1 && (mv < v[5] || mv + mn > v[5] + strlen(v[5]))))
+			abort();
+	}
 	for (int i = 0; i <= N_PIECES; i++)
 		free(v[i]);
 	return 0;

@@ -109,6 +109,11 @@ controller_document(text)|public|
 did_document(text)|public|
 status_list_credential(uuid)|public|
 public_resource(text,text,boolean,text)|public|
+public_page(text,text)|public|
+public_image(text,text)|public|
+public_verify(text)|public|
+_page_elements(jsonb)|none|
+_page_credential(jsonb,microcred.verification)|none|
 pathway_progress_of(uuid,uuid)|refuse|SELECT * FROM microcred.pathway_progress_of('$a_pathway', '$a_learner')
 acts_for(uuid,name)|refuse|SELECT microcred.acts_for((SELECT id FROM microcred.issuer WHERE handle = 'demo-uas'), current_user)
 _require_outcomes(uuid)|none|
