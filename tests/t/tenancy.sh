@@ -109,6 +109,7 @@ controller_document(text)|public|
 status_list_credential(uuid)|public|
 public_resource(text,text,boolean,text)|public|
 pathway_progress_of(uuid,uuid)|refuse|SELECT * FROM microcred.pathway_progress_of('$a_pathway', '$a_learner')
+pathway_progress_all(uuid)|refuse|SELECT * FROM microcred.pathway_progress_all('$a_pathway')
 acts_for(uuid,name)|refuse|SELECT microcred.acts_for((SELECT id FROM microcred.issuer WHERE handle = 'demo-uas'), current_user)
 _require_outcomes(uuid)|none|
 _resolve_issuer(text)|refuse|SELECT microcred._resolve_issuer('demo-uas')
