@@ -4,13 +4,19 @@
 # with the machine; the ratios are what the README quotes).
 #   BENCH_N       credentials per set-based statement (default 10000)
 #   BENCH_SECONDS duration of each pgbench run (default 5)
+#   BENCH_REVOKE_N credentials (and learners) of the bulk and pathway measurements (default 100000)
+# The extension runs from a private installation (tests/lib/tmp_install.sh),
+# never the system's.
 set -eu
 cd "$(dirname "$0")/.."
-. tests/lib/cluster.sh
+top=$(pwd)
 N=${BENCH_N:-10000}
 SECS=${BENCH_SECONDS:-5}
 tmp=$(mktemp -d /tmp/microcred-bench.XXXXXX)
 chmod 755 "$tmp"
+. tests/lib/tmp_install.sh
+tmp_install "$tmp/inst" || { rm -rf "$tmp"; exit 1; }
+. tests/lib/cluster.sh
 CLUSTER_PORT=54339
 bpid=
 trap '[ -n "$bpid" ] && kill -KILL "$bpid" 2>/dev/null; cluster_stop "$tmp/pg"; rm -rf "$tmp"' EXIT
