@@ -176,6 +176,10 @@ BEGIN
     RETURN NEW;
 END
 $$;
+-- fired by an UPDATE that names a fixed column (a status change names none
+-- of them, so it does not pay for the comparison) and by every DELETE
 CREATE TRIGGER issued_credential_immutable
-    BEFORE UPDATE OR DELETE ON microcred.issued_credential
+    BEFORE DELETE OR UPDATE OF id, issuer_id, credential_type_id, learner_id, issued_at, awarded_date, valid_from,
+                               valid_until, grade, evidence, idempotency_key, supersedes, proof_format, superseded_by
+    ON microcred.issued_credential
     FOR EACH ROW EXECUTE FUNCTION microcred._issued_credential_immutable();

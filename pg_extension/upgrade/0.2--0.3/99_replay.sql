@@ -1587,8 +1587,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     ids         uuid[];
+    issuers     uuid[];
     missing     uuid;
-    bad         record;
+    bad_id      uuid;
+    bad_status  microcred.credential_status;
     n           integer;
     iss         record;
     lists       uuid[];
@@ -1604,23 +1606,28 @@ BEGIN
         PERFORM microcred._fail('42704', format('credential %s does not exist', missing), NULL,
             'Check the id: SELECT id FROM microcred.issued_credentials_report WHERE ...;');
     END IF;
-    -- each credential once, in the order of the audit (issuer, id); NULLs name nothing
-    ids := ARRAY(SELECT DISTINCT u FROM unnest(credentials) u WHERE u IS NOT NULL ORDER BY u);
+    -- each credential once, in the order of the audit (issuer, id); NULLs name nothing.
+    -- One pass gives the issuers, the credentials per issuer and the first
+    -- credential the operation does not accept (the issuer of a credential
+    -- never changes, so the audit can use these lists later)
+    SELECT array_agg(x.issuer_id ORDER BY x.issuer_id, x.id), array_agg(x.id ORDER BY x.issuer_id, x.id),
+           (array_agg(x.id) FILTER (WHERE x.refused))[1], (array_agg(x.status) FILTER (WHERE x.refused))[1]
+      INTO issuers, ids, bad_id, bad_status
+      FROM (SELECT DISTINCT c.issuer_id, c.id, c.status,
+                   CASE op WHEN 'revoke' THEN c.status = 'revoked'
+                           WHEN 'suspend' THEN c.status <> 'active'
+                           WHEN 'reinstate' THEN c.status <> 'suspended' END AS refused
+              FROM unnest(credentials) u JOIN microcred.issued_credential c ON c.id = u) x;
+    ids := coalesce(ids, '{}');
     -- the caller must act for every issuer involved
-    PERFORM microcred._check_actor(x.issuer_id, actor)
-       FROM (SELECT DISTINCT c.issuer_id FROM unnest(ids) u JOIN microcred.issued_credential c ON c.id = u) x;
+    PERFORM microcred._check_actor(i, actor) FROM (SELECT DISTINCT i FROM unnest(issuers) i) x;
     -- what each operation accepts
-    SELECT c.id, c.status INTO bad FROM unnest(ids) u JOIN microcred.issued_credential c ON c.id = u
-     WHERE CASE op WHEN 'revoke' THEN c.status = 'revoked'
-                   WHEN 'suspend' THEN c.status <> 'active'
-                   WHEN 'reinstate' THEN c.status <> 'suspended' END
-     LIMIT 1;
-    IF bad.id IS NOT NULL THEN
+    IF bad_id IS NOT NULL THEN
         PERFORM microcred._fail('55000',
             CASE op WHEN 'revoke' THEN 'credential is already revoked'
-                    WHEN 'suspend' THEN format('credential cannot be suspended: it is %s', bad.status)
-                    ELSE format('credential cannot be reinstated: it is %s, not suspended', bad.status) END,
-            format('Credential %s.', bad.id)
+                    WHEN 'suspend' THEN format('credential cannot be suspended: it is %s', bad_status)
+                    ELSE format('credential cannot be reinstated: it is %s, not suspended', bad_status) END,
+            format('Credential %s.', bad_id)
             || CASE op WHEN 'reinstate' THEN ' Only a suspended credential can be reinstated; revocation is final.' ELSE '' END,
             CASE op WHEN 'suspend' THEN 'Only an active credential can be suspended.'
                     WHEN 'revoke' THEN 'Revocation is final and happens once.' END);
@@ -1639,9 +1646,8 @@ BEGIN
 
     -- the issuers' audit locks first, as issuing takes them before it reads a
     -- status list: lists and audit chains are always locked in that order
-    PERFORM pg_advisory_xact_lock(hashtext('microcred.audit'), hashtext(x.issuer_id::text))
-       FROM (SELECT DISTINCT c.issuer_id FROM unnest(ids) u JOIN microcred.issued_credential c ON c.id = u
-              ORDER BY c.issuer_id) x;
+    PERFORM pg_advisory_xact_lock(hashtext('microcred.audit'), hashtext(x.i::text))
+       FROM (SELECT DISTINCT i FROM unnest(issuers) i ORDER BY i) x;
     -- the bits in one pass (a join on the (credential, purpose) key), and the
     -- version of each list they are in, bumped once per list
     WITH changed AS (
@@ -1663,9 +1669,8 @@ BEGIN
      WHERE c.id = u;
     GET DIAGNOSTICS n = ROW_COUNT;
     -- the audit: per issuer, one link per credential in id order, one INSERT
-    FOR iss IN SELECT c.issuer_id, array_agg(c.id ORDER BY c.id) AS subjects
-                 FROM unnest(ids) u JOIN microcred.issued_credential c ON c.id = u
-                GROUP BY c.issuer_id ORDER BY c.issuer_id LOOP
+    FOR iss IN SELECT x.i AS issuer_id, array_agg(x.s ORDER BY x.s) AS subjects
+                 FROM unnest(issuers, ids) AS x(i, s) GROUP BY x.i ORDER BY x.i LOOP
         PERFORM microcred._audit_many(iss.issuer_id, op, iss.subjects, reason, '{}', actor);
     END LOOP;
     RETURN n;
