@@ -34,6 +34,7 @@
 #include "lti.h"
 #include "log.h"
 #include "poller.h"
+#include "status_watch.h"
 #include "metrics.h"
 #include "public.h"
 
@@ -250,6 +251,11 @@ main(int argc, char **argv)
 		log_kv(LOG_LVL_ERROR, "cannot start the reconciliation poller", NULL);
 		return 1;
 	}
+	if (status_watch_start() != 0)
+	{
+		log_kv(LOG_LVL_ERROR, "cannot start the status list watcher", NULL);
+		return 1;
+	}
 	{
 		char		port[16];
 		char		threads[16];
@@ -301,6 +307,7 @@ main(int argc, char **argv)
 		}
 	}
 	http_stop();
+	status_watch_stop();
 	public_shutdown();
 	poller_stop();
 	db_pool_shutdown();
