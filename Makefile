@@ -179,7 +179,6 @@ run:
 bench:
 	tests/deps.sh bench
 	$(MAKE) all
-	$(MAKE) install
 	tests/bench.sh
 
 fuzz:

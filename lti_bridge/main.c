@@ -35,6 +35,7 @@
 #include "log.h"
 #include "mailer.h"
 #include "poller.h"
+#include "status_watch.h"
 #include "metrics.h"
 #include "public.h"
 
@@ -256,6 +257,11 @@ main(int argc, char **argv)
 		log_kv(LOG_LVL_ERROR, "cannot start the e-mail sender", NULL);
 		return 1;
 	}
+	if (status_watch_start() != 0)
+	{
+		log_kv(LOG_LVL_ERROR, "cannot start the status list watcher", NULL);
+		return 1;
+	}
 	{
 		char		port[16];
 		char		threads[16];
@@ -307,6 +313,7 @@ main(int argc, char **argv)
 		}
 	}
 	http_stop();
+	status_watch_stop();
 	public_shutdown();
 	poller_stop();
 	mailer_stop();

@@ -6,7 +6,7 @@
  *	  /issuers/{handle}/did.json (the DID document of a did:web issuer),
  *	  /achievements/{id}, /status/{id}; each one call of the database's
  *	  public_resource(), with entity tags and a small cache of credential
- *	  documents.
+ *	  documents and signed status lists.
  *
  * Content negotiation of /credentials/{id} (README, docs/BRIDGE.md):
  *	  Accept: application/vc+jwt    the W3C VC-JOSE form ('vc-jwt')
@@ -86,6 +86,14 @@ make_etag(const char *body, size_t len, char *out, size_t outlen)
  * only change a document can see is erasure (410), which cached copies
  * follow within public_cache_s; 0 turns the cache off.  Bounded:
  * public_cache_entries slots, each replaced by the next id hashing to it.
+ *
+ * Signed status lists share the cache, but a list changes with every
+ * revocation, so it is kept only while the status watcher
+ * (status_watch.c) LISTENs for the database's microcred_status
+ * notifications: a committed bit change drops the list
+ * (public_status_changed), and an answer fetched before a change is not
+ * stored after it (status_gen).  Without the watcher lists come from the
+ * database on every GET, as before.
  */
 typedef struct doc_slot
 {
@@ -98,11 +106,14 @@ typedef struct doc_slot
 	int			max_age;
 	char		etag[40];
 	long long	stored_ms;
+	int			is_status;		/* a status list, not a credential */
 } doc_slot;
 
 static pthread_mutex_t doc_lock = PTHREAD_MUTEX_INITIALIZER;
 static doc_slot *doc_slots;
 static size_t n_doc_slots;
+static unsigned long long status_gen;	/* bumped by every change notice (under doc_lock) */
+static int	status_watch_on;		/* the watcher is listening (under doc_lock) */
 
 static void
 doc_slot_clear(doc_slot *d)
@@ -132,25 +143,69 @@ public_configure(const bridge_config *cfg)
 }
 
 static size_t
-doc_hash(const char *id, int want_jwt)
+doc_hash(const char *id, int want_jwt, int is_status)
 {
 	uint64_t	h = mc_fnv1a(MC_FNV_OFFSET, id, strlen(id));
 
-	return (size_t) ((h ^ (uint64_t) want_jwt) % n_doc_slots);
+	return (size_t) ((h ^ (uint64_t) want_jwt ^ ((uint64_t) is_status << 7)) % n_doc_slots);
+}
+
+/* drop the cached status lists (all, or the one with this id); under doc_lock */
+static void
+drop_status_slots(const char *id)
+{
+	status_gen++;
+	for (size_t i = 0; i < n_doc_slots; i++)
+		if (doc_slots[i].is_status && (id == NULL || strcmp(doc_slots[i].id, id) == 0))
+			doc_slot_clear(&doc_slots[i]);
+}
+
+/* a bit of status list id changed (status_watch.c); NULL: any list may have */
+void
+public_status_changed(const char *id)
+{
+	pthread_mutex_lock(&doc_lock);
+	drop_status_slots(id != NULL && id[0] != '\0' ? id : NULL);
+	pthread_mutex_unlock(&doc_lock);
+}
+
+/* the watcher starts (1) or stops (0) listening: either way, start afresh */
+void
+public_status_watch(int on)
+{
+	pthread_mutex_lock(&doc_lock);
+	drop_status_slots(NULL);
+	status_watch_on = on;
+	pthread_mutex_unlock(&doc_lock);
+}
+
+/* may status lists be cached now?  The generation an answer fetched now belongs to */
+static int
+status_cacheable(unsigned long long *gen)
+{
+	int			on;
+
+	pthread_mutex_lock(&doc_lock);
+	on = status_watch_on && n_doc_slots > 0;
+	*gen = status_gen;
+	pthread_mutex_unlock(&doc_lock);
+	return on;
 }
 
 /* a fresh cached answer, copied into r (caller frees); 1 on a hit */
 static int
-doc_cache_get(const bridge_config *cfg, const char *id, int want_jwt, db_resource *r, char *etag)
+doc_cache_get(const bridge_config *cfg, const char *id, int want_jwt, int is_status,
+			  db_resource *r, char *etag)
 {
 	int			hit = 0;
 
 	pthread_mutex_lock(&doc_lock);
-	if (n_doc_slots > 0)
+	if (n_doc_slots > 0 && (!is_status || status_watch_on))
 	{
-		doc_slot   *d = &doc_slots[doc_hash(id, want_jwt)];
+		doc_slot   *d = &doc_slots[doc_hash(id, want_jwt, is_status)];
 
-		if (d->body != NULL && d->want_jwt == want_jwt && strcmp(d->id, id) == 0 &&
+		if (d->body != NULL && d->want_jwt == want_jwt && d->is_status == is_status &&
+			strcmp(d->id, id) == 0 &&
 			mono_ms() - d->stored_ms < (long long) cfg->public_cache_s * 1000)
 		{
 			r->status = MHD_HTTP_OK;
@@ -173,13 +228,16 @@ doc_cache_get(const bridge_config *cfg, const char *id, int want_jwt, db_resourc
 	return hit;
 }
 
+/* store an answer; a status list only if no change notice came since gen */
 static void
-doc_cache_put(const char *id, int want_jwt, const db_resource *r, const char *etag)
+doc_cache_put(const char *id, int want_jwt, int is_status, unsigned long long gen,
+			  const db_resource *r, const char *etag)
 {
 	pthread_mutex_lock(&doc_lock);
-	if (n_doc_slots > 0 && strlen(id) < sizeof(doc_slots[0].id))
+	if (n_doc_slots > 0 && strlen(id) < sizeof(doc_slots[0].id) &&
+		(!is_status || (status_watch_on && gen == status_gen)))
 	{
-		doc_slot   *d = &doc_slots[doc_hash(id, want_jwt)];
+		doc_slot   *d = &doc_slots[doc_hash(id, want_jwt, is_status)];
 
 		doc_slot_clear(d);
 		d->content_type = strdup(r->content_type);
@@ -193,6 +251,7 @@ doc_cache_put(const char *id, int want_jwt, const db_resource *r, const char *et
 			d->len = r->body_len;
 			snprintf(d->id, sizeof(d->id), "%s", id);
 			d->want_jwt = want_jwt;
+			d->is_status = is_status;
 			d->last_modified = r->last_modified;
 			d->max_age = r->max_age;
 			snprintf(d->etag, sizeof(d->etag), "%s", etag);
@@ -208,9 +267,11 @@ serve_public(struct MHD_Connection *conn, http_request *req, const char *kind, i
 {
 	db_resource r = {0};
 	char		reason[64];
-	int			cacheable = strcmp(kind, "credential") == 0;
+	int			is_status = strcmp(kind, "status") == 0;
+	unsigned long long gen = 0;
+	int			cacheable = strcmp(kind, "credential") == 0 || (is_status && status_cacheable(&gen));
 
-	if (cacheable && doc_cache_get(req->cfg, req->id, want_jwt, &r, req->etag))
+	if (cacheable && doc_cache_get(req->cfg, req->id, want_jwt, is_status, &r, req->etag))
 		req->reason = "cached";
 	else if (db_public_resource(req->cfg->db_conninfo, req->cfg->db_timeout_ms, kind, req->id,
 						   want_jwt, &r, reason, sizeof(reason)) != 0)
@@ -243,7 +304,7 @@ serve_public(struct MHD_Connection *conn, http_request *req, const char *kind, i
 		{
 			make_etag(r.body, r.body_len, req->etag, sizeof(req->etag));
 			if (cacheable)
-				doc_cache_put(req->id, want_jwt, &r, req->etag);
+				doc_cache_put(req->id, want_jwt, is_status, gen, &r, req->etag);
 		}
 		if (inm != NULL && req->etag[0] != '\0' && public_etag_matches(inm, req->etag))
 		{

@@ -24,6 +24,12 @@ extern int	public_jwt_form(const char *accept, const char *format);
 /* (re)size the document cache to the configuration; at start and on SIGHUP */
 extern void public_configure(const bridge_config *cfg);
 
+/* status list id changed (NULL: any may have): drop it from the cache (status_watch.c) */
+extern void public_status_changed(const char *id);
+
+/* the status watcher listens (1) or not (0): status lists are cached only while it does */
+extern void public_status_watch(int on);
+
 /* drop the document cache (at exit) */
 extern void public_shutdown(void);
 

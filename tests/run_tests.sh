@@ -52,7 +52,11 @@ count_tap() {
     if [ "$f" -gt 0 ]; then
         failures+=("$name")
         echo "--- $name: $f failed"
-        grep -E '^not ok|^#' "$out" | head -40
+        if grep -qE '^not ok' "$out"; then
+            grep -E '^not ok|^#' "$out" | head -40
+        else    # it stopped (exit status, plan): show how it ended
+            grep -vE '^ok ' "$out" | tail -15
+        fi
     else
         printf '%-40s %4d passed' "$name" "$p"
         [ "$s" -gt 0 ] && printf ', %d skipped' "$s"

@@ -166,9 +166,7 @@ BEGIN
        IS DISTINCT FROM
        (OLD.id, OLD.issuer_id, OLD.credential_type_id, OLD.learner_id, OLD.issued_at, OLD.awarded_date,
         OLD.valid_from, OLD.valid_until, OLD.grade, OLD.evidence, OLD.idempotency_key, OLD.supersedes)
-       OR (OLD.document IS NOT NULL AND NEW.document IS DISTINCT FROM OLD.document
-           AND NOT (NEW.document IS NULL AND EXISTS (SELECT FROM microcred.learner l
-                                                     WHERE l.id = OLD.learner_id AND l.erased_at IS NOT NULL)))
+       -- the document: microcred._issued_credential_document_fixed (UPDATE OF document)
        OR (OLD.proof_format IS NOT NULL AND NEW.proof_format IS DISTINCT FROM OLD.proof_format)
        OR (OLD.superseded_by IS NOT NULL AND NEW.superseded_by IS DISTINCT FROM OLD.superseded_by) THEN
         PERFORM microcred._fail('55000', 'issued credentials cannot be changed',
@@ -178,6 +176,10 @@ BEGIN
     RETURN NEW;
 END
 $$;
+-- fired by an UPDATE that names a fixed column (a status change names none
+-- of them, so it does not pay for the comparison) and by every DELETE
 CREATE TRIGGER issued_credential_immutable
-    BEFORE UPDATE OR DELETE ON microcred.issued_credential
+    BEFORE DELETE OR UPDATE OF id, issuer_id, credential_type_id, learner_id, issued_at, awarded_date, valid_from,
+                               valid_until, grade, evidence, idempotency_key, supersedes, proof_format, superseded_by
+    ON microcred.issued_credential
     FOR EACH ROW EXECUTE FUNCTION microcred._issued_credential_immutable();

@@ -67,81 +67,9 @@ COMMENT ON FUNCTION microcred.status_list_credential(uuid) IS
 -- set or clear the status bits of many credentials, with the status and the audit
 CREATE FUNCTION microcred._set_status(credentials uuid[], op text, reason text, actor name)
 RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER
+LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    n_given     integer := cardinality(credentials);
-    missing     uuid;
-    bad         record;
-    n           integer;
-    status_purpose text := CASE op WHEN 'revoke' THEN 'revocation' ELSE 'suspension' END;
-BEGIN
-    IF reason IS NULL OR btrim(reason) = '' THEN
-        PERFORM microcred._fail('23502', format('a reason is required to %s a credential', op), NULL,
-            'Say why, e.g. ''academic misconduct'' or ''issued in error''; it goes into the audit log.');
-    END IF;
-    SELECT u INTO missing FROM unnest(credentials) u
-     WHERE NOT EXISTS (SELECT FROM microcred.issued_credential c WHERE c.id = u) LIMIT 1;
-    IF missing IS NOT NULL THEN
-        PERFORM microcred._fail('42704', format('credential %s does not exist', missing), NULL,
-            'Check the id: SELECT id FROM microcred.issued_credentials_report WHERE ...;');
-    END IF;
-    -- the caller must act for every issuer involved
-    PERFORM microcred._check_actor(x.issuer_id, actor)
-       FROM (SELECT DISTINCT c.issuer_id FROM microcred.issued_credential c WHERE c.id = ANY (credentials)) x;
-    -- what each operation accepts
-    SELECT c.id, c.status INTO bad FROM microcred.issued_credential c
-     WHERE c.id = ANY (credentials)
-       AND CASE op WHEN 'revoke' THEN c.status = 'revoked'
-                   WHEN 'suspend' THEN c.status <> 'active'
-                   WHEN 'reinstate' THEN c.status <> 'suspended' END
-     LIMIT 1;
-    IF bad.id IS NOT NULL THEN
-        PERFORM microcred._fail('55000',
-            CASE op WHEN 'revoke' THEN 'credential is already revoked'
-                    WHEN 'suspend' THEN format('credential cannot be suspended: it is %s', bad.status)
-                    ELSE format('credential cannot be reinstated: it is %s, not suspended', bad.status) END,
-            format('Credential %s.', bad.id)
-            || CASE op WHEN 'reinstate' THEN ' Only a suspended credential can be reinstated; revocation is final.' ELSE '' END,
-            CASE op WHEN 'suspend' THEN 'Only an active credential can be suspended.'
-                    WHEN 'revoke' THEN 'Revocation is final and happens once.' END);
-    END IF;
-    -- suspension needs the credential's suspension entry (suspendable types only)
-    IF op = 'suspend' THEN
-        SELECT u INTO missing FROM unnest(credentials) u
-         WHERE NOT EXISTS (SELECT FROM microcred.status_entry e WHERE e.credential_id = u AND e.purpose = 'suspension')
-         LIMIT 1;
-        IF missing IS NOT NULL THEN
-            PERFORM microcred._fail('55000', format('credential %s cannot be suspended: it has no suspension status entry', missing),
-                'Its credential type was not suspendable when it was issued, so its only credentialStatus entry is for revocation (Open Badges 3.0 allows one).',
-                'Revoke it if it must stop verifying; to suspend credentials issued from now on, make the type suspendable: define_credential(..., suspendable => true) or UPDATE microcred.credential_type SET suspendable = true WHERE ...');
-        END IF;
-    END IF;
-
-    -- the issuers' audit locks first, as issuing takes them before it reads a
-    -- status list: lists and audit chains are always locked in that order
-    PERFORM pg_advisory_xact_lock(hashtext('microcred.audit'), hashtext(x.issuer_id::text))
-       FROM (SELECT DISTINCT c.issuer_id FROM microcred.issued_credential c WHERE c.id = ANY (credentials)
-              ORDER BY c.issuer_id) x;
-    -- the bits, and the version of each list they are in (the published list
-    -- credential is re-signed when its version is behind)
-    WITH changed AS (
-        UPDATE microcred.status_entry e SET set = (op <> 'reinstate'), changed_at = now()
-         WHERE e.credential_id = ANY (credentials) AND e.purpose = status_purpose
-        RETURNING e.list_id)
-    UPDATE microcred.status_list l SET bits_version = l.bits_version + 1
-     WHERE l.id IN (SELECT DISTINCT list_id FROM changed);
-    UPDATE microcred.issued_credential c
-       SET status = CASE op WHEN 'revoke' THEN 'revoked' WHEN 'suspend' THEN 'suspended' ELSE 'active' END::microcred.credential_status,
-           status_reason = reason, status_changed_at = now()
-     WHERE c.id = ANY (credentials);
-    GET DIAGNOSTICS n = ROW_COUNT;
-    PERFORM microcred._audit(c.issuer_id, op, c.id, reason, '{}', actor)
-       FROM microcred.issued_credential c WHERE c.id = ANY (credentials) ORDER BY c.issuer_id, c.id;
-    RETURN n;
-END
-$$;
+AS $$ SELECT microcred._set_status_many(credentials, op, reason, actor) $$;
 COMMENT ON FUNCTION microcred._set_status(uuid[], text, text, name) IS 'internal: see revoke, suspend, reinstate';
 
 CREATE FUNCTION microcred.revoke(credential uuid, reason text) RETURNS void LANGUAGE sql SECURITY DEFINER

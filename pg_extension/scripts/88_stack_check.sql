@@ -216,37 +216,3 @@ AS $$ SELECT microcred._stack_check_as(learner, pathway, microcred._caller() COL
 COMMENT ON FUNCTION microcred.stack_check(uuid, text) IS
     'whether a learner satisfies a pathway (id or ''issuer/CODE''), with an explanation: which components are met by what, what is missing, ECTS against the minimum, time constraints; only valid credentials count';
 
--- every learner of the issuer who now satisfies the pathway (for batch awarding)
-CREATE FUNCTION microcred._stack_eligible_as(pathway text, actor name)
-RETURNS TABLE (learner uuid, ects_total numeric)
-LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    p microcred.pathway := (SELECT pw FROM microcred.pathway pw
-                            WHERE pw.id = microcred._resolve_code('microcred.pathway', pathway));
-BEGIN
-    PERFORM microcred._check_actor(p.issuer_id, actor);
-    -- only learners who hold something a component can use, and not yet the target
-    RETURN QUERY
-    SELECT x.learner, r.ects_total
-      FROM (SELECT DISTINCT ic.learner_id AS learner FROM microcred.issued_credential ic
-             WHERE ic.issuer_id = p.issuer_id AND ic.status = 'active'
-               AND ic.credential_type_id IN (SELECT n.credential_type_id FROM microcred.pathway_node n
-                                              WHERE n.pathway_id = p.id AND n.credential_type_id IS NOT NULL)
-            UNION
-            SELECT rc.learner_id FROM microcred.recognition rc WHERE rc.issuer_id = p.issuer_id) x
-      -- LATERAL: one check per learner (a composite in the select list would be evaluated per field)
-      CROSS JOIN LATERAL microcred._stack_check(p, x.learner) r
-     WHERE NOT EXISTS (SELECT FROM microcred.issued_credential t
-                        WHERE t.issuer_id = p.issuer_id AND t.learner_id = x.learner
-                          AND t.credential_type_id = p.target_type_id AND t.status <> 'revoked')
-       AND r.satisfied;
-END
-$$;
-CREATE FUNCTION microcred.stack_eligible(pathway text)
-RETURNS TABLE (learner uuid, ects_total numeric) LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$ SELECT * FROM microcred._stack_eligible_as(pathway, microcred._caller() COLLATE "default") $$;
-COMMENT ON FUNCTION microcred.stack_eligible(text) IS
-    'every learner who satisfies a pathway and does not hold its target yet, for batch awarding: SELECT microcred.stack_issue(learner, ''issuer/CODE'') FROM microcred.stack_eligible(''issuer/CODE'')';

@@ -115,16 +115,10 @@ COMMENT ON FUNCTION microcred.pathway_progress_of(uuid, uuid) IS
 
 -- reporting: progress of every learner who holds something towards a pathway
 CREATE VIEW microcred.pathway_progress AS
-SELECT p.id AS pathway_id, i.handle || '/' || p.code AS pathway, l.learner_id, r.satisfied,
+SELECT p.id AS pathway_id, i.handle || '/' || p.code AS pathway, r.learner_id, r.satisfied,
        r.percent, r.missing, r.ects_total
   FROM microcred.pathway p JOIN microcred.issuer i ON i.id = p.issuer_id
-  JOIN LATERAL (SELECT DISTINCT c.learner_id FROM microcred.issued_credential c
-                 WHERE c.issuer_id = p.issuer_id AND c.status = 'active'
-                   AND c.credential_type_id IN (SELECT n.credential_type_id FROM microcred.pathway_node n
-                                                 WHERE n.pathway_id = p.id)
-                UNION
-                SELECT rc.learner_id FROM microcred.recognition rc WHERE rc.issuer_id = p.issuer_id) l ON true
-  CROSS JOIN LATERAL microcred.pathway_progress_of(p.id, l.learner_id) r
+  CROSS JOIN LATERAL microcred.pathway_progress_all(p.id) r
  WHERE microcred.acts_for(i.id, current_user) OR pg_has_role('microcred_reader_all', 'MEMBER');
 COMMENT ON VIEW microcred.pathway_progress IS
     'progress of each learner towards each pathway: satisfied, percent of components met, the missing ones, ECTS counted (learner by id only)';

@@ -130,6 +130,7 @@ lti_trust_lms_ids(uuid,boolean)|admin|ok|SELECT microcred.lti_trust_lms_ids('$pl
 lti_trust_emails(uuid,boolean)|admin|ok|SELECT microcred.lti_trust_emails('$platform', false)
 lti_link_account(uuid,text,uuid)|admin|any|SELECT microcred.lti_link_account('$platform', 'lp-user-1', '$learner')
 pathway_progress_of(uuid,uuid)|reader|ok|SELECT * FROM microcred.pathway_progress_of('$pathway', '$learner')
+pathway_progress_all(uuid)|reader|ok|SELECT * FROM microcred.pathway_progress_all('$pathway')
 lti_map_course(uuid,text,text,text)|admin|ok|SELECT microcred.lti_map_course('$platform', '77', 'GDPR-NURSE')
 lti_unmap_course(uuid,text,text)|admin|ok|SELECT microcred.lti_unmap_course('$platform', '42', 'PY-DATA')
 lti_begin_deep_link(uuid,text,text,text,text,text,interval,text)|bridge|any|SELECT microcred.lti_begin_deep_link('$platform', '1', '42', 'Course', 'https://moodle.up.example/return', NULL)

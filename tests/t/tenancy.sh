@@ -115,6 +115,7 @@ public_verify(text)|public|
 _page_elements(jsonb)|none|
 _page_credential(jsonb,microcred.verification)|none|
 pathway_progress_of(uuid,uuid)|refuse|SELECT * FROM microcred.pathway_progress_of('$a_pathway', '$a_learner')
+pathway_progress_all(uuid)|refuse|SELECT * FROM microcred.pathway_progress_all('$a_pathway')
 acts_for(uuid,name)|refuse|SELECT microcred.acts_for((SELECT id FROM microcred.issuer WHERE handle = 'demo-uas'), current_user)
 _require_outcomes(uuid)|none|
 _resolve_issuer(text)|refuse|SELECT microcred._resolve_issuer('demo-uas')
