@@ -20,20 +20,20 @@ COMMENT ON TYPE microcred.verification IS
     'result of verifying a credential: valid (no check failed: a key bound to the issuer signed it, it is in its validity period and not revoked or suspended), each check with pass/fail/warn/skip and a reason, and the credential''s credentialStatus entries';
 
 CREATE FUNCTION microcred._sign_di(document jsonb, cryptosuite text, key_id uuid, issuer_id uuid,
-                                   sealed bytea, verification_method text, created timestamptz)
+                                   verification_method text, created timestamptz)
 RETURNS jsonb
 LANGUAGE C STRICT VOLATILE
 AS 'MODULE_PATHNAME', 'microcred_sign_di';
-COMMENT ON FUNCTION microcred._sign_di(jsonb, text, uuid, uuid, bytea, text, timestamptz) IS
-    'internal: secure a document with a DataIntegrityProof';
+COMMENT ON FUNCTION microcred._sign_di(jsonb, text, uuid, uuid, text, timestamptz) IS
+    'internal: secure a document with a DataIntegrityProof made with the issuer''s key of this id (read and opened in C)';
 
 CREATE FUNCTION microcred._sign_jwt(document jsonb, form text, key_id uuid, issuer_id uuid,
-                                    sealed bytea, alg text, kid text)
+                                    alg text, kid text)
 RETURNS text
 LANGUAGE C STRICT VOLATILE
 AS 'MODULE_PATHNAME', 'microcred_sign_jwt';
-COMMENT ON FUNCTION microcred._sign_jwt(jsonb, text, uuid, uuid, bytea, text, text) IS
-    'internal: a compact JWT (ob-jwt or vc-jwt) of an unsecured document';
+COMMENT ON FUNCTION microcred._sign_jwt(jsonb, text, uuid, uuid, text, text) IS
+    'internal: a compact JWT (ob-jwt or vc-jwt) of an unsecured document, signed with the key of this id (read and opened in C)';
 
 CREATE FUNCTION microcred._verify_document(credential jsonb, controller_documents jsonb[])
 RETURNS microcred.verification
@@ -86,158 +86,34 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') $$;
 
--- the issuer as an Open Badges 3.0 Profile
+-- the issuer as an Open Badges 3.0 Profile (C: ob3.c, read by parts_sql.c)
 CREATE FUNCTION microcred._issuer_profile(i microcred.issuer)
 RETURNS jsonb
-LANGUAGE sql STABLE
+LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT jsonb_strip_nulls(jsonb_build_object(
-        'id', i.public_id,
-        'type', jsonb_build_array('Profile'),
-        'name', i.legal_name,
-        'url', i.url,
-        'email', i.email,
-        'phone', i.phone,
-        'address', jsonb_build_object(
-            'type', jsonb_build_array('Address'),
-            'addressCountry', (SELECT c.name FROM microcred.country c WHERE c.code = i.country),
-            'addressCountryCode', i.country,
-            'addressRegion', i.region),
-        'otherIdentifier', (
-            SELECT jsonb_agg(jsonb_build_object(
-                       'type', 'IdentifierEntry',
-                       'identifier', ii.value,
-                       'identifierType', CASE ii.scheme
-                            WHEN 'vat' THEN 'ext:VATNumber'
-                            WHEN 'euid' THEN 'ext:EUID'
-                            WHEN 'deqar' THEN 'ext:DEQARID'
-                            WHEN 'national_register' THEN 'ext:NationalRegisterNumber'
-                            WHEN 'erasmus_code' THEN 'ext:ErasmusCode'
-                            WHEN 'pic' THEN 'ext:PIC'
-                            WHEN 'lei' THEN 'ext:LEI'
-                            ELSE 'identifier' END)
-                   ORDER BY ii.scheme, ii.value)
-              FROM microcred.issuer_identifier ii WHERE ii.issuer_id = i.id)))
-$$;
-
--- an alignment entry
-CREATE FUNCTION microcred._alignment(target_type text, target_name text, target_url text,
-                                     target_code text DEFAULT NULL, target_framework text DEFAULT NULL)
-RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT jsonb_strip_nulls(jsonb_build_object(
-        'type', jsonb_build_array('Alignment'),
-        'targetType', target_type, 'targetName', target_name, 'targetUrl', target_url,
-        'targetCode', target_code, 'targetFramework', target_framework))
-$$;
+AS 'MODULE_PATHNAME', 'microcred_issuer_profile';
 
 -- the credential type as an Open Badges 3.0 Achievement with every EU element
+-- (C: ob3.c, the mapping of docs/ARCHITECTURE.md; read by parts_sql.c)
 CREATE FUNCTION microcred._achievement(t microcred.credential_type, i microcred.issuer)
 RETURNS jsonb
-LANGUAGE plpgsql STABLE
+LANGUAGE C STABLE
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    alignments  jsonb := '[]';
-    narrative   text;
-    outcomes    text;
-    v           record;
-    a           microcred.assessment_type;
-BEGIN
-    -- learning outcomes: ESCO skills as alignments, every outcome in the criteria
-    SELECT string_agg('- ' || o.description, E'\n' ORDER BY o.position) INTO outcomes
-      FROM microcred.learning_outcome o WHERE o.credential_type_id = t.id;
-    SELECT alignments || coalesce(jsonb_agg(microcred._alignment('ext:ESCOSkill', o.description, o.esco_uri,
-                                                                 NULL, 'ESCO') ORDER BY o.position), '[]')
-      INTO alignments
-      FROM microcred.learning_outcome o WHERE o.credential_type_id = t.id AND o.esco_uri IS NOT NULL;
-    -- level
-    IF t.eqf_level IS NOT NULL THEN
-        alignments := alignments || microcred._alignment('ext:EQFLevel', 'EQF level ' || t.eqf_level,
-            'http://data.europa.eu/snb/eqf/' || t.eqf_level, t.eqf_level::text,
-            'European Qualifications Framework');
-    END IF;
-    -- closed vocabularies with a Europass concept (or at least a scheme)
-    FOREACH a IN ARRAY t.assessment LOOP
-        SELECT * INTO v FROM microcred.vocabulary WHERE vocabulary = 'assessment_type' AND value = a::text;
-        IF coalesce(v.concept_uri, v.scheme_uri) IS NOT NULL THEN
-            alignments := alignments || microcred._alignment('ext:AssessmentType', v.label,
-                coalesce(v.concept_uri, v.scheme_uri), a::text, 'Europass assessment type');
-        END IF;
-    END LOOP;
-    SELECT * INTO v FROM microcred.vocabulary WHERE vocabulary = 'participation_form' AND value = t.participation::text;
-    alignments := alignments || microcred._alignment('ext:FormOfParticipation', v.label,
-        coalesce(v.concept_uri, v.scheme_uri), t.participation::text, 'Europass mode of learning and assessment');
-    IF t.supervision IS NOT NULL THEN
-        SELECT * INTO v FROM microcred.vocabulary WHERE vocabulary = 'supervision' AND value = t.supervision::text;
-        alignments := alignments || microcred._alignment('ext:SupervisionAndIdentityVerification', v.label,
-            coalesce(v.concept_uri, v.scheme_uri), t.supervision::text, 'Europass supervision and verification');
-    END IF;
-    IF t.quality_assurance_url IS NOT NULL THEN
-        SELECT * INTO v FROM microcred.vocabulary WHERE vocabulary = 'quality_assurance' AND value = t.quality_assurance::text;
-        alignments := alignments || microcred._alignment('ext:QualityAssurance',
-            v.label || coalesce(' by ' || t.quality_assurance_body, ''), t.quality_assurance_url,
-            t.quality_assurance::text);
-    END IF;
-
-    -- the criteria narrative states every element in words (Markdown)
-    narrative := 'Learning outcomes:' || E'\n' || outcomes || E'\n\n'
-        || 'Type of assessment: ' || (SELECT string_agg(vv.label, ', ' ORDER BY ord)
-                                      FROM unnest(t.assessment) WITH ORDINALITY AS x(val, ord)
-                                      JOIN microcred.vocabulary vv ON vv.vocabulary = 'assessment_type' AND vv.value = x.val::text) || E'\n'
-        || 'Form of participation: ' || (SELECT vv.label FROM microcred.vocabulary vv
-                                         WHERE vv.vocabulary = 'participation_form' AND vv.value = t.participation::text)
-        || CASE WHEN t.synchronous THEN ' (synchronous)' WHEN NOT t.synchronous THEN ' (asynchronous)' ELSE '' END || E'\n'
-        || 'Notional workload: ' || concat_ws(', ', t.ects || ' ECTS credits', t.workload_hours || ' hours') || E'\n'
-        || 'Level: ' || concat_ws(', ', 'EQF ' || t.eqf_level, 'QF-EHEA ' || t.qf_ehea_cycle || ' cycle') || E'\n'
-        || 'Quality assurance: ' || (SELECT vv.label FROM microcred.vocabulary vv
-                                     WHERE vv.vocabulary = 'quality_assurance' AND vv.value = t.quality_assurance::text)
-        || coalesce(' by ' || t.quality_assurance_body, '')
-        || coalesce(E'\n' || 'Supervision and identity verification: '
-                    || (SELECT vv.label FROM microcred.vocabulary vv
-                        WHERE vv.vocabulary = 'supervision' AND vv.value = t.supervision::text), '')
-        || coalesce(E'\n' || 'Prerequisites: ' || t.prerequisites, '')
-        || E'\n' || 'Integration: ' || (SELECT vv.label FROM microcred.vocabulary vv
-                                        WHERE vv.vocabulary = 'integration' AND vv.value = t.integration::text)
-        || coalesce(' (' || t.stackable_towards || ')', '')
-        || coalesce(E'\n' || 'Language: ' || array_to_string(t.languages, ', '), '')
-        || coalesce(E'\n' || 'Further information: ' || t.further_information, '');
-
-    RETURN jsonb_strip_nulls(jsonb_build_object(
-        'id', coalesce(i.base_url || '/achievements/' || t.id, 'urn:uuid:' || t.id),
-        'type', jsonb_build_array('Achievement'),
-        'achievementType', t.achievement_type,
-        'name', t.title,
-        'description', t.description,
-        'criteria', jsonb_strip_nulls(jsonb_build_object('id', t.info_url, 'narrative', narrative)),
-        'creditsAvailable', t.ects,
-        'humanCode', coalesce(t.human_code, t.code),
-        'inLanguage', t.languages[1],
-        'alignment', CASE WHEN jsonb_array_length(alignments) > 0 THEN alignments END,
-        'resultDescription', CASE WHEN t.grading_scheme IS NOT NULL THEN jsonb_build_array(jsonb_build_object(
-            'id', coalesce(i.base_url || '/achievements/' || t.id, 'urn:uuid:' || t.id) || '#grade',
-            'type', jsonb_build_array('ResultDescription'),
-            'name', t.grading_scheme,
-            'resultType', 'ext:Grade')) END));
-END
-$$;
+AS 'MODULE_PATHNAME', 'microcred_achievement';
 
 -- the OpenBadgeCredential of an issued-credential row (C: document_sql.c); signed
 -- in the same call when a key is given
 CREATE FUNCTION microcred._credential_document(c microcred.issued_credential, t microcred.credential_type,
                                                i microcred.issuer, l microcred.learner, salt text,
                                                achievement jsonb, profile jsonb,
-                                               key_id uuid DEFAULT NULL, sealed bytea DEFAULT NULL,
+                                               key_id uuid DEFAULT NULL,
                                                verification_method text DEFAULT NULL,
                                                cryptosuite text DEFAULT NULL,
                                                credential_status jsonb DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'microcred_credential_document';
-COMMENT ON FUNCTION microcred._credential_document(microcred.issued_credential, microcred.credential_type, microcred.issuer, microcred.learner, text, jsonb, jsonb, uuid, bytea, text, text, jsonb) IS
+COMMENT ON FUNCTION microcred._credential_document(microcred.issued_credential, microcred.credential_type, microcred.issuer, microcred.learner, text, jsonb, jsonb, uuid, text, text, jsonb) IS
     'internal: the OpenBadgeCredential (VC 2.0 + OB 3.0.3) of an issued credential, signed when a key is given';
 
 -- the Achievement and issuer Profile of each credential type, built once and
@@ -425,7 +301,7 @@ BEGIN
         status := jsonb_build_array(status, microcred._allocate_status(t.issuer_id, i.base_url, c.id, 'suspension'));
     END IF;
     c.document := microcred._credential_document(c, t, i, l, salt, part.achievement, part.profile,
-                                                 k.id, k.sealed_private, i.public_id || '#' || k.fragment,
+                                                 k.id, i.public_id || '#' || k.fragment,
                                                  c.proof_format, status);
 
     -- pathways with auto_award follow issues made here, not rows loaded by
@@ -522,7 +398,7 @@ BEGIN
     END IF;
     -- kid: the key's JsonWebKey verification method in the controller document
     -- (an Ed25519 key's is #<JWK thumbprint>; its #<multibase> is the Multikey)
-    tok := microcred._sign_jwt(c.document - 'proof', format, k.id, k.issuer_id, k.sealed_private, algorithm,
+    tok := microcred._sign_jwt(c.document - 'proof', format, k.id, k.issuer_id, algorithm,
                                i.public_id || '#' || CASE k.algorithm WHEN 'Ed25519' THEN k.public_jwk ->> 'kid' ELSE k.fragment END);
     INSERT INTO microcred.credential_envelope (issuer_id, credential_id, format, algorithm, token)
     VALUES (c.issuer_id, c.id, format, algorithm, tok)
