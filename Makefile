@@ -25,7 +25,7 @@ CORE_SRCS    = pg_extension/mcjson.c pg_extension/multibase.c pg_extension/mccry
                pg_extension/rdf.c pg_extension/nquads.c pg_extension/rdfc.c pg_extension/jsonld.c \
                pg_extension/statuslist.c pg_extension/ob3_check.c pg_extension/ob3.c
 SQL_SRCS     = pg_extension/microcred.c pg_extension/json_sql.c pg_extension/keys_sql.c \
-               pg_extension/proof_sql.c pg_extension/keycache.c pg_extension/document_sql.c pg_extension/parts_sql.c pg_extension/rdf_sql.c \
+               pg_extension/proof_sql.c pg_extension/keycache_sql.c pg_extension/document_sql.c pg_extension/parts_sql.c pg_extension/rdf_sql.c \
                pg_extension/statuslist_sql.c pg_extension/ob3_sql.c
 MODULE_big   = microcred
 OBJS         = $(patsubst %.c,%.o,$(SQL_SRCS) $(CORE_SRCS))

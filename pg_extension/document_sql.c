@@ -4,7 +4,7 @@
  *	  The Open Badges 3.0 document of an issued credential: the catalog rows
  *	  read into the struct of ob3.c (which builds the document, the one home
  *	  of the mapping) and, when a key id is given, signed in the same call
- *	  with the key read and opened in C (keycache.c):
+ *	  with the key read and opened in C (keycache_sql.c):
  *	  microcred._credential_document().
  *
  * The Achievement and the issuer Profile (the large, per-type parts, built
@@ -29,7 +29,6 @@
 #include "utils/timestamp.h"
 
 #include "di.h"
-#include "keycache.h"
 #include "mc_sql.h"
 #include "ob3.h"
 

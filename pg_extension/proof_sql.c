@@ -31,7 +31,6 @@
 #include "di.h"
 #include "mc_sql.h"
 #include "jws.h"
-#include "keycache.h"
 #include "vc.h"
 
 #define MC_LOOKUP_KEY_MAX 512
@@ -94,7 +93,7 @@ PG_FUNCTION_INFO_V1(microcred_sign_di);
 /*
  * microcred._sign_di(document jsonb, cryptosuite text, key_id uuid, issuer_id uuid,
  *                    verification_method text, created timestamptz)
- * The key is read by id (keycache.c) and must belong to the issuer.  (The
+ * The key is read by id (keycache_sql.c) and must belong to the issuer.  (The
  * install scripts of 0.1 and 0.2 declare a sealed bytea after issuer_id;
  * until ALTER EXTENSION UPDATE their calls use the sealed bytes given.)
  */

@@ -1,6 +1,6 @@
 
 -- 10_issue_c: signing keys are passed by id; C reads the sealed private key
--- through one prepared plan (pg_extension/keycache.c), so no SQL function
+-- through one prepared plan (pg_extension/keycache_sql.c), so no SQL function
 -- takes or returns sealed bytes any more.  The changed signatures are
 -- dropped here and created again without the sealed parameter (and without
 -- EXECUTE for PUBLIC, as the install script leaves them); the replay that

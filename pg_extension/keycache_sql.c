@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * keycache.c
+ * keycache_sql.c
  *	  Signing keys by id: SQL passes a key id, C reads the sealed private key
  *	  through one prepared plan and opens it with the per-backend cache of
  *	  keys_sql.c (the pgsodium model: the sealed bytes never travel through
@@ -25,7 +25,6 @@
 #include "utils/builtins.h"
 #include "utils/uuid.h"
 
-#include "keycache.h"
 #include "mc_sql.h"
 
 static SPIPlanPtr key_plan = NULL;
