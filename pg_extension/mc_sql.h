@@ -41,6 +41,9 @@ extern mcc_key *mc_signing_key(const pg_uuid_t *key_id, const pg_uuid_t *issuer_
 extern mcc_key *mc_public_key_from_spki(const bytea *spki);
 extern mcc_key *mc_public_key_from_text(mcj_arena *arena, const char *s, size_t len, mcj_error *err);
 
+/* keycache_sql.c: a signing key by id, its sealed bytes read by one prepared plan */
+extern mcc_key *mc_signing_key_by_id(const pg_uuid_t *key_id, const pg_uuid_t *issuer_id);
+
 /* proof_sql.c */
 extern mcj_value *mc_sign_document(mcj_arena *arena, mcj_value *unsecured, const char *suite,
 								   mcc_key *key, const char *vm, TimestampTz created);

@@ -92,7 +92,10 @@ PG_FUNCTION_INFO_V1(microcred_sign_di);
 
 /*
  * microcred._sign_di(document jsonb, cryptosuite text, key_id uuid, issuer_id uuid,
- *                    sealed bytea, verification_method text, created timestamptz)
+ *                    verification_method text, created timestamptz)
+ * The key is read by id (keycache_sql.c) and must belong to the issuer.  (The
+ * install scripts of 0.1 and 0.2 declare a sealed bytea after issuer_id;
+ * until ALTER EXTENSION UPDATE their calls use the sealed bytes given.)
  */
 Datum
 microcred_sign_di(PG_FUNCTION_ARGS)
@@ -101,20 +104,21 @@ microcred_sign_di(PG_FUNCTION_ARGS)
 	char	   *suite = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	pg_uuid_t  *key_id = PG_GETARG_UUID_P(2);
 	pg_uuid_t  *issuer_id = PG_GETARG_UUID_P(3);
-	bytea	   *sealed = PG_GETARG_BYTEA_PP(4);
-	char	   *vm = text_to_cstring(PG_GETARG_TEXT_PP(5));
+	int			a = PG_NARGS() == 7 ? 5 : 4;	/* 0.1 and 0.2 passed the sealed key fifth */
+	char	   *vm = text_to_cstring(PG_GETARG_TEXT_PP(a));
 	mcj_arena  *arena = mc_arena();
-	mcc_key    *key = mc_signing_key(key_id, issuer_id, sealed);
+	mcc_key    *key = a == 5 ? mc_signing_key(key_id, issuer_id, PG_GETARG_BYTEA_PP(4))
+		: mc_signing_key_by_id(key_id, issuer_id);
 
 	PG_RETURN_JSONB_P(mc_to_jsonb(mc_sign_document(arena, mc_from_jsonb(arena, doc, "credential"),
-												   suite, key, vm, PG_GETARG_TIMESTAMPTZ(6))));
+												   suite, key, vm, PG_GETARG_TIMESTAMPTZ(a + 1))));
 }
 
 PG_FUNCTION_INFO_V1(microcred_sign_jwt);
 
 /*
  * microcred._sign_jwt(document jsonb, form text, key_id uuid, issuer_id uuid,
- *                     sealed bytea, alg text, kid text) RETURNS text
+ *                     alg text, kid text) RETURNS text
  */
 Datum
 microcred_sign_jwt(PG_FUNCTION_ARGS)
@@ -123,9 +127,9 @@ microcred_sign_jwt(PG_FUNCTION_ARGS)
 	char	   *form = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	pg_uuid_t  *key_id = PG_GETARG_UUID_P(2);
 	pg_uuid_t  *issuer_id = PG_GETARG_UUID_P(3);
-	bytea	   *sealed = PG_GETARG_BYTEA_PP(4);
-	char	   *algname = text_to_cstring(PG_GETARG_TEXT_PP(5));
-	char	   *kid = text_to_cstring(PG_GETARG_TEXT_PP(6));
+	int			a = PG_NARGS() == 7 ? 5 : 4;	/* 0.1 and 0.2 passed the sealed key fifth */
+	char	   *algname = text_to_cstring(PG_GETARG_TEXT_PP(a));
+	char	   *kid = text_to_cstring(PG_GETARG_TEXT_PP(a + 1));
 	mcj_arena  *arena;
 	mcc_key    *key;
 	mcc_alg		alg = mcc_alg_from_name(algname, strlen(algname));
@@ -137,7 +141,8 @@ microcred_sign_jwt(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("JWT form \"%s\" is not supported", form),
 				 errhint("Use 'ob-jwt' (Open Badges 3.0), 'vc-jwt' (W3C VC-JOSE) or 'jwt' (the document is the claims set).")));
-	key = mc_signing_key(key_id, issuer_id, sealed);
+	key = a == 5 ? mc_signing_key(key_id, issuer_id, PG_GETARG_BYTEA_PP(4))
+		: mc_signing_key_by_id(key_id, issuer_id);
 	if (!mcc_key_check_alg(key, alg, &err))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

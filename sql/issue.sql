@@ -127,12 +127,12 @@ SELECT jsonb_build_object('@context', jsonb_build_array('https://www.w3.org/ns/c
 SELECT s.suite, v.valid, v.cryptosuite
   FROM (VALUES ('eddsa-jcs-2022'), ('eddsa-rdfc-2022')) AS s(suite),
        microcred.signing_key k JOIN microcred.issuer i ON i.id = k.issuer_id,
-       LATERAL microcred.verify(microcred._sign_di(:'plain'::jsonb, s.suite, k.id, k.issuer_id, k.sealed_private,
+       LATERAL microcred.verify(microcred._sign_di(:'plain'::jsonb, s.suite, k.id, k.issuer_id,
                                                    i.public_id || '#' || k.fragment, now())) v
  WHERE i.handle = 'th-beispiel' AND k.algorithm = 'Ed25519' AND k.state = 'active' ORDER BY 1;
 SELECT v.valid, v.format, v.cryptosuite
   FROM microcred.signing_key k JOIN microcred.issuer i ON i.id = k.issuer_id,
-       LATERAL microcred.verify(microcred._sign_jwt(:'plain'::jsonb, 'vc-jwt', k.id, k.issuer_id, k.sealed_private, 'ES256',
+       LATERAL microcred.verify(microcred._sign_jwt(:'plain'::jsonb, 'vc-jwt', k.id, k.issuer_id, 'ES256',
                                                     i.public_id || '#' || k.fragment)) v
  WHERE i.handle = 'th-beispiel' AND k.algorithm = 'P-256' AND k.state = 'active';
 

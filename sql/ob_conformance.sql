@@ -73,7 +73,7 @@ RESET ROLE;
 SELECT s.suite, v.valid, pg_temp.res(v, 'ob3_structure') AS ob3_structure
   FROM (VALUES ('eddsa-jcs-2022'), ('eddsa-rdfc-2022')) AS s(suite),
        microcred.signing_key k JOIN microcred.issuer i ON i.id = k.issuer_id,
-       LATERAL microcred.verify(microcred._sign_di(:'full_doc'::jsonb - 'proof', s.suite, k.id, k.issuer_id, k.sealed_private,
+       LATERAL microcred.verify(microcred._sign_di(:'full_doc'::jsonb - 'proof', s.suite, k.id, k.issuer_id,
                                                    i.public_id || '#' || k.fragment, now())) v
  WHERE i.handle = 'th-beispiel' AND k.algorithm = 'Ed25519' AND k.state = 'active' ORDER BY 1;
 -- every document the suites issued so far: no error; only suspendable ones (two entries) warn

@@ -221,7 +221,7 @@ SELECT microcred._sign_di(jsonb_build_object('@context', jsonb_build_array('http
            'credentialSubject', jsonb_build_object('id', 'did:example:borrower'),
            'credentialStatus', jsonb_build_object('type', 'BitstringStatusListEntry', 'statusPurpose', 'revocation',
                                                   'statusListIndex', :'th_idx', 'statusListCredential', :'th_list')),
-       'eddsa-jcs-2022', k.id, k.issuer_id, k.sealed_private, i.public_id || '#' || k.fragment, now()) AS borrowed
+       'eddsa-jcs-2022', k.id, k.issuer_id, i.public_id || '#' || k.fragment, now()) AS borrowed
   FROM microcred.issuer i JOIN microcred.signing_key k ON k.issuer_id = i.id
  WHERE i.handle = 'u-exemple' AND k.algorithm = 'Ed25519' AND k.state = 'active' \gset
 SELECT valid, regexp_replace(pg_temp.failed(v), '/status/\S+', '/status/<x>') AS failed FROM microcred.verify(:'borrowed'::jsonb) v;

@@ -186,6 +186,12 @@ CREATE TABLE microcred.issued_credential (
     FOREIGN KEY (issuer_id, credential_type_id) REFERENCES microcred.credential_type (issuer_id, id),
     FOREIGN KEY (issuer_id, learner_id) REFERENCES microcred.learner (issuer_id, id)
 );
+-- a signed document (about 5 KB, 2-3 KB compressed) stays in its row,
+-- compressed, rather than in the TOAST table: storing it out of line cost a
+-- second heap insert and a TOAST index insert per credential (9% of issuing in
+-- the profile of docs/ARCHITECTURE.md) and a second lookup per read.
+-- PostgreSQL still moves it out of line when a row would not fit in a page.
+ALTER TABLE microcred.issued_credential ALTER COLUMN document SET STORAGE MAIN;
 ALTER TABLE microcred.issued_credential ALTER COLUMN document SET COMPRESSION lz4;  -- pglz costs more than signing
 COMMENT ON COLUMN microcred.issued_credential.credits_earned IS
     'ECTS credits earned when they differ from the type''s (a stacked credential earns the sum of its components)';

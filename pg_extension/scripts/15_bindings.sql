@@ -94,20 +94,20 @@ COMMENT ON FUNCTION microcred._invalidate_caches() IS
     'internal: statement trigger that invalidates the per-backend caches of registered keys';
 
 CREATE FUNCTION microcred._sign_di(document jsonb, cryptosuite text, key_id uuid, issuer_id uuid,
-                                   sealed bytea, verification_method text, created timestamptz)
+                                   verification_method text, created timestamptz)
 RETURNS jsonb
 LANGUAGE C STRICT VOLATILE
 AS 'MODULE_PATHNAME', 'microcred_sign_di';
-COMMENT ON FUNCTION microcred._sign_di(jsonb, text, uuid, uuid, bytea, text, timestamptz) IS
-    'internal: secure a document with a DataIntegrityProof';
+COMMENT ON FUNCTION microcred._sign_di(jsonb, text, uuid, uuid, text, timestamptz) IS
+    'internal: secure a document with a DataIntegrityProof made with the issuer''s key of this id (read and opened in C)';
 
 CREATE FUNCTION microcred._sign_jwt(document jsonb, form text, key_id uuid, issuer_id uuid,
-                                    sealed bytea, alg text, kid text)
+                                    alg text, kid text)
 RETURNS text
 LANGUAGE C STRICT VOLATILE
 AS 'MODULE_PATHNAME', 'microcred_sign_jwt';
-COMMENT ON FUNCTION microcred._sign_jwt(jsonb, text, uuid, uuid, bytea, text, text) IS
-    'internal: a compact JWT (ob-jwt or vc-jwt) of an unsecured document';
+COMMENT ON FUNCTION microcred._sign_jwt(jsonb, text, uuid, uuid, text, text) IS
+    'internal: a compact JWT (ob-jwt or vc-jwt) of an unsecured document, signed with the key of this id (read and opened in C)';
 
 CREATE FUNCTION microcred._verify_document(credential jsonb, controller_documents jsonb[])
 RETURNS microcred.verification
@@ -158,6 +158,23 @@ AS 'MODULE_PATHNAME', 'microcred_to_nquads';
 COMMENT ON FUNCTION microcred.to_nquads(jsonb) IS
     'the RDF dataset of a JSON-LD document as N-Quads (JSON-LD 1.1 toRdf in safe mode: dropped data is an error)';
 
+-- parts_sql.c ---------------------------------------------------------------
+
+-- the issuer as an Open Badges 3.0 Profile (C: ob3.c, read by parts_sql.c)
+CREATE FUNCTION microcred._issuer_profile(i microcred.issuer)
+RETURNS jsonb
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'microcred_issuer_profile';
+
+-- the credential type as an Open Badges 3.0 Achievement with every EU element
+-- (C: ob3.c, the mapping of docs/ARCHITECTURE.md; read by parts_sql.c)
+CREATE FUNCTION microcred._achievement(t microcred.credential_type, i microcred.issuer)
+RETURNS jsonb
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'microcred_achievement';
+
 -- document_sql.c ------------------------------------------------------------
 
 -- the OpenBadgeCredential of an issued-credential row (C: document_sql.c); signed
@@ -165,14 +182,14 @@ COMMENT ON FUNCTION microcred.to_nquads(jsonb) IS
 CREATE FUNCTION microcred._credential_document(c microcred.issued_credential, t microcred.credential_type,
                                                i microcred.issuer, l microcred.learner, salt text,
                                                achievement jsonb, profile jsonb,
-                                               key_id uuid DEFAULT NULL, sealed bytea DEFAULT NULL,
+                                               key_id uuid DEFAULT NULL,
                                                verification_method text DEFAULT NULL,
                                                cryptosuite text DEFAULT NULL,
                                                credential_status jsonb DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'microcred_credential_document';
-COMMENT ON FUNCTION microcred._credential_document(microcred.issued_credential, microcred.credential_type, microcred.issuer, microcred.learner, text, jsonb, jsonb, uuid, bytea, text, text, jsonb) IS
+COMMENT ON FUNCTION microcred._credential_document(microcred.issued_credential, microcred.credential_type, microcred.issuer, microcred.learner, text, jsonb, jsonb, uuid, text, text, jsonb) IS
     'internal: the OpenBadgeCredential (VC 2.0 + OB 3.0.3) of an issued credential, signed when a key is given';
 
 -- statuslist_sql.c ----------------------------------------------------------

@@ -75,12 +75,23 @@ END
 $$;
 
 -- an unused index in the issuer's open list of this purpose; a new list when
--- 90% are taken.  The next position is the list's highest allocated position
--- plus one (status_entry.position, an index-only lookup), read under the
--- issuer's audit lock, which issuing takes anyway (microcred._audit) and every
--- lifecycle operation takes before it touches a status list: allocations of
--- one issuer are one at a time, and the counter is table data, so pg_dump
--- carries it (no sequence created at run time).
+-- 90% are taken.  The next position is the list's highest committed position
+-- plus one (status_entry.position, an index-only lookup), skipping positions
+-- that running transactions hold; the counter is table data, so pg_dump
+-- carries it (no sequence created at run time).  Issuing no longer takes the
+-- issuer's audit lock here, so two connections sign concurrently and only
+-- their audit links (microcred._audit) are one at a time:
+--  * a transaction's first 16 allocations each hold a transaction-scoped
+--    advisory lock on (list, position): a concurrent allocation skips a held
+--    position (a gap if its holder rolls back: harmless, the index is never
+--    handed out twice because status_entry is unique on (list, position));
+--  * beyond 16 (set-based issuing) the transaction takes the issuer's audit
+--    lock, which its first audit link holds anyway, and only tests each
+--    position's lock (held for the duration of the insert), so the lock
+--    table does not grow with the set.  A set-based transaction never waits
+--    for a lock-holding one (it skips their positions) and only one per
+--    issuer runs, so a waiting cycle cannot form;
+--  * opening or closing a list takes the issuer's audit lock (rare).
 CREATE FUNCTION microcred._allocate_status(issuer uuid, base_url text, credential uuid, purpose text)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -90,21 +101,55 @@ DECLARE
     l       microcred.status_list;
     n       bigint;
     i       integer;
+    lk      integer;
+    bulk    boolean;
+    done    boolean;
+    k       integer := coalesce(nullif(current_setting('microcred_status.allocations', true), ''), '0')::integer;
 BEGIN
-    PERFORM pg_advisory_xact_lock(hashtext('microcred.audit'), hashtext(issuer::text));
+    bulk := k >= 16;
+    PERFORM set_config('microcred_status.allocations', (k + 1)::text, true);
+    IF bulk THEN
+        PERFORM pg_advisory_xact_lock(hashtext('microcred.audit'), hashtext(issuer::text));
+    END IF;
     LOOP
         SELECT * INTO l FROM microcred.status_list sl
          WHERE sl.issuer_id = issuer AND sl.purpose = _allocate_status.purpose AND NOT sl.closed;
         IF l.id IS NULL THEN
-            l := microcred._new_status_list(issuer, base_url, purpose);
+            PERFORM pg_advisory_xact_lock(hashtext('microcred.audit'), hashtext(issuer::text));
+            SELECT * INTO l FROM microcred.status_list sl
+             WHERE sl.issuer_id = issuer AND sl.purpose = _allocate_status.purpose AND NOT sl.closed;
+            IF l.id IS NULL THEN
+                l := microcred._new_status_list(issuer, base_url, purpose);
+            END IF;
         END IF;
+        lk := hashtext('microcred.status:' || l.id::text);
         SELECT coalesce(max(e.position), 0) + 1 INTO n FROM microcred.status_entry e WHERE e.list_id = l.id;
-        EXIT WHEN n <= l.size * 0.9;
-        UPDATE microcred.status_list sl SET closed = true WHERE sl.id = l.id AND NOT sl.closed;
+        -- the first position from n on that no running allocation holds
+        IF bulk THEN
+            WHILE n <= l.size * 0.9 AND NOT pg_try_advisory_lock(lk, n::integer) LOOP
+                n := n + 1;
+            END LOOP;
+        ELSE
+            WHILE n <= l.size * 0.9 AND NOT pg_try_advisory_xact_lock(lk, n::integer) LOOP
+                n := n + 1;
+            END LOOP;
+        END IF;
+        IF n > l.size * 0.9 THEN
+            PERFORM pg_advisory_xact_lock(hashtext('microcred.audit'), hashtext(issuer::text));
+            UPDATE microcred.status_list sl SET closed = true WHERE sl.id = l.id AND NOT sl.closed;
+            CONTINUE;
+        END IF;
+        i := microcred._status_permute(l.permutation_key, l.size, n - 1);
+        INSERT INTO microcred.status_entry (issuer_id, list_id, idx, credential_id, purpose, position)
+        VALUES (issuer, l.id, i, credential, purpose, n)
+        ON CONFLICT (list_id, position) DO NOTHING;
+        done := FOUND;
+        IF bulk THEN
+            PERFORM pg_advisory_unlock(lk, n::integer);
+        END IF;
+        -- not done: a transaction that committed after max() was read took it
+        EXIT WHEN done;
     END LOOP;
-    i := microcred._status_permute(l.permutation_key, l.size, n - 1);
-    INSERT INTO microcred.status_entry (issuer_id, list_id, idx, credential_id, purpose, position)
-    VALUES (issuer, l.id, i, credential, purpose, n);
     RETURN jsonb_build_object('id', l.url || '#' || i, 'type', 'BitstringStatusListEntry',
                               'statusPurpose', purpose, 'statusListIndex', i::text,
                               'statusListCredential', l.url);

@@ -121,7 +121,7 @@ BEGIN
         status := jsonb_build_array(status, microcred._allocate_status(t.issuer_id, i.base_url, c.id, 'suspension'));
     END IF;
     c.document := microcred._credential_document(c, t, i, l, salt, part.achievement, part.profile,
-                                                 k.id, k.sealed_private, i.public_id || '#' || k.fragment,
+                                                 k.id, i.public_id || '#' || k.fragment,
                                                  c.proof_format, status);
 
     -- pathways with auto_award follow issues made here, not rows loaded by
@@ -218,7 +218,7 @@ BEGIN
     END IF;
     -- kid: the key's JsonWebKey verification method in the controller document
     -- (an Ed25519 key's is #<JWK thumbprint>; its #<multibase> is the Multikey)
-    tok := microcred._sign_jwt(c.document - 'proof', format, k.id, k.issuer_id, k.sealed_private, algorithm,
+    tok := microcred._sign_jwt(c.document - 'proof', format, k.id, k.issuer_id, algorithm,
                                i.public_id || '#' || CASE k.algorithm WHEN 'Ed25519' THEN k.public_jwk ->> 'kid' ELSE k.fragment END);
     INSERT INTO microcred.credential_envelope (issuer_id, credential_id, format, algorithm, token)
     VALUES (c.issuer_id, c.id, format, algorithm, tok)

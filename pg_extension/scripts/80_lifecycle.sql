@@ -53,7 +53,7 @@ BEGIN
             'type', 'BitstringStatusList',
             'statusPurpose', l.purpose,
             'encodedList', microcred._status_encode(l.size, coalesce(bits, '{}'))));
-    doc := microcred._sign_di(doc, i.proof_format, k.id, k.issuer_id, k.sealed_private,
+    doc := microcred._sign_di(doc, i.proof_format, k.id, k.issuer_id,
                               i.public_id || '#' || k.fragment, now());
     UPDATE microcred.status_list SET published = doc, published_version = version, published_at = now() WHERE id = l.id;
     RETURN doc;

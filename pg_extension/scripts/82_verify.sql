@@ -70,8 +70,15 @@ BEGIN
         END IF;
         list_url := entry ->> 'statusListCredential';
         purpose := entry ->> 'statusPurpose';
-        SELECT sl.id, sl.purpose, sl.size, i.public_id, i.id AS issuer_id INTO own
-          FROM microcred.status_list sl JOIN microcred.issuer i ON i.id = sl.issuer_id WHERE sl.url = list_url;
+        -- our own list: the list, its issuer and the entry in one statement
+        -- (unique lookups by url and by (list, index))
+        SELECT sl.id, sl.purpose, sl.size, i.public_id, i.id AS issuer_id, e.list_id IS NOT NULL AS entry_found,
+               e.set AS entry_set, e.purpose AS entry_purpose INTO own
+          FROM microcred.status_list sl JOIN microcred.issuer i ON i.id = sl.issuer_id
+          LEFT JOIN microcred.status_entry e ON e.list_id = sl.id
+               AND e.idx = CASE WHEN coalesce(entry ->> 'statusListIndex', '') ~ '^[0-9]{1,9}$'
+                                THEN (entry ->> 'statusListIndex')::integer END
+         WHERE sl.url = list_url;
         IF own.id IS NOT NULL THEN
             -- the issuer's id, or one it had (did:web, 91_didweb)
             IF own.issuer_id IS DISTINCT FROM microcred._issuer_of_id(v.issuer) THEN
@@ -87,12 +94,11 @@ BEGIN
                 CONTINUE;
             END IF;
             entry_idx := (entry ->> 'statusListIndex')::integer;
-            SELECT e.set, e.purpose INTO chk FROM microcred.status_entry e WHERE e.list_id = own.id AND e.idx = entry_idx;
-            IF chk IS NULL OR chk.purpose IS DISTINCT FROM purpose OR own.purpose IS DISTINCT FROM purpose THEN
+            IF NOT own.entry_found OR own.entry_purpose IS DISTINCT FROM purpose OR own.purpose IS DISTINCT FROM purpose THEN
                 checks := checks || jsonb_build_object('check', 'status', 'result', 'fail',
                     'reason', format('%s entry %s of %s was not issued by this list', purpose, entry_idx, list_url));
                 failed := true;
-            ELSIF chk.set THEN
+            ELSIF own.entry_set THEN
                 checks := checks || jsonb_build_object('check', 'status', 'result', 'fail',
                     'reason', format('%s: bit %s of %s is set', CASE purpose WHEN 'revocation' THEN 'revoked' ELSE 'suspended' END, entry_idx, list_url));
                 failed := true;

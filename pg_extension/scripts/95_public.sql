@@ -56,7 +56,7 @@ BEGIN
     alg := CASE k.algorithm WHEN 'Ed25519' THEN 'EdDSA' WHEN 'RSA' THEN 'RS256' ELSE 'ES256' END;
     SELECT * INTO i FROM microcred.issuer WHERE issuer.id = c.issuer_id;
     tok := microcred._sign_jwt(c.document - 'proof', _credential_envelope.format, k.id, k.issuer_id,
-                               k.sealed_private, alg, i.public_id || '#' || k.fragment);
+                               alg, i.public_id || '#' || k.fragment);
     INSERT INTO microcred.credential_envelope (issuer_id, credential_id, format, algorithm, token)
     VALUES (c.issuer_id, c.id, _credential_envelope.format, alg, tok)
     ON CONFLICT DO NOTHING;

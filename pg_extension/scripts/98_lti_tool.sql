@@ -51,20 +51,20 @@ END
 $$;
 
 -- the active tool key, made on first need (one at a time under concurrency)
-CREATE FUNCTION microcred._lti_tool_key(OUT id uuid, OUT kid text, OUT sealed_private bytea)
+CREATE FUNCTION microcred._lti_tool_key(OUT id uuid, OUT kid text)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    SELECT k.id, k.kid, k.sealed_private INTO id, kid, sealed_private
+    SELECT k.id, k.kid INTO id, kid
       FROM microcred.lti_tool_key k WHERE k.state = 'active';
     IF NOT FOUND THEN
         PERFORM pg_advisory_xact_lock(hashtext('microcred.lti_tool_key'));
-        SELECT k.id, k.kid, k.sealed_private INTO id, kid, sealed_private
+        SELECT k.id, k.kid INTO id, kid
           FROM microcred.lti_tool_key k WHERE k.state = 'active';
         IF NOT FOUND THEN
             PERFORM microcred._lti_new_tool_key();
-            SELECT k.id, k.kid, k.sealed_private INTO id, kid, sealed_private
+            SELECT k.id, k.kid INTO id, kid
               FROM microcred.lti_tool_key k WHERE k.state = 'active';
         END IF;
     END IF;
@@ -81,7 +81,7 @@ DECLARE
     k record;
 BEGIN
     SELECT * INTO k FROM microcred._lti_tool_key();
-    RETURN microcred._sign_jwt(claims, 'jwt', k.id, '00000000-0000-0000-0000-000000000000', k.sealed_private, 'RS256', k.kid);
+    RETURN microcred._sign_jwt(claims, 'jwt', k.id, '00000000-0000-0000-0000-000000000000', 'RS256', k.kid);
 END
 $$;
 

@@ -83,7 +83,7 @@ CREATE FUNCTION pg_temp.payload(token text) RETURNS jsonb LANGUAGE sql AS $$
                                (length(split_part(token, '.', 2)) + 3) / 4 * 4, '='), 'base64'), 'UTF8')::jsonb $$;
 WITH c AS (
     SELECT ic.id, CASE WHEN ic.idempotency_key LIKE 'schema:%' THEN ic.idempotency_key ELSE 'schema:demo' END AS label, ic.document, k.id AS key_id, k.issuer_id,
-           k.sealed_private, i.public_id || '#' || k.fragment AS vm
+           i.public_id || '#' || k.fragment AS vm
       FROM microcred.issued_credential ic JOIN microcred.issuer i ON i.id = ic.issuer_id
       JOIN microcred.signing_key k ON k.issuer_id = i.id AND k.algorithm = 'Ed25519' AND k.state = 'active'),
 forms AS (
@@ -92,7 +92,7 @@ forms AS (
     UNION ALL
     SELECT c.label || ' ' || s.suite, d, (microcred.verify(d)).valid, c.document
       FROM c, (VALUES ('eddsa-jcs-2022'), ('eddsa-rdfc-2022')) AS s(suite),
-           LATERAL microcred._sign_di(c.document - 'proof', s.suite, c.key_id, c.issuer_id, c.sealed_private, c.vm, now()) d
+           LATERAL microcred._sign_di(c.document - 'proof', s.suite, c.key_id, c.issuer_id, c.vm, now()) d
     UNION ALL
     SELECT c.label || ' ' || f.f, pg_temp.payload(t), (microcred.verify_jwt(t)).valid, c.document
       FROM c, (VALUES ('ob-jwt'), ('vc-jwt')) AS f(f), LATERAL microcred.document(c.id, f.f) t)

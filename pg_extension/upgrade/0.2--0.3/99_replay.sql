@@ -331,22 +331,22 @@ COMMENT ON FUNCTION microcred._invalidate_caches() IS
     'internal: statement trigger that invalidates the per-backend caches of registered keys';
 
 CREATE OR REPLACE FUNCTION microcred._sign_di(document jsonb, cryptosuite text, key_id uuid, issuer_id uuid,
-                                   sealed bytea, verification_method text, created timestamptz)
+                                   verification_method text, created timestamptz)
 RETURNS jsonb
 LANGUAGE C STRICT VOLATILE
 AS 'MODULE_PATHNAME', 'microcred_sign_di';
 
-COMMENT ON FUNCTION microcred._sign_di(jsonb, text, uuid, uuid, bytea, text, timestamptz) IS
-    'internal: secure a document with a DataIntegrityProof';
+COMMENT ON FUNCTION microcred._sign_di(jsonb, text, uuid, uuid, text, timestamptz) IS
+    'internal: secure a document with a DataIntegrityProof made with the issuer''s key of this id (read and opened in C)';
 
 CREATE OR REPLACE FUNCTION microcred._sign_jwt(document jsonb, form text, key_id uuid, issuer_id uuid,
-                                    sealed bytea, alg text, kid text)
+                                    alg text, kid text)
 RETURNS text
 LANGUAGE C STRICT VOLATILE
 AS 'MODULE_PATHNAME', 'microcred_sign_jwt';
 
-COMMENT ON FUNCTION microcred._sign_jwt(jsonb, text, uuid, uuid, bytea, text, text) IS
-    'internal: a compact JWT (ob-jwt or vc-jwt) of an unsecured document';
+COMMENT ON FUNCTION microcred._sign_jwt(jsonb, text, uuid, uuid, text, text) IS
+    'internal: a compact JWT (ob-jwt or vc-jwt) of an unsecured document, signed with the key of this id (read and opened in C)';
 
 CREATE OR REPLACE FUNCTION microcred._verify_document(credential jsonb, controller_documents jsonb[])
 RETURNS microcred.verification
@@ -399,10 +399,22 @@ AS 'MODULE_PATHNAME', 'microcred_to_nquads';
 COMMENT ON FUNCTION microcred.to_nquads(jsonb) IS
     'the RDF dataset of a JSON-LD document as N-Quads (JSON-LD 1.1 toRdf in safe mode: dropped data is an error)';
 
+CREATE OR REPLACE FUNCTION microcred._issuer_profile(i microcred.issuer)
+RETURNS jsonb
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'microcred_issuer_profile';
+
+CREATE OR REPLACE FUNCTION microcred._achievement(t microcred.credential_type, i microcred.issuer)
+RETURNS jsonb
+LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'microcred_achievement';
+
 CREATE OR REPLACE FUNCTION microcred._credential_document(c microcred.issued_credential, t microcred.credential_type,
                                                i microcred.issuer, l microcred.learner, salt text,
                                                achievement jsonb, profile jsonb,
-                                               key_id uuid DEFAULT NULL, sealed bytea DEFAULT NULL,
+                                               key_id uuid DEFAULT NULL,
                                                verification_method text DEFAULT NULL,
                                                cryptosuite text DEFAULT NULL,
                                                credential_status jsonb DEFAULT NULL)
@@ -410,7 +422,7 @@ RETURNS jsonb
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'microcred_credential_document';
 
-COMMENT ON FUNCTION microcred._credential_document(microcred.issued_credential, microcred.credential_type, microcred.issuer, microcred.learner, text, jsonb, jsonb, uuid, bytea, text, text, jsonb) IS
+COMMENT ON FUNCTION microcred._credential_document(microcred.issued_credential, microcred.credential_type, microcred.issuer, microcred.learner, text, jsonb, jsonb, uuid, text, text, jsonb) IS
     'internal: the OpenBadgeCredential (VC 2.0 + OB 3.0.3) of an issued credential, signed when a key is given';
 
 CREATE OR REPLACE FUNCTION microcred._status_permute(key bytea, size integer, n bigint)
@@ -1476,21 +1488,55 @@ DECLARE
     l       microcred.status_list;
     n       bigint;
     i       integer;
+    lk      integer;
+    bulk    boolean;
+    done    boolean;
+    k       integer := coalesce(nullif(current_setting('microcred_status.allocations', true), ''), '0')::integer;
 BEGIN
-    PERFORM pg_advisory_xact_lock(hashtext('microcred.audit'), hashtext(issuer::text));
+    bulk := k >= 16;
+    PERFORM set_config('microcred_status.allocations', (k + 1)::text, true);
+    IF bulk THEN
+        PERFORM pg_advisory_xact_lock(hashtext('microcred.audit'), hashtext(issuer::text));
+    END IF;
     LOOP
         SELECT * INTO l FROM microcred.status_list sl
          WHERE sl.issuer_id = issuer AND sl.purpose = _allocate_status.purpose AND NOT sl.closed;
         IF l.id IS NULL THEN
-            l := microcred._new_status_list(issuer, base_url, purpose);
+            PERFORM pg_advisory_xact_lock(hashtext('microcred.audit'), hashtext(issuer::text));
+            SELECT * INTO l FROM microcred.status_list sl
+             WHERE sl.issuer_id = issuer AND sl.purpose = _allocate_status.purpose AND NOT sl.closed;
+            IF l.id IS NULL THEN
+                l := microcred._new_status_list(issuer, base_url, purpose);
+            END IF;
         END IF;
+        lk := hashtext('microcred.status:' || l.id::text);
         SELECT coalesce(max(e.position), 0) + 1 INTO n FROM microcred.status_entry e WHERE e.list_id = l.id;
-        EXIT WHEN n <= l.size * 0.9;
-        UPDATE microcred.status_list sl SET closed = true WHERE sl.id = l.id AND NOT sl.closed;
+        -- the first position from n on that no running allocation holds
+        IF bulk THEN
+            WHILE n <= l.size * 0.9 AND NOT pg_try_advisory_lock(lk, n::integer) LOOP
+                n := n + 1;
+            END LOOP;
+        ELSE
+            WHILE n <= l.size * 0.9 AND NOT pg_try_advisory_xact_lock(lk, n::integer) LOOP
+                n := n + 1;
+            END LOOP;
+        END IF;
+        IF n > l.size * 0.9 THEN
+            PERFORM pg_advisory_xact_lock(hashtext('microcred.audit'), hashtext(issuer::text));
+            UPDATE microcred.status_list sl SET closed = true WHERE sl.id = l.id AND NOT sl.closed;
+            CONTINUE;
+        END IF;
+        i := microcred._status_permute(l.permutation_key, l.size, n - 1);
+        INSERT INTO microcred.status_entry (issuer_id, list_id, idx, credential_id, purpose, position)
+        VALUES (issuer, l.id, i, credential, purpose, n)
+        ON CONFLICT (list_id, position) DO NOTHING;
+        done := FOUND;
+        IF bulk THEN
+            PERFORM pg_advisory_unlock(lk, n::integer);
+        END IF;
+        -- not done: a transaction that committed after max() was read took it
+        EXIT WHEN done;
     END LOOP;
-    i := microcred._status_permute(l.permutation_key, l.size, n - 1);
-    INSERT INTO microcred.status_entry (issuer_id, list_id, idx, credential_id, purpose, position)
-    VALUES (issuer, l.id, i, credential, purpose, n);
     RETURN jsonb_build_object('id', l.url || '#' || i, 'type', 'BitstringStatusListEntry',
                               'statusPurpose', purpose, 'statusListIndex', i::text,
                               'statusListCredential', l.url);
@@ -1505,148 +1551,6 @@ RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') $$;
-
-CREATE OR REPLACE FUNCTION microcred._issuer_profile(i microcred.issuer)
-RETURNS jsonb
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT jsonb_strip_nulls(jsonb_build_object(
-        'id', i.public_id,
-        'type', jsonb_build_array('Profile'),
-        'name', i.legal_name,
-        'url', i.url,
-        'email', i.email,
-        'phone', i.phone,
-        -- 0.3: its image under the bridge (a generated one when none is stored)
-        'image', CASE WHEN i.base_url IS NOT NULL THEN jsonb_build_object(
-                     'id', i.base_url || '/issuers/' || i.handle || '/image', 'type', 'Image') END,
-        'address', jsonb_build_object(
-            'type', jsonb_build_array('Address'),
-            'addressCountry', (SELECT c.name FROM microcred.country c WHERE c.code = i.country),
-            'addressCountryCode', i.country,
-            'addressRegion', i.region),
-        'otherIdentifier', (
-            SELECT jsonb_agg(jsonb_build_object(
-                       'type', 'IdentifierEntry',
-                       'identifier', ii.value,
-                       'identifierType', CASE ii.scheme
-                            WHEN 'vat' THEN 'ext:VATNumber'
-                            WHEN 'euid' THEN 'ext:EUID'
-                            WHEN 'deqar' THEN 'ext:DEQARID'
-                            WHEN 'national_register' THEN 'ext:NationalRegisterNumber'
-                            WHEN 'erasmus_code' THEN 'ext:ErasmusCode'
-                            WHEN 'pic' THEN 'ext:PIC'
-                            WHEN 'lei' THEN 'ext:LEI'
-                            ELSE 'identifier' END)
-                   ORDER BY ii.scheme, ii.value)
-              FROM microcred.issuer_identifier ii WHERE ii.issuer_id = i.id)))
-$$;
-
-CREATE OR REPLACE FUNCTION microcred._alignment(target_type text, target_name text, target_url text,
-                                     target_code text DEFAULT NULL, target_framework text DEFAULT NULL)
-RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT jsonb_strip_nulls(jsonb_build_object(
-        'type', jsonb_build_array('Alignment'),
-        'targetType', target_type, 'targetName', target_name, 'targetUrl', target_url,
-        'targetCode', target_code, 'targetFramework', target_framework))
-$$;
-
-CREATE OR REPLACE FUNCTION microcred._achievement(t microcred.credential_type, i microcred.issuer)
-RETURNS jsonb
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    alignments  jsonb := '[]';
-    narrative   text;
-    outcomes    text;
-    v           record;
-    a           microcred.assessment_type;
-BEGIN
-    -- learning outcomes: ESCO skills as alignments, every outcome in the criteria
-    SELECT string_agg('- ' || o.description, E'\n' ORDER BY o.position) INTO outcomes
-      FROM microcred.learning_outcome o WHERE o.credential_type_id = t.id;
-    SELECT alignments || coalesce(jsonb_agg(microcred._alignment('ext:ESCOSkill', o.description, o.esco_uri,
-                                                                 NULL, 'ESCO') ORDER BY o.position), '[]')
-      INTO alignments
-      FROM microcred.learning_outcome o WHERE o.credential_type_id = t.id AND o.esco_uri IS NOT NULL;
-    -- level
-    IF t.eqf_level IS NOT NULL THEN
-        alignments := alignments || microcred._alignment('ext:EQFLevel', 'EQF level ' || t.eqf_level,
-            'http://data.europa.eu/snb/eqf/' || t.eqf_level, t.eqf_level::text,
-            'European Qualifications Framework');
-    END IF;
-    -- closed vocabularies with a Europass concept (or at least a scheme)
-    FOREACH a IN ARRAY t.assessment LOOP
-        SELECT * INTO v FROM microcred.vocabulary WHERE vocabulary = 'assessment_type' AND value = a::text;
-        IF coalesce(v.concept_uri, v.scheme_uri) IS NOT NULL THEN
-            alignments := alignments || microcred._alignment('ext:AssessmentType', v.label,
-                coalesce(v.concept_uri, v.scheme_uri), a::text, 'Europass assessment type');
-        END IF;
-    END LOOP;
-    SELECT * INTO v FROM microcred.vocabulary WHERE vocabulary = 'participation_form' AND value = t.participation::text;
-    alignments := alignments || microcred._alignment('ext:FormOfParticipation', v.label,
-        coalesce(v.concept_uri, v.scheme_uri), t.participation::text, 'Europass mode of learning and assessment');
-    IF t.supervision IS NOT NULL THEN
-        SELECT * INTO v FROM microcred.vocabulary WHERE vocabulary = 'supervision' AND value = t.supervision::text;
-        alignments := alignments || microcred._alignment('ext:SupervisionAndIdentityVerification', v.label,
-            coalesce(v.concept_uri, v.scheme_uri), t.supervision::text, 'Europass supervision and verification');
-    END IF;
-    IF t.quality_assurance_url IS NOT NULL THEN
-        SELECT * INTO v FROM microcred.vocabulary WHERE vocabulary = 'quality_assurance' AND value = t.quality_assurance::text;
-        alignments := alignments || microcred._alignment('ext:QualityAssurance',
-            v.label || coalesce(' by ' || t.quality_assurance_body, ''), t.quality_assurance_url,
-            t.quality_assurance::text);
-    END IF;
-
-    -- the criteria narrative states every element in words (Markdown)
-    narrative := 'Learning outcomes:' || E'\n' || outcomes || E'\n\n'
-        || 'Type of assessment: ' || (SELECT string_agg(vv.label, ', ' ORDER BY ord)
-                                      FROM unnest(t.assessment) WITH ORDINALITY AS x(val, ord)
-                                      JOIN microcred.vocabulary vv ON vv.vocabulary = 'assessment_type' AND vv.value = x.val::text) || E'\n'
-        || 'Form of participation: ' || (SELECT vv.label FROM microcred.vocabulary vv
-                                         WHERE vv.vocabulary = 'participation_form' AND vv.value = t.participation::text)
-        || CASE WHEN t.synchronous THEN ' (synchronous)' WHEN NOT t.synchronous THEN ' (asynchronous)' ELSE '' END || E'\n'
-        || 'Notional workload: ' || concat_ws(', ', t.ects || ' ECTS credits', t.workload_hours || ' hours') || E'\n'
-        || 'Level: ' || concat_ws(', ', 'EQF ' || t.eqf_level, 'QF-EHEA ' || t.qf_ehea_cycle || ' cycle') || E'\n'
-        || 'Quality assurance: ' || (SELECT vv.label FROM microcred.vocabulary vv
-                                     WHERE vv.vocabulary = 'quality_assurance' AND vv.value = t.quality_assurance::text)
-        || coalesce(' by ' || t.quality_assurance_body, '')
-        || coalesce(E'\n' || 'Supervision and identity verification: '
-                    || (SELECT vv.label FROM microcred.vocabulary vv
-                        WHERE vv.vocabulary = 'supervision' AND vv.value = t.supervision::text), '')
-        || coalesce(E'\n' || 'Prerequisites: ' || t.prerequisites, '')
-        || E'\n' || 'Integration: ' || (SELECT vv.label FROM microcred.vocabulary vv
-                                        WHERE vv.vocabulary = 'integration' AND vv.value = t.integration::text)
-        || coalesce(' (' || t.stackable_towards || ')', '')
-        || coalesce(E'\n' || 'Language: ' || array_to_string(t.languages, ', '), '')
-        || coalesce(E'\n' || 'Further information: ' || t.further_information, '');
-
-    RETURN jsonb_strip_nulls(jsonb_build_object(
-        'id', coalesce(i.base_url || '/achievements/' || t.id, 'urn:uuid:' || t.id),
-        'type', jsonb_build_array('Achievement'),
-        'achievementType', t.achievement_type,
-        'name', t.title,
-        'description', t.description,
-        'criteria', jsonb_strip_nulls(jsonb_build_object('id', t.info_url, 'narrative', narrative)),
-        'creditsAvailable', t.ects,
-        'humanCode', coalesce(t.human_code, t.code),
-        -- 0.3: its badge under the bridge (a generated one when none is stored)
-        'image', CASE WHEN i.base_url IS NOT NULL THEN jsonb_build_object(
-                     'id', i.base_url || '/achievements/' || t.id || '/image', 'type', 'Image') END,
-        'inLanguage', t.languages[1],
-        'alignment', CASE WHEN jsonb_array_length(alignments) > 0 THEN alignments END,
-        'resultDescription', CASE WHEN t.grading_scheme IS NOT NULL THEN jsonb_build_array(jsonb_build_object(
-            'id', coalesce(i.base_url || '/achievements/' || t.id, 'urn:uuid:' || t.id) || '#grade',
-            'type', jsonb_build_array('ResultDescription'),
-            'name', t.grading_scheme,
-            'resultType', 'ext:Grade')) END));
-END
-$$;
 
 CREATE OR REPLACE FUNCTION microcred._document_part_drop()
 RETURNS trigger
@@ -1787,7 +1691,7 @@ BEGIN
         status := jsonb_build_array(status, microcred._allocate_status(t.issuer_id, i.base_url, c.id, 'suspension'));
     END IF;
     c.document := microcred._credential_document(c, t, i, l, salt, part.achievement, part.profile,
-                                                 k.id, k.sealed_private, i.public_id || '#' || k.fragment,
+                                                 k.id, i.public_id || '#' || k.fragment,
                                                  c.proof_format, status);
 
     -- pathways with auto_award follow issues made here, not rows loaded by
@@ -1872,7 +1776,7 @@ BEGIN
     END IF;
     -- kid: the key's JsonWebKey verification method in the controller document
     -- (an Ed25519 key's is #<JWK thumbprint>; its #<multibase> is the Multikey)
-    tok := microcred._sign_jwt(c.document - 'proof', format, k.id, k.issuer_id, k.sealed_private, algorithm,
+    tok := microcred._sign_jwt(c.document - 'proof', format, k.id, k.issuer_id, algorithm,
                                i.public_id || '#' || CASE k.algorithm WHEN 'Ed25519' THEN k.public_jwk ->> 'kid' ELSE k.fragment END);
     INSERT INTO microcred.credential_envelope (issuer_id, credential_id, format, algorithm, token)
     VALUES (c.issuer_id, c.id, format, algorithm, tok)
@@ -2099,7 +2003,7 @@ BEGIN
             'type', 'BitstringStatusList',
             'statusPurpose', l.purpose,
             'encodedList', microcred._status_encode(l.size, coalesce(bits, '{}'))));
-    doc := microcred._sign_di(doc, i.proof_format, k.id, k.issuer_id, k.sealed_private,
+    doc := microcred._sign_di(doc, i.proof_format, k.id, k.issuer_id,
                               i.public_id || '#' || k.fragment, now());
     UPDATE microcred.status_list SET published = doc, published_version = version, published_at = now() WHERE id = l.id;
     RETURN doc;
@@ -2295,8 +2199,15 @@ BEGIN
         END IF;
         list_url := entry ->> 'statusListCredential';
         purpose := entry ->> 'statusPurpose';
-        SELECT sl.id, sl.purpose, sl.size, i.public_id, i.id AS issuer_id INTO own
-          FROM microcred.status_list sl JOIN microcred.issuer i ON i.id = sl.issuer_id WHERE sl.url = list_url;
+        -- our own list: the list, its issuer and the entry in one statement
+        -- (unique lookups by url and by (list, index))
+        SELECT sl.id, sl.purpose, sl.size, i.public_id, i.id AS issuer_id, e.list_id IS NOT NULL AS entry_found,
+               e.set AS entry_set, e.purpose AS entry_purpose INTO own
+          FROM microcred.status_list sl JOIN microcred.issuer i ON i.id = sl.issuer_id
+          LEFT JOIN microcred.status_entry e ON e.list_id = sl.id
+               AND e.idx = CASE WHEN coalesce(entry ->> 'statusListIndex', '') ~ '^[0-9]{1,9}$'
+                                THEN (entry ->> 'statusListIndex')::integer END
+         WHERE sl.url = list_url;
         IF own.id IS NOT NULL THEN
             -- the issuer's id, or one it had (did:web, 91_didweb)
             IF own.issuer_id IS DISTINCT FROM microcred._issuer_of_id(v.issuer) THEN
@@ -2312,12 +2223,11 @@ BEGIN
                 CONTINUE;
             END IF;
             entry_idx := (entry ->> 'statusListIndex')::integer;
-            SELECT e.set, e.purpose INTO chk FROM microcred.status_entry e WHERE e.list_id = own.id AND e.idx = entry_idx;
-            IF chk IS NULL OR chk.purpose IS DISTINCT FROM purpose OR own.purpose IS DISTINCT FROM purpose THEN
+            IF NOT own.entry_found OR own.entry_purpose IS DISTINCT FROM purpose OR own.purpose IS DISTINCT FROM purpose THEN
                 checks := checks || jsonb_build_object('check', 'status', 'result', 'fail',
                     'reason', format('%s entry %s of %s was not issued by this list', purpose, entry_idx, list_url));
                 failed := true;
-            ELSIF chk.set THEN
+            ELSIF own.entry_set THEN
                 checks := checks || jsonb_build_object('check', 'status', 'result', 'fail',
                     'reason', format('%s: bit %s of %s is set', CASE purpose WHEN 'revocation' THEN 'revoked' ELSE 'suspended' END, entry_idx, list_url));
                 failed := true;
@@ -4056,7 +3966,7 @@ BEGIN
     alg := CASE k.algorithm WHEN 'Ed25519' THEN 'EdDSA' WHEN 'RSA' THEN 'RS256' ELSE 'ES256' END;
     SELECT * INTO i FROM microcred.issuer WHERE issuer.id = c.issuer_id;
     tok := microcred._sign_jwt(c.document - 'proof', _credential_envelope.format, k.id, k.issuer_id,
-                               k.sealed_private, alg, i.public_id || '#' || k.fragment);
+                               alg, i.public_id || '#' || k.fragment);
     INSERT INTO microcred.credential_envelope (issuer_id, credential_id, format, algorithm, token)
     VALUES (c.issuer_id, c.id, _credential_envelope.format, alg, tok)
     ON CONFLICT DO NOTHING;
@@ -5175,20 +5085,20 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION microcred._lti_tool_key(OUT id uuid, OUT kid text, OUT sealed_private bytea)
+CREATE OR REPLACE FUNCTION microcred._lti_tool_key(OUT id uuid, OUT kid text)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    SELECT k.id, k.kid, k.sealed_private INTO id, kid, sealed_private
+    SELECT k.id, k.kid INTO id, kid
       FROM microcred.lti_tool_key k WHERE k.state = 'active';
     IF NOT FOUND THEN
         PERFORM pg_advisory_xact_lock(hashtext('microcred.lti_tool_key'));
-        SELECT k.id, k.kid, k.sealed_private INTO id, kid, sealed_private
+        SELECT k.id, k.kid INTO id, kid
           FROM microcred.lti_tool_key k WHERE k.state = 'active';
         IF NOT FOUND THEN
             PERFORM microcred._lti_new_tool_key();
-            SELECT k.id, k.kid, k.sealed_private INTO id, kid, sealed_private
+            SELECT k.id, k.kid INTO id, kid
               FROM microcred.lti_tool_key k WHERE k.state = 'active';
         END IF;
     END IF;
@@ -5204,7 +5114,7 @@ DECLARE
     k record;
 BEGIN
     SELECT * INTO k FROM microcred._lti_tool_key();
-    RETURN microcred._sign_jwt(claims, 'jwt', k.id, '00000000-0000-0000-0000-000000000000', k.sealed_private, 'RS256', k.kid);
+    RETURN microcred._sign_jwt(claims, 'jwt', k.id, '00000000-0000-0000-0000-000000000000', 'RS256', k.kid);
 END
 $$;
 
