@@ -23,10 +23,10 @@ PGXS        := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 CORE_SRCS    = pg_extension/mcjson.c pg_extension/multibase.c pg_extension/mccrypto.c \
                pg_extension/jws.c pg_extension/di.c pg_extension/datetime.c pg_extension/vc.c \
                pg_extension/rdf.c pg_extension/nquads.c pg_extension/rdfc.c pg_extension/jsonld.c \
-               pg_extension/statuslist.c pg_extension/ob3_check.c
+               pg_extension/statuslist.c pg_extension/ob3_check.c pg_extension/holder_proof.c
 SQL_SRCS     = pg_extension/microcred.c pg_extension/json_sql.c pg_extension/keys_sql.c \
                pg_extension/proof_sql.c pg_extension/document_sql.c pg_extension/rdf_sql.c \
-               pg_extension/statuslist_sql.c pg_extension/ob3_sql.c
+               pg_extension/statuslist_sql.c pg_extension/ob3_sql.c pg_extension/holder_proof_sql.c
 MODULE_big   = microcred
 OBJS         = $(patsubst %.c,%.o,$(SQL_SRCS) $(CORE_SRCS))
 SCRIPT_PARTS = $(sort $(wildcard pg_extension/scripts/[0-9]*.sql))

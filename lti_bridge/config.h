@@ -46,6 +46,8 @@ typedef struct bridge_config
 	int			login_rate_total;
 	int			event_rate_per_ip;
 	int			event_rate_total;
+	int			wallet_rate_per_ip;
+	int			wallet_rate_total;
 	int			registration_timeout_ms;
 	long		registration_max_bytes;
 
