@@ -616,6 +616,16 @@ SELECT o.id, i.handle AS issuer, o.credential_id, o.configuration_ids, o.tx_code
   JOIN microcred.issuer i ON i.id = o.issuer_id
  WHERE microcred.acts_for(o.issuer_id, current_user);
 COMMENT ON VIEW microcred.wallet_offers IS 'OpenID4VCI credential offers of the issuers the current role acts for (no secrets: codes are stored hashed)';
+COMMENT ON COLUMN microcred.wallet_offers.id IS 'the offer''s id (wallet_offer returned it as offer_id)';
+COMMENT ON COLUMN microcred.wallet_offers.issuer IS 'handle of the awarding body';
+COMMENT ON COLUMN microcred.wallet_offers.credential_id IS 'the issued credential offered';
+COMMENT ON COLUMN microcred.wallet_offers.configuration_ids IS 'the credential configurations offered (ldp_vc, jwt_vc_json)';
+COMMENT ON COLUMN microcred.wallet_offers.tx_code_required IS 'whether the wallet must send a transaction code';
+COMMENT ON COLUMN microcred.wallet_offers.created_by IS 'the role that made the offer, or lti_launch for the LTI learner page';
+COMMENT ON COLUMN microcred.wallet_offers.created_at IS 'when the offer was made';
+COMMENT ON COLUMN microcred.wallet_offers.expires_at IS 'when its pre-authorized code stops working';
+COMMENT ON COLUMN microcred.wallet_offers.redeemed_at IS 'when a wallet redeemed its pre-authorized code (once)';
+COMMENT ON COLUMN microcred.wallet_offers.state IS 'open, redeemed or expired';
 
 CREATE VIEW microcred.wallet_deliveries AS
 SELECT d.id, i.handle AS issuer, d.credential_id, d.configuration_id, d.format, d.holder_did, d.proof_alg,
@@ -625,6 +635,15 @@ SELECT d.id, i.handle AS issuer, d.credential_id, d.configuration_id, d.format, 
  WHERE microcred.acts_for(d.issuer_id, current_user);
 COMMENT ON VIEW microcred.wallet_deliveries IS
     'holder-bound copies delivered to wallets, of the issuers the current role acts for: which holder DID received which credential, in which format, when';
+COMMENT ON COLUMN microcred.wallet_deliveries.id IS 'the delivery''s id';
+COMMENT ON COLUMN microcred.wallet_deliveries.issuer IS 'handle of the awarding body';
+COMMENT ON COLUMN microcred.wallet_deliveries.credential_id IS 'the issued credential a copy of which was delivered';
+COMMENT ON COLUMN microcred.wallet_deliveries.configuration_id IS 'the credential configuration the wallet asked for';
+COMMENT ON COLUMN microcred.wallet_deliveries.format IS 'ldp_vc (Data Integrity) or jwt_vc_json (Open Badges 3.0 VC-JWT)';
+COMMENT ON COLUMN microcred.wallet_deliveries.holder_did IS 'the holder''s DID written into credentialSubject.id (did:key or did:jwk)';
+COMMENT ON COLUMN microcred.wallet_deliveries.proof_alg IS 'the algorithm of the wallet''s key proof (EdDSA or ES256)';
+COMMENT ON COLUMN microcred.wallet_deliveries.delivered_at IS 'when the copy was delivered';
+COMMENT ON COLUMN microcred.wallet_deliveries.credential IS 'the delivered copy; NULL after the learner''s erasure';
 
 CREATE FUNCTION microcred._holder_proof(jwt text)
 RETURNS jsonb
