@@ -14,7 +14,11 @@
 set -u
 cd "$(dirname "$0")/../.."
 BIN=${BRIDGE_BIN:-lti_bridge/microcred-bridge}
-W="python3 tests/wallet/wallet.py"
+# Debian's python3 with python3-cryptography (tests/deps.sh), straight, not
+# through a version manager's shim on PATH
+PY=python3
+/usr/bin/python3 -c 'import cryptography' 2>/dev/null && PY=/usr/bin/python3
+W="$PY tests/wallet/wallet.py"
 db=mc_oid4vci
 role=mc_oid4vci_bridge
 other=mc_oid4vci_other
@@ -47,16 +51,16 @@ qerr() {
     printf '\\set VERBOSITY sqlstate\n%s\n' "$1" | psql -X -At -v ON_ERROR_STOP=1 -d $db 2>&1 >/dev/null | sed -n 's/^ERROR: *//p' | head -1
 }
 js() {  # js FILE EXPR: a Python expression over the JSON document d
-    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
+    $PY -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }
 status_of() { printf '%s' "$1" | cut -d' ' -f1; }
-error_of() { printf '%s' "$1" | cut -d' ' -f2- | python3 -c 'import json,sys; print(json.load(sys.stdin).get("error"))'; }
+error_of() { printf '%s' "$1" | cut -d' ' -f2- | $PY -c 'import json,sys; print(json.load(sys.stdin).get("error"))'; }
 
 if [ ! -x "$BIN" ] || [ -z "${PGHOST:-}" ]; then
     echo "1..0 # SKIP needs lti_bridge/microcred-bridge and a cluster (PGHOST)"
     exit 0
 fi
-if ! python3 -c 'import cryptography' 2>/dev/null; then
+if ! $PY -c 'import cryptography' 2>/dev/null; then
     echo "1..0 # SKIP needs python3-cryptography (tests/deps.sh)"
     exit 0
 fi
@@ -100,8 +104,8 @@ offer() {  # offer CREDENTIAL [tx]: the offer link (and the tx code on a second 
     if [ "${2:-}" = tx ]; then q -c "SELECT offer_uri || E'\n' || tx_code FROM microcred.wallet_offer('$1', tx_code => true)"
     else q -c "SELECT offer_uri FROM microcred.wallet_offer('$1')"; fi
 }
-ref_url() { python3 -c 'import sys,urllib.parse as u; print(u.parse_qs(u.urlparse(sys.argv[1]).query)["credential_offer_uri"][0])' "$1"; }
-code_of() { $W get "$(ref_url "$1")" | cut -d' ' -f2- | python3 -c 'import json,sys; print(json.load(sys.stdin)["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"])'; }
+ref_url() { $PY -c 'import sys,urllib.parse as u; print(u.parse_qs(u.urlparse(sys.argv[1]).query)["credential_offer_uri"][0])' "$1"; }
+code_of() { $W get "$(ref_url "$1")" | cut -d' ' -f2- | $PY -c 'import json,sys; print(json.load(sys.stdin)["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"])'; }
 hdr() {  # hdr METHOD PATH NAME [curl args]: one response header
     local m=$1 p=$2 h=$3; shift 3
     curl -s --max-time 10 -o /dev/null -D - -X "$m" "$@" "$URL$p" | grep -i "^$h:" | head -1 | cut -d' ' -f2- | tr -d '\r'
@@ -164,7 +168,7 @@ $W payload "$JWT2" >"$TMP/p2.json"
 ok "$(js "$TMP/p2.json" '(d.get("credentialSubject") or d["vc"]["credentialSubject"])["id"] == "'"$HOLDER2"'"')" True "credentialSubject.id is the holder's did:jwk"
 ok "$(js "$TMP/p2.json" 'd.get("sub")')" "$HOLDER2" "and so is the JWT's sub"
 ok "$(q -c "SELECT (microcred.verify_jwt('$JWT2')).valid")" t "the delivered JWT verifies in microcred.verify_jwt"
-ok "$(python3 -c 'import sys,json,base64; h=sys.argv[1].split(".")[0]; print(json.loads(base64.urlsafe_b64decode(h+"="*(-len(h)%4)))["alg"])' "$JWT2")" ES256 "signed with the issuer's ES256 key"
+ok "$($PY -c 'import sys,json,base64; h=sys.argv[1].split(".")[0]; print(json.loads(base64.urlsafe_b64decode(h+"="*(-len(h)%4)))["alg"])' "$JWT2")" ES256 "signed with the issuer's ES256 key"
 
 # --- ldp_vc with a bare jwk header (P-256): the holder is its did:key ---------
 C3=$(newcred carol)
@@ -196,7 +200,7 @@ ok "$(status_of "$R") $(error_of "$R")" "400 invalid_request" "no tx_code where 
 WRONG=$(printf '%06d' $(( (10#$TX + 1) % 1000000 )))
 R=$($W token "$URL/wallet/token" "$CODE4" "$WRONG")
 ok "$(status_of "$R") $(error_of "$R")" "400 invalid_grant" "a wrong transaction code: invalid_grant"
-ok "$($W flow "$O4" "$TMP/ed.pem" did:key OpenBadgeCredential_ldp_vc "$TX" | python3 -c 'import json,sys; print(json.load(sys.stdin)["format"])')" ldp_vc \
+ok "$($W flow "$O4" "$TMP/ed.pem" did:key OpenBadgeCredential_ldp_vc "$TX" | $PY -c 'import json,sys; print(json.load(sys.stdin)["format"])')" ldp_vc \
    "the right transaction code then redeems the offer"
 C5=$(newcred eve)
 OT=$(offer "$C5" tx); O5=$(printf '%s' "$OT" | sed -n 1p); TX5=$(printf '%s' "$OT" | sed -n 2p)
@@ -216,11 +220,11 @@ ok "$($W get "$(ref_url "$O6")" | cut -d' ' -f1)" 404 "an expired offer is not s
 R=$($W token "$URL/wallet/token" "not-a-code")
 ok "$(status_of "$R") $(error_of "$R")" "400 invalid_grant" "an unknown pre-authorized code: invalid_grant"
 R=$(curl -s --max-time 10 -w ' %{http_code}' -H 'Content-Type: application/json' -d '{"grant_type":"urn:ietf:params:oauth:grant-type:pre-authorized_code","pre-authorized_code":"x"}' "$URL/wallet/token")
-ok "${R##* } $(printf '%s' "${R% *}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["error"])')" "400 invalid_request" "a JSON token request (wrong content type): invalid_request"
+ok "${R##* } $(printf '%s' "${R% *}" | $PY -c 'import json,sys; print(json.load(sys.stdin)["error"])')" "400 invalid_request" "a JSON token request (wrong content type): invalid_request"
 R=$(curl -s --max-time 10 -w ' %{http_code}' -d 'grant_type=authorization_code&code=x' "$URL/wallet/token")
-ok "${R##* } $(printf '%s' "${R% *}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["error"])')" "400 unsupported_grant_type" "another grant type: unsupported_grant_type"
+ok "${R##* } $(printf '%s' "${R% *}" | $PY -c 'import json,sys; print(json.load(sys.stdin)["error"])')" "400 unsupported_grant_type" "another grant type: unsupported_grant_type"
 R=$(curl -s --max-time 10 -w ' %{http_code}' -d "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code=a&pre-authorized_code=b" "$URL/wallet/token")
-ok "${R##* } $(printf '%s' "${R% *}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["error"])')" "400 invalid_request" "a repeated parameter: invalid_request"
+ok "${R##* } $(printf '%s' "${R% *}" | $PY -c 'import json,sys; print(json.load(sys.stdin)["error"])')" "400 invalid_request" "a repeated parameter: invalid_request"
 ok "$(hdr POST /wallet/token Cache-Control -d x=y)|$(hdr POST /wallet/token Pragma -d x=y)" "no-store|no-cache" "token answers carry Cache-Control: no-store and Pragma: no-cache"
 
 # --- concurrent redemptions of one code: exactly one wins --------------------------------
@@ -231,7 +235,7 @@ ok "$($W race "$URL/wallet/token" "$(code_of "$(offer "$C7")")" 8)" "1 7" "8 con
 C8=$(newcred grace)
 O8=$(offer "$C8")
 R=$($W token "$URL/wallet/token" "$(code_of "$O8")")
-TOK8=$(printf '%s' "$R" | cut -d' ' -f2- | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+TOK8=$(printf '%s' "$R" | cut -d' ' -f2- | $PY -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 ok "$(q -c "SELECT count(*) FROM microcred.oid4vci_token WHERE token_hash = sha256(convert_to('$TOK8', 'UTF8'))")" 1 "the access token is stored as its hash"
 cred() {  # cred PROOF [wallet credential options]: "STATUS ERROR"
     local p=$1; shift
@@ -265,11 +269,11 @@ ok "$(cred x --raw "{\"credential_configuration_id\": \"OpenBadgeCredential_ldp_
 R=$(curl -s --max-time 10 -o /dev/null -D - -H 'Content-Type: application/json' -d '{}' "$URL/wallet/credential" | tr -d '\r')
 ok "$(printf '%s' "$R" | sed -n '1s/^HTTP[^ ]* \([0-9]*\).*/\1/p')|$(printf '%s' "$R" | sed -n 's/^WWW-Authenticate: //ip')" '401|Bearer realm="microcred"' "no access token: 401 with WWW-Authenticate: Bearer"
 R=$(curl -s --max-time 10 -D - -H 'Content-Type: application/json' -H 'Authorization: Bearer forged' -d '{"credential_configuration_id": "OpenBadgeCredential_ldp_vc", "proofs": {"jwt": ["a"]}}' "$URL/wallet/credential" | tr -d '\r')
-ok "$(printf '%s' "$R" | sed -n '1s/^HTTP[^ ]* \([0-9]*\).*/\1/p')|$(printf '%s' "$R" | grep -ic '^WWW-Authenticate: Bearer realm="microcred", error="invalid_token"')|$(printf '%s' "$R" | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["error"])')" \
+ok "$(printf '%s' "$R" | sed -n '1s/^HTTP[^ ]* \([0-9]*\).*/\1/p')|$(printf '%s' "$R" | grep -ic '^WWW-Authenticate: Bearer realm="microcred", error="invalid_token"')|$(printf '%s' "$R" | tail -1 | $PY -c 'import json,sys; print(json.load(sys.stdin)["error"])')" \
    "401|1|invalid_token" "an unknown access token: 401 invalid_token"
 # the access token names its own offer: grace's token gives grace's credential, never another
 R=$($W credential "$URL/wallet/credential" "$TOK8" OpenBadgeCredential_jwt_vc_json "$($W proof "$TMP/ed.pem" did:key "$ISS" "$(fresh)")")
-ok "$(status_of "$R")|$($W payload "$(printf '%s' "$R" | cut -d' ' -f2- | python3 -c 'import json,sys; print(json.load(sys.stdin)["credentials"][0]["credential"])')" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["jti"])')" \
+ok "$(status_of "$R")|$($W payload "$(printf '%s' "$R" | cut -d' ' -f2- | $PY -c 'import json,sys; print(json.load(sys.stdin)["credentials"][0]["credential"])')" | $PY -c 'import json,sys; d=json.load(sys.stdin); print(d["jti"])')" \
    "200|$(q -c "SELECT document->>'id' FROM microcred.issued_credential WHERE id = '$C8'")" "an access token delivers the credential of its own offer only"
 q -c "UPDATE microcred.oid4vci_token SET expires_at = now() - interval '1 second' WHERE token_hash = sha256(convert_to('$TOK8', 'UTF8'))" >/dev/null
 ok "$(cred "$($W proof "$TMP/ed.pem" did:key "$ISS" "$(fresh)")")" "401 invalid_token" "an expired access token: 401 invalid_token"
@@ -278,7 +282,7 @@ ok "$(cred "$($W proof "$TMP/ed.pem" did:key "$ISS" "$(fresh)")")" "401 invalid_
 C9=$(newcred heidi)
 O9=$(offer "$C9"); O9b=$(offer "$C9")
 R=$($W token "$URL/wallet/token" "$(code_of "$O9")")
-TOK9=$(printf '%s' "$R" | cut -d' ' -f2- | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+TOK9=$(printf '%s' "$R" | cut -d' ' -f2- | $PY -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 CODE9b=$(code_of "$O9b")
 q -c "SELECT microcred.revoke('$C9', 'test')" >/dev/null
 R=$($W token "$URL/wallet/token" "$CODE9b")
