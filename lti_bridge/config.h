@@ -48,6 +48,8 @@ typedef struct bridge_config
 	int			event_rate_total;
 	int			verify_rate_per_ip;
 	int			verify_rate_total;
+	int			wallet_rate_per_ip;
+	int			wallet_rate_total;
 	int			registration_timeout_ms;
 	long		registration_max_bytes;
 	char	   *smtp_url;

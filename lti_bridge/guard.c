@@ -118,6 +118,8 @@ guard_configure(const bridge_config *cfg)
 	rate_all[RATE_EVENTS] = cfg->event_rate_total;
 	rate_ip[RATE_VERIFY] = cfg->verify_rate_per_ip;
 	rate_all[RATE_VERIFY] = cfg->verify_rate_total;
+	rate_ip[RATE_WALLET] = cfg->wallet_rate_per_ip;
+	rate_all[RATE_WALLET] = cfg->wallet_rate_total;
 	pthread_mutex_unlock(&rate_lock);
 }
 
@@ -403,6 +405,8 @@ guard_rate_take(rate_class cls, struct MHD_Connection *conn)
 	pthread_mutex_unlock(&rate_lock);
 	if (wait <= 0)
 		return 0;
-	metrics_refusal(cls == RATE_LOGIN ? "rate_limit_login" : cls == RATE_VERIFY ? "rate_limit_verify" : "rate_limit_events");
+	metrics_refusal(cls == RATE_LOGIN ? "rate_limit_login" :
+					cls == RATE_VERIFY ? "rate_limit_verify" :
+					cls == RATE_WALLET ? "rate_limit_wallet" : "rate_limit_events");
 	return wait < 1.0 ? 1 : (int) (wait + 0.999);
 }

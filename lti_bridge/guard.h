@@ -23,6 +23,7 @@ typedef enum
 	RATE_LOGIN,					/* /lti/login: each call stores a login state */
 	RATE_EVENTS,				/* the completion event routes */
 	RATE_VERIFY,				/* /verify: each POST verifies a credential */
+	RATE_WALLET,				/* OpenID4VCI token, nonce and credential: each stores state */
 	RATE__COUNT
 } rate_class;
 

@@ -86,5 +86,11 @@ HTTP_HANDLER(lti_handle_canvas_config);
 HTTP_HANDLER(ingest_handle_xapi);
 HTTP_HANDLER(ingest_handle_canvas);
 HTTP_HANDLER(ingest_handle_moodle);
+HTTP_HANDLER(oid4vci_handle_issuer_metadata);
+HTTP_HANDLER(oid4vci_handle_as_metadata);
+HTTP_HANDLER(oid4vci_handle_offer);
+HTTP_HANDLER(oid4vci_handle_token);
+HTTP_HANDLER(oid4vci_handle_nonce);
+HTTP_HANDLER(oid4vci_handle_credential);
 
 #endif							/* MC_HTTP_INTERNAL_H */

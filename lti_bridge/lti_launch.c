@@ -382,7 +382,16 @@ launch_resource_link(struct MHD_Connection *conn, http_request *req, const login
 					sb_html(&b, li.data);
 				free(li.data);
 			}
-			sb_puts(&b, "\">Add to your LinkedIn profile</a></li></ul>");
+			sb_puts(&b, "\">Add to your LinkedIn profile</a></li>");
+			/* OpenID4VCI: a single-use offer the database made for this view */
+			if (json_is_string(json_object_get(view, "wallet_offer")))
+			{
+				sb_puts(&b, "<li><a data-link=\"wallet\" href=\"");
+				sb_html(&b, json_string_value(json_object_get(view, "wallet_offer")));
+				sb_puts(&b, "\">Add it to your digital wallet</a> (open this link on the phone with "
+						"your wallet app, or scan it; valid for 30 minutes and once)</li>");
+			}
+			sb_puts(&b, "</ul>");
 		}
 		else
 		{

@@ -69,7 +69,7 @@ static const char *const poll_outcomes[] = {"ok", "error"};
 static unsigned long polls[2][2];
 /* connections and requests refused by guard.c: fixed labels, every series shown from the start */
 static const char *const refusal_kinds[] = {"connection_limit", "connection_limit_per_ip", "header_timeout",
-	"body_timeout", "rate_limit_login", "rate_limit_events", "rate_limit_verify"};
+	"body_timeout", "rate_limit_login", "rate_limit_events", "rate_limit_verify", "rate_limit_wallet"};
 #define N_REFUSAL_KINDS (sizeof(refusal_kinds) / sizeof(refusal_kinds[0]))
 static unsigned long refusals[N_REFUSAL_KINDS];
 static time_t start_time;

@@ -32,7 +32,7 @@ extern void metrics_poll(const char *api, const char *outcome);
 
 /* one refused connection or request, by kind: connection_limit,
  * connection_limit_per_ip, header_timeout, body_timeout, rate_limit_login,
- * rate_limit_events (guard.c) */
+ * rate_limit_events, rate_limit_wallet (guard.c) */
 extern void metrics_refusal(const char *kind);
 
 /* in-flight gauge */

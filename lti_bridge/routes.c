@@ -20,6 +20,11 @@
  *	  ingest_xapi.c    POST /xapi/statements
  *	  ingest_canvas.c  POST /canvas/live-events
  *	  ingest_moodle.c  POST /moodle/events
+ *	  oid4vci_metadata.c  GET /.well-known/openid-credential-issuer/wallet/,
+ *	                   /.well-known/oauth-authorization-server/wallet/,
+ *	                   /wallet/offers/ (OpenID4VCI)
+ *	  oid4vci_token.c  POST /wallet/token, /wallet/nonce
+ *	  oid4vci_credential.c  POST /wallet/credential
  *
  *-------------------------------------------------------------------------
  */
@@ -59,6 +64,14 @@ const http_route bridge_routes[] = {
 	{"/xapi/statements", "POST", "xapi_statements", ingest_handle_xapi, RATE_EVENTS},
 	{"/canvas/live-events", "POST", "canvas_live_events", ingest_handle_canvas, RATE_EVENTS},
 	{"/moodle/events", "POST", "moodle_events", ingest_handle_moodle, RATE_EVENTS},
+	{"/.well-known/openid-credential-issuer/wallet/", "GET", "oid4vci_issuer_metadata",
+	oid4vci_handle_issuer_metadata, RATE_NONE},
+	{"/.well-known/oauth-authorization-server/wallet/", "GET", "oid4vci_as_metadata",
+	oid4vci_handle_as_metadata, RATE_NONE},
+	{"/wallet/offers/", "GET", "oid4vci_offer", oid4vci_handle_offer, RATE_WALLET},
+	{"/wallet/token", "POST", "oid4vci_token", oid4vci_handle_token, RATE_WALLET},
+	{"/wallet/nonce", "POST", "oid4vci_nonce", oid4vci_handle_nonce, RATE_WALLET},
+	{"/wallet/credential", "POST", "oid4vci_credential", oid4vci_handle_credential, RATE_WALLET},
 };
 const size_t bridge_n_routes = sizeof(bridge_routes) / sizeof(bridge_routes[0]);
 

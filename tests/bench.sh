@@ -160,6 +160,8 @@ login_rate_per_ip = 0
 login_rate_total = 0
 event_rate_per_ip = 0
 event_rate_total = 0
+wallet_rate_per_ip = 0
+wallet_rate_total = 0
 max_connections_per_ip = 4000
 max_connections = 4000
 EOC
@@ -228,6 +230,28 @@ make -s -C lti_bridge event_sender >/dev/null
 ev_out=$(lti_bridge/event_sender xapi "http://127.0.0.1:$bport" --db bench -n "${BENCH_EVENTS_N:-10000}" -c 4 --bench --run "benchev$$") ||
     { echo "bench: the completion events bench failed" >&2; printf '%s\n' "${ev_out:-}" >&2; exit 1; }
 printf '%s\n' "$ev_out" | grep -E '^(completion events via|microcred\.issue via|events via the bridge)'
+# wallet delivery (OpenID4VCI) end to end: the emulator scans an offer, reads
+# both metadata documents, redeems the code, gets a nonce and a holder-bound
+# ldp_vc copy signed with eddsa-rdfc-2022 (6 requests per offer), 4 wallets at once
+W_N=${BENCH_WALLET_N:-400}
+wcid=$(psql -X -At -d bench -c "SELECT id FROM microcred.issued_credential WHERE status = 'active' AND superseded_by IS NULL
+                                   AND document IS NOT NULL AND (valid_until IS NULL OR valid_until > now()) LIMIT 1")
+psql -X -q -d bench -c "UPDATE microcred.issuer SET base_url = 'http://127.0.0.1:$bport' WHERE handle = 'demo-uas'"
+psql -X -At -v ON_ERROR_STOP=1 -d bench -c "SELECT (microcred.wallet_offer('$wcid', ttl => '1 hour')).offer_uri FROM generate_series(1, $W_N)" >"$tmp/offers"
+split -n l/4 "$tmp/offers" "$tmp/offers."
+wpy=python3
+/usr/bin/python3 -c 'import cryptography' 2>/dev/null && wpy=/usr/bin/python3
+t0=$(date +%s.%N)
+wpids=()
+for f in "$tmp"/offers.??; do
+    $wpy tests/wallet/wallet.py bench OpenBadgeCredential_ldp_vc <"$f" >/dev/null & wpids+=($!)
+done
+for p in "${wpids[@]}"; do wait "$p" || { echo "bench: a wallet flow failed" >&2; exit 1; }; done
+t1=$(date +%s.%N)
+delivered=$(psql -X -At -d bench -c "SELECT count(*) FROM microcred.oid4vci_delivery WHERE credential_id = '$wcid'")
+[ "$delivered" = "$W_N" ] || { echo "bench: $delivered of $W_N offers delivered" >&2; exit 1; }
+w_rate=$(echo "$W_N $t0 $t1" | awk '{printf "%.0f", $1 / ($3 - $2)}')
+printf '%-52s %8.0f/s  %6s of LTI login + launch flows\n' "wallet offers redeemed end to end (OpenID4VCI)" "$w_rate" "$(pct "$w_rate" "$l_both")"
 printf '%-52s %8s kB  (target under 30 MB)\n' "bridge peak RSS (VmHWM)" "$(awk '/^VmHWM/ {print $2}' /proc/$bpid/status)"
 kill -TERM "$bpid"
 wait "$bpid" 2>/dev/null || true

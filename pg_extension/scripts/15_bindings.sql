@@ -223,3 +223,13 @@ LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'microcred_ob3_check';
 COMMENT ON FUNCTION microcred.ob3_check(jsonb) IS
     'the Open Badges 3.0 structure of a credential: {applies, conforms, errors, warnings, findings: [{severity, pointer, message}]}, each finding at its JSON pointer (verify''s ob3_structure check)';
+
+-- holder_proof_sql.c -------------------------------------------------------
+
+CREATE FUNCTION microcred._holder_proof(jwt text)
+RETURNS jsonb
+LANGUAGE C STRICT STABLE
+AS 'MODULE_PATHNAME', 'microcred_holder_proof';
+COMMENT ON FUNCTION microcred._holder_proof(text) IS
+    'internal: an OpenID4VCI jwt key proof checked (size, typ, alg EdDSA/ES256, kid did:key/did:jwk or jwk, signature): {holder_did, alg, aud, nonce, iat, iss} or {problem}';
+

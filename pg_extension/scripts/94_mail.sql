@@ -18,8 +18,9 @@
  * sender, reply-to, default language, learner page URL; templates per
  * language (built-in en, de, fr; an issuer may override them in
  * mail_template).  Per learner (learner_mail_preference): opt-out and
- * language.  The wallet offer link is a slot (_mail_wallet_offer_url, NULL
- * until OpenID4VCI fills it): its template section is left out while NULL.
+ * language.  The wallet offer link (_mail_wallet_offer_url: a new
+ * single-use OpenID4VCI offer, 93_oid4vci) is left out when the credential
+ * cannot be offered.
  */
 
 -- the bridge's role (95_public.sql makes it too): it claims and reports e-mails
@@ -145,13 +146,22 @@ CREATE TRIGGER mail_cancel_erased AFTER UPDATE OF erased_at ON microcred.learner
  * OpenID4VCI delivery (issue 18, item 2) provides one; the templates'
  * {{#wallet_offer_url}} section is left out while it is NULL.
  */
+-- a new single-use offer (93_oid4vci) valid for a week, made when the e-mail
+-- is rendered; NULL when the credential cannot be offered (no base_url, no
+-- longer active)
 CREATE FUNCTION microcred._mail_wallet_offer_url(credential uuid)
 RETURNS text
-LANGUAGE sql STABLE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT NULL::text $$;
+AS $$
+BEGIN
+    RETURN (SELECT o.offer_uri FROM microcred._oid4vci_new_offer(credential, false, interval '7 days', NULL) o);
+EXCEPTION WHEN object_not_in_prerequisite_state THEN
+    RETURN NULL;
+END
+$$;
 COMMENT ON FUNCTION microcred._mail_wallet_offer_url(uuid) IS
-    'internal: the wallet (OpenID4VCI) offer URL a credential e-mail links to; NULL while no offer exists (slot for the OpenID4VCI delivery)';
+    'internal: the wallet (OpenID4VCI) offer link of a credential e-mail: a new single-use offer valid for 7 days, NULL when the credential cannot be offered';
 
 -- the built-in templates
 CREATE FUNCTION microcred._mail_builtin_template(language text,

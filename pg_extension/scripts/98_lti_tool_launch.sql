@@ -304,6 +304,8 @@ BEGIN
     RETURN jsonb_build_object('view', 'learner-credential',
         'credential_type', jsonb_build_object('id', t.id, 'code', t.code, 'title', t.title),
         'issuer_name', issuer_name,
+        -- a wallet offer (OpenID4VCI, 93_oid4vci.sql) for an active credential
+        'wallet_offer', CASE WHEN c.status = 'active' THEN microcred._oid4vci_page_offer(c.id) END,
         'credential', jsonb_build_object('id', c.id, 'url', c.url, 'status', c.status,
             'issued_at', to_char(c.issued_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
             'issued_year', extract(year FROM c.issued_at AT TIME ZONE 'UTC')::integer,

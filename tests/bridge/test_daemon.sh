@@ -96,7 +96,7 @@ missing=""
 for k in listen_address listen_port public_base_url db_conninfo threads max_body_bytes \
 	max_header_bytes request_timeout_s drain_timeout_s log_level db_timeout_ms jwt_leeway_s \
 	jwks_ttl_s jwks_min_refresh_s jwks_timeout_ms jwks_max_bytes max_connections max_connections_per_ip \
-	header_timeout_s body_timeout_s login_rate_per_ip login_rate_total event_rate_per_ip event_rate_total \
+	header_timeout_s body_timeout_s login_rate_per_ip login_rate_total event_rate_per_ip event_rate_total wallet_rate_per_ip wallet_rate_total \
 	registration_timeout_ms registration_max_bytes -c --check-config --version SIGHUP SIGTERM; do
 	grep -q -- "$k" "$TMP/help" || missing="$missing $k"
 done

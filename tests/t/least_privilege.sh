@@ -154,6 +154,14 @@ event_poll_clear(text)|admin|any|SELECT microcred.event_poll_clear('up-lrs')
 event_poll_due()|bridge|ok|SELECT microcred.event_poll_due()
 event_poll_done(uuid,text)|bridge|any|SELECT microcred.event_poll_done('$source', NULL)
 ingest_poll(uuid,text,text,text,text,timestamp with time zone)|bridge|any|SELECT microcred.ingest_poll('$source', '42', 'u1', 'lp@example.org', 'LP', now())
+wallet_offer(uuid,boolean,interval)|issuer|any|SELECT microcred.wallet_offer('$cred')
+oid4vci_purge()|admin|ok|SELECT microcred.oid4vci_purge()
+oid4vci_offer(text)|bridge|ok|SELECT microcred.oid4vci_offer('no-such-offer')
+oid4vci_issuer_metadata(text)|bridge|ok|SELECT microcred.oid4vci_issuer_metadata('demo-uas')
+oid4vci_as_metadata(text)|bridge|ok|SELECT microcred.oid4vci_as_metadata('demo-uas')
+oid4vci_token(text,text,interval)|bridge|ok|SELECT * FROM microcred.oid4vci_token('no-such-code', NULL)
+oid4vci_nonce(interval)|bridge|ok|SELECT microcred.oid4vci_nonce()
+oid4vci_credential(text,text,text)|bridge|ok|SELECT * FROM microcred.oid4vci_credential('no-such-token', 'x', 'y')
 CALLS
 
 # the catalog: every public function and the lowest microcred role granted EXECUTE

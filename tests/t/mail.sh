@@ -95,7 +95,8 @@ ok "$(claim deutsch@learner.example body_html | grep -c 'Python &lt;b&gt;&amp; &
 ok "$(claim deutsch@learner.example body_html | grep -c '<b>')" 0 "no markup of the title reaches the HTML"
 ok "$(claim deutsch@learner.example body_text | grep -c "http://127.0.0.1:8080/credentials/$C5")" 1 "the text names the verification page on the issuer's base URL"
 ok "$(claim deutsch@learner.example body_text | grep -c 'https://lms.demo-uas.example/my/credentials')" 1 "and the learner page"
-ok "$(claim deutsch@learner.example body_text | grep -ci 'wallet')" 0 "the wallet section is left out while no offer exists (slot _mail_wallet_offer_url)"
+ok "$(claim deutsch@learner.example body_text | grep -c 'openid-credential-offer://?credential_offer_uri=http%3A%2F%2F127.0.0.1%3A8080%2Fwallet%2Foffers%2F')" 1 \
+   "the text carries a wallet offer (OpenID4VCI, by reference, under the issuer's base URL)"
 ok "$(claim one@learner.example subject)" 'Your credential: Python <b>& "Data"</b>' "the issuer's language (en) otherwise"
 ok "$(claim one@learner.example mail_from)|$(claim one@learner.example reply_to)|$(claim one@learner.example from_name)" \
    "credentials@demo-uas.example|registry@demo-uas.example|Hochschule Demo Süd" "per-issuer sender, reply-to and sender name"

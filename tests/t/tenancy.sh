@@ -147,6 +147,7 @@ _stack_eligible_as(text,name)|refuse|SELECT microcred._stack_eligible_as('demo-u
 stack_eligible(text)|refuse|SELECT microcred.stack_eligible('demo-uas/DH')
 _stack_issue(uuid,text,name)|refuse|SELECT microcred._stack_issue('$a_learner', 'demo-uas/DH', 'postgres')
 stack_issue(uuid,text)|refuse|SELECT microcred.stack_issue('$a_learner', 'demo-uas/DH')
+wallet_offer(uuid,boolean,interval)|refuse|SELECT microcred.wallet_offer('$a_cred')
 CALLS
 declare -A verdict call
 while IFS='|' read -r sig v sql; do verdict[$sig]=$v; call[$sig]=$sql; done </tmp/tn_calls.$$
