@@ -40,6 +40,7 @@
 #include "lti.h"
 #include "lti_internal.h"
 #include "page.h"
+#include "qr.h"
 
 static void
 login_row_free(login_row *l)
@@ -386,10 +387,16 @@ launch_resource_link(struct MHD_Connection *conn, http_request *req, const login
 			/* OpenID4VCI: a single-use offer the database made for this view */
 			if (json_is_string(json_object_get(view, "wallet_offer")))
 			{
+				const char *offer = json_string_value(json_object_get(view, "wallet_offer"));
+
 				sb_puts(&b, "<li><a data-link=\"wallet\" href=\"");
-				sb_html(&b, json_string_value(json_object_get(view, "wallet_offer")));
+				sb_html(&b, offer);
 				sb_puts(&b, "\">Add it to your digital wallet</a> (open this link on the phone with "
-						"your wallet app, or scan it; valid for 30 minutes and once)</li>");
+						"your wallet app, or scan the code with it; valid for 30 minutes and once)"
+						"<div class=\"wallet-qr\" style=\"max-width:14em\">");
+				/* a URL too long for a QR code leaves the link alone */
+				(void) qr_svg(&b, offer, "QR code of the wallet offer");
+				sb_puts(&b, "</div></li>");
 			}
 			sb_puts(&b, "</ul>");
 		}

@@ -489,6 +489,9 @@ test_views(void)
 		}
 		tap_ok(x.body && strstr(x.body, "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME") &&
 			   strstr(x.body, e), "her page has a LinkedIn add-to-profile link with the credential URL");
+		tap_ok(x.body && strstr(x.body, "data-link=\"wallet\" href=\"openid-credential-offer://?credential_offer_uri=") &&
+			   strstr(x.body, "aria-label=\"QR code of the wallet offer\""),
+			   "her page offers the credential to her wallet (OpenID4VCI), as a link and as a QR code");
 		launch_free(&x);
 		free(tok);
 		json_decref(claims);

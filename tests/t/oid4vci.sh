@@ -120,6 +120,8 @@ $W get "$URL/.well-known/openid-credential-issuer/wallet/demo-uas" | cut -d' ' -
 ok "$(js "$TMP/meta.json" 'd["credential_issuer"], d["credential_endpoint"], d["nonce_endpoint"]' | tr -d "(),'")" \
    "$ISS $URL/wallet/credential $URL/wallet/nonce" "credential_issuer, credential and nonce endpoints"
 ok "$(js "$TMP/meta.json" 'd["display"][0]["name"]')" "Demo University of Applied Sciences" "display names the awarding body"
+ok "$(js "$TMP/meta.json" 'd["display"][0]["logo"]["uri"]')" "$(js "$TMP/meta.json" 'd["credential_issuer"].split("/wallet/")[0]')/issuers/demo-uas/image" \
+   "display shows the awarding body's image as its logo"
 ok "$(js "$TMP/meta.json" '",".join(sorted((k, v["format"]) and k + ":" + v["format"] for k, v in d["credential_configurations_supported"].items()))')" \
    "OpenBadgeCredential_jwt_vc_json:jwt_vc_json,OpenBadgeCredential_ldp_vc:ldp_vc" "two configurations: ldp_vc and jwt_vc_json"
 ok "$(js "$TMP/meta.json" 'd["credential_configurations_supported"]["OpenBadgeCredential_ldp_vc"]["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"]')" \
