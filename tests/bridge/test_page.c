@@ -19,7 +19,7 @@
 #include "multipart.h"
 #include "negotiate.h"
 #include "qr.h"
-#include "tap.h"
+#include "../lib/tap.h"
 
 static const char *
 neg(const char *a)

@@ -25,17 +25,10 @@
 #include "mcjson.h"
 #include "multibase.h"
 
-static int	test_count = 0;
-static int	test_failures = 0;
+/* ok(): the one TAP helper of the C tests (tests/lib/tap.h) */
+#include "../lib/tap.h"
 
-static void
-ok(bool cond, const char *desc)
-{
-	test_count++;
-	if (!cond)
-		test_failures++;
-	printf("%s %d - %s\n", cond ? "ok" : "not ok", test_count, desc);
-}
+#define ok(...) tap_ok(__VA_ARGS__)
 
 /* a compact JWS of header and claims (JSON texts), signed by key (or with a fake signature) */
 static char *
@@ -138,6 +131,6 @@ main(void)
 	mcc_key_free(ec);
 	mcc_key_free(other);
 	mcj_arena_destroy(arena);
-	printf("1..%d\n", test_count);
-	return test_failures == 0 ? 0 : 1;
+	printf("1..%d\n", tap_n);
+	return tap_failed == 0 ? 0 : 1;
 }

@@ -21,26 +21,10 @@
 #include "mcjson.h"
 #include "ob3.h"
 
-static int	test_count = 0;
-static int	test_failures = 0;
+/* ok(): the one TAP helper of the C tests (tests/lib/tap.h) */
+#include "../lib/tap.h"
 
-static bool ok(bool cond, const char *fmt,...) __attribute__((format(printf, 2, 3)));
-
-static bool
-ok(bool cond, const char *fmt,...)
-{
-	va_list		ap;
-
-	test_count++;
-	if (!cond)
-		test_failures++;
-	printf("%sok %d - ", cond ? "" : "not ", test_count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	return cond;
-}
+#define ok(...) tap_ok(__VA_ARGS__)
 
 /* the value at a path of member names and array indexes ("a/0/b") */
 static const mcj_value *
@@ -430,6 +414,6 @@ main(void)
 	test_profile(arena);
 	test_credential(arena);
 	mcj_arena_destroy(arena);
-	printf("1..%d\n", test_count);
-	return test_failures == 0 ? 0 : 1;
+	printf("1..%d\n", tap_n);
+	return tap_failed == 0 ? 0 : 1;
 }
