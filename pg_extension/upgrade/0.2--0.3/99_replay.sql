@@ -3697,7 +3697,10 @@ AS $$
         'credential_issuer', microcred._oid4vci_issuer_url(i),
         'credential_endpoint', i.base_url || '/wallet/credential',
         'nonce_endpoint', i.base_url || '/wallet/nonce',
-        'display', jsonb_build_array(jsonb_build_object('name', i.legal_name, 'locale', 'en')),
+        'display', jsonb_build_array(jsonb_build_object('name', i.legal_name, 'locale', 'en',
+            -- the awarding body's image (a generated badge when none is stored: 92_page)
+            'logo', jsonb_build_object('uri', i.base_url || '/issuers/' || i.handle || '/image',
+                                       'alt_text', i.legal_name))),
         'credential_configurations_supported', jsonb_build_object(
             'OpenBadgeCredential_ldp_vc', jsonb_build_object(
                 'format', 'ldp_vc',
