@@ -20,7 +20,7 @@
 
 /* the canonical text of v under alg ("jcs" or "rdfc-1.0"), or an SQL error */
 static text *
-canonicalize(mcj_arena *arena, const mcj_value *v, const char *alg)
+canon_text(mcj_arena *arena, const mcj_value *v, const char *alg)
 {
 	if (strcmp(alg, "jcs") == 0)
 		return mc_jcs_text(arena, v, "document");
@@ -52,7 +52,7 @@ microcred_canonicalize(PG_FUNCTION_ARGS)
 	mcj_arena  *arena = mc_arena();
 	text	   *result;
 
-	result = canonicalize(arena, mc_from_jsonb(arena, doc, "document"), alg);
+	result = canon_text(arena, mc_from_jsonb(arena, doc, "document"), alg);
 	mcj_arena_destroy(arena);
 	PG_RETURN_TEXT_P(result);
 }
@@ -68,7 +68,7 @@ microcred_canonicalize_text(PG_FUNCTION_ARGS)
 	mcj_arena  *arena = mc_arena();
 	text	   *result;
 
-	result = canonicalize(arena, mc_parse_text(arena, VARDATA_ANY(doc),
+	result = canon_text(arena, mc_parse_text(arena, VARDATA_ANY(doc),
 											   VARSIZE_ANY_EXHDR(doc), "document"),
 						  alg);
 	mcj_arena_destroy(arena);
