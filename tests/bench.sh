@@ -217,7 +217,7 @@ printf '%-52s %8.0f/s  %6s of the baseline, %s of cached credential GETs (target
 # LTI: logins and launches through the bridge, the platform JWKS cached
 make -s -C lti_bridge lti_launch_bench >/dev/null
 lti_out=$(lti_bridge/lti_launch_bench "http://127.0.0.1:$bport" bench "${BENCH_LAUNCH_N:-4000}" 16) ||
-    { echo "bench: the LTI launch bench failed" >&2; exit 1; }
+    { echo "bench: the LTI launch bench failed; the bridge's log ends:" >&2; tail -5 "$tmp/bridge.log" >&2; exit 1; }
 l_login=$(printf '%s\n' "$lti_out" | sed -n 's/^logins \([0-9]*\).*/\1/p')
 l_launch=$(printf '%s\n' "$lti_out" | sed -n 's/^launches \([0-9]*\).*/\1/p')
 l_both=$(printf '%s\n' "$lti_out" | sed -n 's/^login+launch \([0-9]*\).*/\1/p')

@@ -92,12 +92,13 @@ keep_head(char *p, size_t s, size_t n, void *u)
 	body	   *b = u;
 	size_t		k = s * n;
 
-	if (b->len + k < sizeof(b->data))
-	{
-		memcpy(b->data + b->len, p, k);
-		b->len += k;
-		b->data[b->len] = '\0';
-	}
+	size_t		room = sizeof(b->data) - 1 - b->len;
+	size_t		take = k < room ? k : room;
+
+	/* the head of the page only (a large chunk is cut, not dropped) */
+	memcpy(b->data + b->len, p, take);
+	b->len += take;
+	b->data[b->len] = '\0';
 	return k;
 }
 
