@@ -8,7 +8,8 @@
  *	  jsonld_core.c     allocation, errors, helpers, term tables
  *	  jsonld_iri.c      IRI resolution (RFC 3986)
  *	  jsonld_cache.c    loaded documents and memoized contexts
- *	  jsonld_context.c  Context Processing, Create Term Definition, IRI Expansion
+ *	  jsonld_context.c  context definitions, Create Term Definition, IRI Expansion
+ *	  jsonld_process.c  the Context Processing Algorithm up to a context definition
  *	  jsonld_expand.c   Expansion
  *	  jsonld_value.c    Value Expansion
  *	  jsonld_rdf.c      Deserialize JSON-LD to RDF
@@ -229,6 +230,11 @@ extern const jld_doc *jld_load_document(jst *st, const char *url);
 extern bool jld_iri_expand(jst *st, const jld_ctx *actx, const char *value,
 						  bool docrel, bool vocab, build *b, const char **out);
 extern char *jld_str_lower(mcj_arena *arena, const char *s);
+extern jld_ctx *jld_build_definition(jst *st, const jld_ctx *cur,
+						  const mcj_value *def, bool lpers, const char *base_url,
+						  const remote_list *remotes, bool override, bool persistent);
+
+/* jsonld_process.c */
 extern const jld_ctx *jld_initial_context(jst *st, const char *base);
 extern const jld_ctx *jld_ctx_process(jst *st, const jld_ctx *active,
 						  const mcj_value *local, bool lpers, const char *base_url,
