@@ -2,7 +2,8 @@
  *
  * jsonld_expand.c
  *	  The Expansion Algorithm (JSON-LD 1.1 API, 5.1; Value Expansion,
- *	  5.3, is in jsonld_value.c).
+ *	  5.3, is in jsonld_value.c, the language, index, id and type maps of
+ *	  steps 13.7 and 13.8 in jsonld_maps.c).
  *
  * Part of the JSON-LD core (see jsonld.c for the overview, jsonld.h for
  * the API); pure: no PostgreSQL headers.
@@ -24,8 +25,8 @@
  */
 
 /* count one produced value against the size limit */
-static bool
-count_node(jst *st)
+bool
+jld_count_node(jst *st)
 {
 	if (++st->nodes > st->max_nodes)
 		return jld_fail(st, JSONLD_ERR_LIMIT, "document expands to more than %zu values",
@@ -82,15 +83,15 @@ add_value(jst *st, mcj_value *obj, const char *key, mcj_value *v)
 }
 
 /* expand a key with vocab = true */
-static bool
-expand_key(jst *st, const jld_ctx *actx, const char *key, const char **out)
+bool
+jld_expand_key(jst *st, const jld_ctx *actx, const char *key, const char **out)
 {
 	return jld_iri_expand(st, actx, key, false, true, NULL, out);
 }
 
 /* a value object? */
-static bool
-is_value_object(const mcj_value *v)
+bool
+jld_is_value_object(const mcj_value *v)
 {
 	return v->type == MCJ_OBJECT && mcj_object_get(v, "@value") != NULL;
 }
@@ -103,8 +104,8 @@ is_list_object(const mcj_value *v)
 }
 
 /* a graph object (only @graph, @id, @index)? */
-static bool
-is_graph_object(const mcj_value *v)
+bool
+jld_is_graph_object(const mcj_value *v)
 {
 	if (v->type != MCJ_OBJECT || mcj_object_get(v, "@graph") == NULL)
 		return false;
@@ -263,193 +264,6 @@ res_add_value(jst *st, node_exp *ne, const char *key, mcj_value *v)
 	append_items(st, cur, v);
 }
 
-/* process an index, id, type or language map (step 13.7, 13.8) */
-static bool
-expand_map_container(jst *st, node_exp *ne, const char *key, const jld_term *t,
-					 const mcj_value *value, mcj_value **out)
-{
-	const jld_ctx *actx = ne->actx;
-	mcj_value  *ev = jarray(st->arena);
-	unsigned	cont = t->container;
-
-	if (cont & C_LANGUAGE)
-	{
-		const char *dir = t->has_dir ? t->dir : actx->dir;
-
-		for (size_t i = 0; i < value->u.obj.n; i++)
-		{
-			const mcj_member *m = &value->u.obj.members[i];
-			const mcj_value *lv = m->value;
-			size_t		n = lv->type == MCJ_ARRAY ? lv->u.arr.n : 1;
-			const char *lexp;
-
-			if (!expand_key(st, actx, m->key, &lexp))
-				return false;
-			for (size_t j = 0; j < n; j++)
-			{
-				const mcj_value *item = lv->type == MCJ_ARRAY ? lv->u.arr.items[j] : lv;
-				mcj_value  *o;
-
-				if (item->type == MCJ_NULL)
-					continue;
-				if (item->type != MCJ_STRING)
-					return jld_fail(st, "invalid language map value", "property \"%.80s\"", key);
-				if (!count_node(st))
-					return false;
-				o = jobject(st->arena);
-				mcj_object_add(st->arena, o, "@value", 6, (mcj_value *) item);
-				if (strcmp(m->key, "@none") != 0 && !(lexp && strcmp(lexp, "@none") == 0))
-				{
-					if (!jld_is_wellformed_lang(m->key) &&
-						!jld_safe_event(st, "property \"%.60s\": invalid language \"%.40s\"",
-									key, m->key))
-						return false;
-					mcj_object_add(st->arena, o, "@language", 9,
-								   jcstring(st->arena, jld_str_lower(st->arena, m->key)));
-				}
-				if (dir)
-					mcj_object_add(st->arena, o, "@direction", 10, jcstring(st->arena, dir));
-				mcj_array_append(st->arena, ev, o);
-			}
-		}
-		*out = ev;
-		return true;
-	}
-
-	/* index, id or type map */
-	{
-		const char *index_key = t->index ? t->index : "@index";
-
-		for (size_t i = 0; i < value->u.obj.n; i++)
-		{
-			const mcj_member *m = &value->u.obj.members[i];
-			const char *index = m->key;
-			const jld_ctx *map_ctx = actx;
-			const char *eindex;
-			mcj_value  *iv;
-
-			if ((cont & (C_ID | C_TYPE)) && actx->previous)
-				map_ctx = actx->previous;
-			if (cont & C_TYPE)
-			{
-				const jld_term *it = jld_ctx_get(map_ctx, index);
-
-				if (it && it->has_context)
-				{
-					map_ctx = jld_ctx_process(st, map_ctx, it->context, it->context_persistent,
-										  it->base_url, NULL, false, true, true);
-					if (map_ctx == NULL)
-						return false;
-				}
-			}
-			else
-				map_ctx = actx;
-			if (!expand_key(st, actx, index, &eindex))
-				return false;
-			if (!jld_expand(st, map_ctx, key, m->value, ne->base_url, true, ne->depth + 1, &iv))
-				return false;
-			if (iv == NULL)
-				continue;
-			iv = jld_as_array(st, iv);
-			for (size_t j = 0; j < iv->u.arr.n; j++)
-			{
-				mcj_value  *item = iv->u.arr.items[j];
-				bool		none = eindex && strcmp(eindex, "@none") == 0;
-
-				if ((cont & C_GRAPH) && !is_graph_object(item))
-				{
-					mcj_value  *g = jobject(st->arena);
-
-					mcj_object_add(st->arena, g, "@graph", 6, jld_as_array(st, item));
-					item = g;
-				}
-				if ((cont & C_INDEX) && strcmp(index_key, "@index") != 0 && !none)
-				{
-					mcj_value  *s = jcstring(st->arena, index);
-					mcj_value  *re = jld_value_expand(st, actx, index_key, s);
-					const char *eik;
-					mcj_value  *vals;
-					mcj_value  *old;
-
-					if (re == NULL)
-						return false;
-					if (!expand_key(st, actx, index_key, &eik))
-						return false;
-					if (eik == NULL)
-						return jld_fail(st, "invalid term definition", "index key \"%.80s\"", index_key);
-					if (item->type != MCJ_OBJECT || is_value_object(item))
-						return jld_fail(st, "invalid value object",
-									"property \"%.60s\" property-valued index on a value", key);
-					vals = jarray(st->arena);
-					mcj_array_append(st->arena, vals, re);
-					old = mcj_object_get(item, eik);
-					if (old)
-					{
-						mcj_value  *oa = jld_as_array(st, old);
-
-						for (size_t k = 0; k < oa->u.arr.n; k++)
-							mcj_array_append(st->arena, vals, oa->u.arr.items[k]);
-					}
-					mcj_object_set(st->arena, item, eik, vals);
-				}
-				else if ((cont & C_INDEX) && !none && item->type == MCJ_OBJECT &&
-						 !mcj_object_get(item, "@index"))
-					mcj_object_add(st->arena, item, "@index", 6, jcstring(st->arena, index));
-				else if ((cont & C_ID) && !none && item->type == MCJ_OBJECT &&
-						 !mcj_object_get(item, "@id"))
-				{
-					const char *id;
-
-					if (!jld_iri_expand(st, actx, index, true, false, NULL, &id))
-						return false;
-					if (id == NULL)
-					{
-						if (!jld_safe_event(st, "property \"%.60s\": reserved @id value", key))
-							return false;
-					}
-					else
-					{
-						if (!jld_is_absolute_iri(id) && !jld_is_blank(id) &&
-							!jld_safe_event(st, "property \"%.60s\": relative @id \"%.60s\"", key, id))
-							return false;
-						mcj_object_add(st->arena, item, "@id", 3, jcstring(st->arena, id));
-					}
-				}
-				else if ((cont & C_TYPE) && !none && eindex == NULL)
-				{
-					if (!jld_safe_event(st, "property \"%.60s\": type map key \"%.40s\" ignored",
-									key, index))
-						return false;
-				}
-				else if ((cont & C_TYPE) && !none && item->type == MCJ_OBJECT)
-				{
-					mcj_value  *types = jarray(st->arena);
-					mcj_value  *old = mcj_object_get(item, "@type");
-
-					if (!jld_is_absolute_iri(eindex) && !jld_is_blank(eindex) &&
-						!jld_safe_event(st, "property \"%.60s\": type \"%.60s\" is not an absolute IRI",
-									key, eindex))
-						return false;
-					mcj_array_append(st->arena, types, jcstring(st->arena, eindex));
-					if (old)
-					{
-						mcj_value  *oa = jld_as_array(st, old);
-
-						for (size_t k = 0; k < oa->u.arr.n; k++)
-							mcj_array_append(st->arena, types, oa->u.arr.items[k]);
-						mcj_object_set(st->arena, item, "@type", types);
-					}
-					else
-						mcj_object_add(st->arena, item, "@type", 5, types);
-				}
-				mcj_array_append(st->arena, ev, item);
-			}
-		}
-	}
-	*out = ev;
-	return true;
-}
-
 /*
  * Expansion Algorithm (JSON-LD 1.1 API, 5.1.2) step 13.4: an entry whose
  * key expands to a keyword.  One helper per keyword, named after it, with
@@ -567,7 +381,7 @@ kw_included(jst *st, node_exp *ne, const char *key, const mcj_value *value, mcj_
 	{
 		const mcj_value *it = (*ev)->u.arr.items[k];
 
-		if (it->type != MCJ_OBJECT || is_value_object(it) || is_list_object(it) ||
+		if (it->type != MCJ_OBJECT || jld_is_value_object(it) || is_list_object(it) ||
 			mcj_object_get(it, "@set"))
 			return jld_fail(st, "invalid @included value", "key \"%.80s\"", key), KW_FAIL;
 	}
@@ -665,7 +479,7 @@ add_reverse(jst *st, node_exp *ne, const char *prop, mcj_value *items)
 	}
 	for (size_t q = 0; q < items->u.arr.n; q++)
 	{
-		if (is_value_object(items->u.arr.items[q]) ||
+		if (jld_is_value_object(items->u.arr.items[q]) ||
 			is_list_object(items->u.arr.items[q]))
 			return jld_fail(st, "invalid reverse property value",
 							"property \"%.80s\"", prop);
@@ -774,7 +588,8 @@ expand_property_entry(jst *st, node_exp *ne, const char *key, const char *ep,
 			 value->type == MCJ_OBJECT)
 	{
 		/* 13.7-13.8: language, index, id and type maps */
-		if (!expand_map_container(st, ne, key, t, value, &ev))
+		if (!jld_expand_map_container(st, ne->actx, key, t, value, ne->base_url,
+									  ne->depth, &ev))
 			return false;
 	}
 	else if (!jld_expand(st, ne->actx, key, value, ne->base_url, false, ne->depth + 1, &ev))
@@ -837,7 +652,7 @@ expand_nests(jst *st, node_exp *ne, const mcj_member **nests, size_t nnests,
 			{
 				const char *e;
 
-				if (!expand_key(st, actx, item->u.obj.members[k].key, &e))
+				if (!jld_expand_key(st, actx, item->u.obj.members[k].key, &e))
 					return false;
 				if (e && strcmp(e, "@value") == 0)
 					return jld_fail(st, "invalid @nest value", "key \"%.80s\"", nests[i]->key);
@@ -874,7 +689,7 @@ expand_entries(jst *st, node_exp *ne, const mcj_value *el, int nest_depth)
 		/* 13.1-13.3: skip @context, expand the key, drop what does not expand */
 		if (strcmp(m->key, "@context") == 0)
 			continue;
-		if (!expand_key(st, ne->actx, m->key, &ep))
+		if (!jld_expand_key(st, ne->actx, m->key, &ep))
 			return false;
 		if (ep == NULL || (!strchr(ep, ':') && !jld_is_keyword(ep)))
 		{
@@ -928,7 +743,7 @@ jld_expand(jst *st, const jld_ctx *actx, const char *aprop, const mcj_value *el,
 	*out = NULL;
 	if (depth > st->max_depth)
 		return jld_fail(st, JSONLD_ERR_LIMIT, "document nested deeper than %d", st->max_depth);
-	if (!count_node(st))
+	if (!jld_count_node(st))
 		return false;
 	if (el->type == MCJ_NULL)
 		return true;
@@ -989,7 +804,7 @@ jld_expand(jst *st, const jld_ctx *actx, const char *aprop, const mcj_value *el,
 		{
 			const char *e;
 
-			if (!expand_key(st, actx, el->u.obj.members[i].key, &e))
+			if (!jld_expand_key(st, actx, el->u.obj.members[i].key, &e))
 				return false;
 			if (e && strcmp(e, "@value") == 0)
 				revert = false;
@@ -1028,7 +843,7 @@ jld_expand(jst *st, const jld_ctx *actx, const char *aprop, const mcj_value *el,
 		{
 			const char *e;
 
-			if (!expand_key(st, actx, el->u.obj.members[i].key, &e))
+			if (!jld_expand_key(st, actx, el->u.obj.members[i].key, &e))
 				return false;
 			if (e && strcmp(e, "@type") == 0)
 			{
@@ -1073,7 +888,7 @@ jld_expand(jst *st, const jld_ctx *actx, const char *aprop, const mcj_value *el,
 
 				if (jld_str_clean(last))
 				{
-					if (!expand_key(st, actx, last->u.str.s, &ne.input_type))
+					if (!jld_expand_key(st, actx, last->u.str.s, &ne.input_type))
 						return false;
 				}
 			}
