@@ -727,184 +727,178 @@ cmp_cstr(const void *a, const void *b)
 	return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
-/* the expansion algorithm (5.1.2); *out NULL means null */
-bool
-jld_expand(jst *st, const jld_ctx *actx, const char *aprop, const mcj_value *el,
-	   const char *base_url, bool from_map, int depth, mcj_value **out)
+/*
+ * Expansion Algorithm 5.1.2 step 4: a scalar element of the active
+ * property aprop (term definition pt); *out NULL means null
+ */
+static bool
+expand_scalar(jst *st, const jld_ctx *actx, const char *aprop,
+			  const jld_term *pt, const mcj_value *el, mcj_value **out)
 {
-	const jld_term *pt;
-	const jld_ctx *type_ctx;
-	mcj_value  *v;
-	node_exp	ne;
-	mcj_value  *result;
-	size_t		n;
-
-	MC_CHECK_INTERRUPTS();
-	*out = NULL;
-	if (depth > st->max_depth)
-		return jld_fail(st, JSONLD_ERR_LIMIT, "document nested deeper than %d", st->max_depth);
-	if (!jld_count_node(st))
-		return false;
-	if (el->type == MCJ_NULL)
-		return true;
-	pt = aprop ? jld_ctx_get(actx, aprop) : NULL;
-
-	if (el->type != MCJ_ARRAY && el->type != MCJ_OBJECT)
-	{
-		if (aprop == NULL || strcmp(aprop, "@graph") == 0)
-			return jld_safe_event(st, "free-floating value would be dropped");
-		if (pt && pt->has_context)
-		{
-			actx = jld_ctx_process(st, actx, pt->context, pt->context_persistent,
-							   pt->base_url, NULL, true, true, true);
-			if (actx == NULL)
-				return false;
-		}
-		*out = jld_value_expand(st, actx, aprop, el);
-		return *out != NULL;
-	}
-	if (el->type == MCJ_ARRAY)
-	{
-		mcj_value  *r = jarray(st->arena);
-
-		for (size_t i = 0; i < el->u.arr.n; i++)
-		{
-			mcj_value  *e;
-
-			if (!jld_expand(st, actx, aprop, el->u.arr.items[i], base_url, from_map, depth + 1, &e))
-				return false;
-			if (e == NULL)
-				continue;
-			if (pt && (pt->container & C_LIST) && e->type == MCJ_ARRAY)
-			{
-				mcj_value  *l = jobject(st->arena);
-
-				mcj_object_add(st->arena, l, "@list", 5, e);
-				e = l;
-			}
-			if (e->type == MCJ_ARRAY)
-			{
-				for (size_t j = 0; j < e->u.arr.n; j++)
-					mcj_array_append(st->arena, r, e->u.arr.items[j]);
-			}
-			else
-				mcj_array_append(st->arena, r, e);
-		}
-		*out = r;
-		return true;
-	}
-
-	/* a map: step 7, revert a non-propagated context */
-	if (actx->previous && !from_map)
-	{
-		bool		revert = true;
-		size_t		nid = 0;
-
-		for (size_t i = 0; i < el->u.obj.n; i++)
-		{
-			const char *e;
-
-			if (!jld_expand_key(st, actx, el->u.obj.members[i].key, &e))
-				return false;
-			if (e && strcmp(e, "@value") == 0)
-				revert = false;
-			if (e && strcmp(e, "@id") == 0)
-				nid++;
-		}
-		if (el->u.obj.n == 1 && nid == 1)
-			revert = false;
-		if (revert)
-			actx = actx->previous;
-	}
-	/* step 8: property-scoped context */
+	/* step 4.1 */
+	if (aprop == NULL || strcmp(aprop, "@graph") == 0)
+		return jld_safe_event(st, "free-floating value would be dropped");
+	/* step 4.2 */
 	if (pt && pt->has_context)
 	{
 		actx = jld_ctx_process(st, actx, pt->context, pt->context_persistent,
-						   pt->base_url, NULL, true, true, true);
+							   pt->base_url, NULL, true, true, true);
 		if (actx == NULL)
 			return false;
 	}
-	/* step 9: embedded context */
-	if ((v = mcj_object_get(el, "@context")) != NULL)
+	/* step 4.3 */
+	*out = jld_value_expand(st, actx, aprop, el);
+	return *out != NULL;
+}
+
+/*
+ * Expansion Algorithm 5.1.2 step 5: an array element, its items expanded
+ * and flattened into one array (lists of lists wrapped)
+ */
+static bool
+expand_array(jst *st, const jld_ctx *actx, const char *aprop,
+			 const jld_term *pt, const mcj_value *el, const char *base_url,
+			 bool from_map, int depth, mcj_value **out)
+{
+	mcj_value  *r = jarray(st->arena);
+
+	for (size_t i = 0; i < el->u.arr.n; i++)
 	{
-		actx = jld_ctx_process(st, actx, v, false, base_url, NULL, false, true, true);
-		if (actx == NULL)
+		mcj_value  *e;
+
+		if (!jld_expand(st, actx, aprop, el->u.arr.items[i], base_url, from_map, depth + 1, &e))
 			return false;
+		if (e == NULL)
+			continue;
+		if (pt && (pt->container & C_LIST) && e->type == MCJ_ARRAY)
+		{
+			mcj_value  *l = jobject(st->arena);
+
+			mcj_object_add(st->arena, l, "@list", 5, e);
+			e = l;
+		}
+		if (e->type == MCJ_ARRAY)
+		{
+			for (size_t j = 0; j < e->u.arr.n; j++)
+				mcj_array_append(st->arena, r, e->u.arr.items[j]);
+		}
+		else
+			mcj_array_append(st->arena, r, e);
 	}
-	/* steps 10-12: type-scoped contexts and input type */
-	type_ctx = actx;
-	ne.input_type = NULL;
+	*out = r;
+	return true;
+}
+
+/*
+ * Expansion Algorithm 5.1.2 step 7: revert a non-propagated context for
+ * the map el, unless it is a value object or only an @id; *actx is
+ * updated
+ */
+static bool
+expand_revert_context(jst *st, const jld_ctx **actx, const mcj_value *el)
+{
+	bool		revert = true;
+	size_t		nid = 0;
+
+	for (size_t i = 0; i < el->u.obj.n; i++)
 	{
-		const char **tkeys = NULL;
-		size_t		ntk = 0;
+		const char *e;
 
-		n = el->u.obj.n;
-		for (size_t i = 0; i < n; i++)
+		if (!jld_expand_key(st, *actx, el->u.obj.members[i].key, &e))
+			return false;
+		if (e && strcmp(e, "@value") == 0)
+			revert = false;
+		if (e && strcmp(e, "@id") == 0)
+			nid++;
+	}
+	if (el->u.obj.n == 1 && nid == 1)
+		revert = false;
+	if (revert)
+		*actx = (*actx)->previous;
+	return true;
+}
+
+/*
+ * Expansion Algorithm 5.1.2 steps 11 and 12 (input type): apply the
+ * type-scoped contexts (from type_ctx) of the @type entries of the map el
+ * to *actx and set *input_type
+ */
+static bool
+expand_type_scoped(jst *st, const jld_ctx **actx, const jld_ctx *type_ctx,
+				   const mcj_value *el, const char **input_type)
+{
+	const char **tkeys = NULL;
+	size_t		ntk = 0;
+	size_t		n = el->u.obj.n;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		const char *e;
+
+		if (!jld_expand_key(st, *actx, el->u.obj.members[i].key, &e))
+			return false;
+		if (e && strcmp(e, "@type") == 0)
 		{
-			const char *e;
+			if (tkeys == NULL)
+				tkeys = jalloc(st->arena, sizeof(char *) * n);
+			tkeys[ntk++] = el->u.obj.members[i].key;
+		}
+	}
+	if (ntk > 1)
+		qsort(tkeys, ntk, sizeof(char *), cmp_cstr);
+	for (size_t i = 0; i < ntk; i++)
+	{
+		const mcj_value *tv = mcj_object_get(el, tkeys[i]);
+		size_t		nt = tv->type == MCJ_ARRAY ? tv->u.arr.n : 1;
+		const char **terms = jalloc(st->arena, sizeof(char *) * (nt + 1));
+		size_t		nterms = 0;
 
-			if (!jld_expand_key(st, actx, el->u.obj.members[i].key, &e))
-				return false;
-			if (e && strcmp(e, "@type") == 0)
+		for (size_t j = 0; j < nt; j++)
+		{
+			const mcj_value *one = tv->type == MCJ_ARRAY ? tv->u.arr.items[j] : tv;
+
+			if (jld_str_clean(one))
+				terms[nterms++] = one->u.str.s;
+		}
+		if (nterms > 1)
+			qsort(terms, nterms, sizeof(char *), cmp_cstr);
+		/* step 11.2 */
+		for (size_t j = 0; j < nterms; j++)
+		{
+			const jld_term *tt = jld_ctx_get(type_ctx, terms[j]);
+
+			if (tt && tt->has_context)
 			{
-				if (tkeys == NULL)
-					tkeys = jalloc(st->arena, sizeof(char *) * n);
-				tkeys[ntk++] = el->u.obj.members[i].key;
+				*actx = jld_ctx_process(st, *actx, tt->context, tt->context_persistent,
+										tt->base_url, NULL, false, false, true);
+				if (*actx == NULL)
+					return false;
 			}
 		}
-		if (ntk > 1)
-			qsort(tkeys, ntk, sizeof(char *), cmp_cstr);
-		for (size_t i = 0; i < ntk; i++)
+		/* step 12: the input type */
+		if (i == 0 && nt > 0)
 		{
-			const mcj_value *tv = mcj_object_get(el, tkeys[i]);
-			size_t		nt = tv->type == MCJ_ARRAY ? tv->u.arr.n : 1;
-			const char **terms = jalloc(st->arena, sizeof(char *) * (nt + 1));
-			size_t		nterms = 0;
+			const mcj_value *last = tv->type == MCJ_ARRAY ? tv->u.arr.items[nt - 1] : tv;
 
-			for (size_t j = 0; j < nt; j++)
+			if (jld_str_clean(last))
 			{
-				const mcj_value *one = tv->type == MCJ_ARRAY ? tv->u.arr.items[j] : tv;
-
-				if (jld_str_clean(one))
-					terms[nterms++] = one->u.str.s;
-			}
-			if (nterms > 1)
-				qsort(terms, nterms, sizeof(char *), cmp_cstr);
-			for (size_t j = 0; j < nterms; j++)
-			{
-				const jld_term *tt = jld_ctx_get(type_ctx, terms[j]);
-
-				if (tt && tt->has_context)
-				{
-					actx = jld_ctx_process(st, actx, tt->context, tt->context_persistent,
-									   tt->base_url, NULL, false, false, true);
-					if (actx == NULL)
-						return false;
-				}
-			}
-			if (i == 0 && nt > 0)
-			{
-				const mcj_value *last = tv->type == MCJ_ARRAY ? tv->u.arr.items[nt - 1] : tv;
-
-				if (jld_str_clean(last))
-				{
-					if (!jld_expand_key(st, actx, last->u.str.s, &ne.input_type))
-						return false;
-				}
+				if (!jld_expand_key(st, *actx, last->u.str.s, input_type))
+					return false;
 			}
 		}
 	}
+	return true;
+}
 
-	result = jobject(st->arena);
-	ne.actx = actx;
-	ne.type_ctx = type_ctx;
-	ne.aprop = aprop;
-	ne.base_url = base_url;
-	ne.result = result;
-	ne.ri = el->u.obj.n > 12 ? ri_new(st, el->u.obj.n) : NULL;
-	ne.depth = depth;
-	if (!expand_entries(st, &ne, el, 0))
-		return false;
+/*
+ * Expansion Algorithm 5.1.2 steps 15 to 20: check and simplify the
+ * expanded map result of the active property aprop into *out (left NULL
+ * when the result is dropped)
+ */
+static bool
+expand_finish(jst *st, const char *aprop, mcj_value *result, mcj_value **out)
+{
+	mcj_value  *v;
 
 	/* step 15: value objects */
 	if ((v = mcj_object_get(result, "@value")) != NULL)
@@ -932,8 +926,10 @@ jld_expand(jst *st, const jld_ctx *actx, const char *aprop, const mcj_value *el,
 		else if (ty && (!jld_str_clean(ty) || !jld_is_wellformed_iri(ty->u.str.s)))
 			return jld_fail(st, "invalid typed value", "@type must be an absolute IRI");
 	}
+	/* step 16 */
 	else if ((v = mcj_object_get(result, "@type")) != NULL && v->type != MCJ_ARRAY)
 		mcj_object_set(st->arena, result, "@type", jld_as_array(st, v));
+	/* step 17 */
 	else if ((v = mcj_object_get(result, "@set")) != NULL ||
 			 mcj_object_get(result, "@list") != NULL)
 	{
@@ -957,8 +953,72 @@ jld_expand(jst *st, const jld_ctx *actx, const char *aprop, const mcj_value *el,
 			return jld_safe_event(st, "free-floating value or list would be dropped");
 		if (result->u.obj.n == 1 && (v = mcj_object_get(result, "@id")) != NULL)
 			return jld_safe_event(st, "node with only @id \"%.80s\" would be dropped",
-							  jld_str_clean(v) ? v->u.str.s : "");
+								  jld_str_clean(v) ? v->u.str.s : "");
 	}
 	*out = result;
 	return true;
+}
+
+/* the expansion algorithm (5.1.2); *out NULL means null */
+bool
+jld_expand(jst *st, const jld_ctx *actx, const char *aprop, const mcj_value *el,
+	   const char *base_url, bool from_map, int depth, mcj_value **out)
+{
+	const jld_term *pt;
+	const jld_ctx *type_ctx;
+	mcj_value  *v;
+	node_exp	ne;
+	mcj_value  *result;
+
+	MC_CHECK_INTERRUPTS();
+	*out = NULL;
+	if (depth > st->max_depth)
+		return jld_fail(st, JSONLD_ERR_LIMIT, "document nested deeper than %d", st->max_depth);
+	if (!jld_count_node(st))
+		return false;
+	if (el->type == MCJ_NULL)
+		return true;
+	pt = aprop ? jld_ctx_get(actx, aprop) : NULL;
+
+	if (el->type != MCJ_ARRAY && el->type != MCJ_OBJECT)
+		return expand_scalar(st, actx, aprop, pt, el, out);
+	if (el->type == MCJ_ARRAY)
+		return expand_array(st, actx, aprop, pt, el, base_url, from_map, depth, out);
+
+	/* a map: step 7, revert a non-propagated context */
+	if (actx->previous && !from_map && !expand_revert_context(st, &actx, el))
+		return false;
+	/* step 8: property-scoped context */
+	if (pt && pt->has_context)
+	{
+		actx = jld_ctx_process(st, actx, pt->context, pt->context_persistent,
+						   pt->base_url, NULL, true, true, true);
+		if (actx == NULL)
+			return false;
+	}
+	/* step 9: embedded context */
+	if ((v = mcj_object_get(el, "@context")) != NULL)
+	{
+		actx = jld_ctx_process(st, actx, v, false, base_url, NULL, false, true, true);
+		if (actx == NULL)
+			return false;
+	}
+	/* steps 10-12: type-scoped contexts and input type */
+	type_ctx = actx;
+	ne.input_type = NULL;
+	if (!expand_type_scoped(st, &actx, type_ctx, el, &ne.input_type))
+		return false;
+
+	/* steps 12 to 14: the entries */
+	result = jobject(st->arena);
+	ne.actx = actx;
+	ne.type_ctx = type_ctx;
+	ne.aprop = aprop;
+	ne.base_url = base_url;
+	ne.result = result;
+	ne.ri = el->u.obj.n > 12 ? ri_new(st, el->u.obj.n) : NULL;
+	ne.depth = depth;
+	if (!expand_entries(st, &ne, el, 0))
+		return false;
+	return expand_finish(st, aprop, result, out);
 }
