@@ -28,7 +28,8 @@ CORE_SRCS    = pg_extension/mc_arena.c \
                pg_extension/jws.c pg_extension/di.c pg_extension/datetime.c pg_extension/vc.c \
                pg_extension/rdf.c pg_extension/nquads.c pg_extension/rdfc.c \
                pg_extension/jsonld_core.c pg_extension/jsonld_iri.c pg_extension/jsonld_cache.c \
-               pg_extension/jsonld_context.c pg_extension/jsonld_expand.c pg_extension/jsonld_value.c \
+               pg_extension/jsonld_context.c pg_extension/jsonld_process.c pg_extension/jsonld_expand.c pg_extension/jsonld_maps.c \
+               pg_extension/jsonld_value.c \
                pg_extension/jsonld_rdf.c \
                pg_extension/jsonld.c \
                pg_extension/statuslist.c pg_extension/ob3_check.c pg_extension/ob3.c \

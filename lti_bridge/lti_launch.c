@@ -262,6 +262,111 @@ lti_handle_launch(struct MHD_Connection *conn, http_request *req)
 	return rc;
 }
 
+/* the instructor's view of a course: its micro-credential and how many were issued */
+static void
+page_instructor(http_request *req, sbuf *b, json_t *view, const char *title,
+				const char *issuer)
+{
+	json_t	   *type = json_object_get(view, "credential_type");
+	long long	issued = (long long) json_integer_value(json_object_get(view, "issued"));
+	json_t	   *eqf = json_object_get(type, "eqf_level");
+	json_t	   *ects = json_object_get(type, "ects");
+
+	req->reason = "instructor";
+	page_begin(b, "microcred: course micro-credential", "instructor");
+	sb_printf(b, " data-issued=\"%lld\"><h1>", issued);
+	sb_html(b, title);
+	sb_puts(b, "</h1><p>This course awards this micro-credential from ");
+	sb_html(b, issuer);
+	sb_puts(b, ".");
+	if (json_is_integer(eqf))
+		sb_printf(b, " EQF level %lld.", (long long) json_integer_value(eqf));
+	if (json_is_number(ects))
+		sb_printf(b, " %g ECTS.", json_number_value(ects));
+	sb_printf(b, "</p><p><strong>%lld</strong> credential%s of this type %s been issued.</p>"
+			  "<p class=\"muted\">Credentials are issued when learners complete the course "
+			  "(reported by the LMS), never on opening this page.</p>",
+			  issued, issued == 1 ? "" : "s", issued == 1 ? "has" : "have");
+}
+
+/* the LinkedIn "add to profile" URL of a credential, HTML-escaped into b */
+static void
+linkedin_add_link(sbuf *b, json_t *cred, const char *title, const char *issuer,
+				 const char *url, const char *id)
+{
+	sbuf		li = {0};
+
+	sb_puts(&li, "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&name=");
+	sb_urlenc(&li, title);
+	sb_puts(&li, "&organizationName=");
+	sb_urlenc(&li, issuer);
+	sb_printf(&li, "&issueYear=%lld&issueMonth=%lld&certUrl=",
+			  (long long) json_integer_value(json_object_get(cred, "issued_year")),
+			  (long long) json_integer_value(json_object_get(cred, "issued_month")));
+	sb_urlenc(&li, url);
+	sb_puts(&li, "&certId=");
+	sb_urlenc(&li, id);
+	if (li.oom)
+		b->oom = 1;
+	else
+		sb_html(b, li.data);
+	free(li.data);
+}
+
+/* the learner's credential: downloads, verification page, LinkedIn, wallet */
+static void
+page_learner_credential(http_request *req, sbuf *b, json_t *view, const char *title,
+						const char *issuer)
+{
+	json_t	   *cred = json_object_get(view, "credential");
+	const char *url = json_string_value(json_object_get(cred, "url"));
+	const char *id = json_string_value(json_object_get(cred, "id"));
+	const char *status = json_string_value(json_object_get(cred, "status"));
+	const char *date = json_string_value(json_object_get(cred, "issued_at"));
+
+	req->reason = "learner_credential";
+	page_begin(b, "microcred: your micro-credential", "learner-credential");
+	sb_puts(b, " data-status=\"");
+	sb_html(b, status);
+	sb_puts(b, "\"><h1>");
+	sb_html(b, title);
+	sb_puts(b, "</h1><p>Awarded by ");
+	sb_html(b, issuer);
+	sb_puts(b, " on <time>");
+	sb_html(b, date);
+	sb_puts(b, "</time>. Status: <strong>");
+	sb_html(b, status);
+	sb_puts(b, "</strong>.</p><ul><li><a data-link=\"json\" href=\"");
+	sb_html(b, url);
+	/* ?format=json: the URL itself shows a browser the verification page */
+	sb_puts(b, "?format=json\" download>Download the credential (JSON, W3C Verifiable Credential)</a></li>"
+			"<li><a data-link=\"jwt\" href=\"");
+	sb_html(b, url);
+	sb_puts(b, "?format=jwt\" download>Download it as a JWT</a></li>"
+			"<li>Verification page (give it to employers, share it): <a data-link=\"public\" href=\"");
+	sb_html(b, url);
+	sb_puts(b, "\">");
+	sb_html(b, url);
+	sb_puts(b, "</a></li><li><a data-link=\"linkedin\" rel=\"noopener\" target=\"_blank\" href=\"");
+	linkedin_add_link(b, cred, title, issuer, url, id);
+	sb_puts(b, "\">Add to your LinkedIn profile</a></li>");
+	/* OpenID4VCI: a single-use offer the database made for this view */
+	if (json_is_string(json_object_get(view, "wallet_offer")))
+	{
+		const char *offer = json_string_value(json_object_get(view, "wallet_offer"));
+
+		sb_puts(b, "<li><a data-link=\"wallet\" href=\"");
+		sb_html(b, offer);
+		sb_puts(b, "\">Add it to your digital wallet</a> (open this link on the phone with "
+				"your wallet app, or scan the code with it; valid for 30 minutes and once)"
+				"<div class=\"wallet-qr\" style=\"max-width:14em\">");
+		/* a URL too long for a QR code leaves the link alone */
+		(void) qr_svg(b, offer, "QR code of the wallet offer");
+		sb_puts(b, "</div></li>");
+	}
+	sb_puts(b, "</ul>");
+}
+
 /* a resource link: the learner's credential or "not yet", or the instructor's view */
 static unsigned int
 launch_resource_link(struct MHD_Connection *conn, http_request *req, const login_row *l,
@@ -311,95 +416,9 @@ launch_resource_link(struct MHD_Connection *conn, http_request *req, const login
 			sb_puts(&b, "</p>");
 		}
 		else if (strcmp(kind, "instructor") == 0)
-		{
-			long long	issued = (long long) json_integer_value(json_object_get(view, "issued"));
-			json_t	   *eqf = json_object_get(type, "eqf_level");
-			json_t	   *ects = json_object_get(type, "ects");
-
-			req->reason = "instructor";
-			page_begin(&b, "microcred: course micro-credential", "instructor");
-			sb_printf(&b, " data-issued=\"%lld\"><h1>", issued);
-			sb_html(&b, title);
-			sb_puts(&b, "</h1><p>This course awards this micro-credential from ");
-			sb_html(&b, issuer);
-			sb_puts(&b, ".");
-			if (json_is_integer(eqf))
-				sb_printf(&b, " EQF level %lld.", (long long) json_integer_value(eqf));
-			if (json_is_number(ects))
-				sb_printf(&b, " %g ECTS.", json_number_value(ects));
-			sb_printf(&b, "</p><p><strong>%lld</strong> credential%s of this type %s been issued.</p>"
-					  "<p class=\"muted\">Credentials are issued when learners complete the course "
-					  "(reported by the LMS), never on opening this page.</p>",
-					  issued, issued == 1 ? "" : "s", issued == 1 ? "has" : "have");
-		}
+			page_instructor(req, &b, view, title, issuer);
 		else if (strcmp(kind, "learner-credential") == 0)
-		{
-			json_t	   *cred = json_object_get(view, "credential");
-			const char *url = json_string_value(json_object_get(cred, "url"));
-			const char *id = json_string_value(json_object_get(cred, "id"));
-			const char *status = json_string_value(json_object_get(cred, "status"));
-			const char *date = json_string_value(json_object_get(cred, "issued_at"));
-
-			req->reason = "learner_credential";
-			page_begin(&b, "microcred: your micro-credential", "learner-credential");
-			sb_puts(&b, " data-status=\"");
-			sb_html(&b, status);
-			sb_puts(&b, "\"><h1>");
-			sb_html(&b, title);
-			sb_puts(&b, "</h1><p>Awarded by ");
-			sb_html(&b, issuer);
-			sb_puts(&b, " on <time>");
-			sb_html(&b, date);
-			sb_puts(&b, "</time>. Status: <strong>");
-			sb_html(&b, status);
-			sb_puts(&b, "</strong>.</p><ul><li><a data-link=\"json\" href=\"");
-			sb_html(&b, url);
-			/* ?format=json: the URL itself shows a browser the verification page */
-			sb_puts(&b, "?format=json\" download>Download the credential (JSON, W3C Verifiable Credential)</a></li>"
-					"<li><a data-link=\"jwt\" href=\"");
-			sb_html(&b, url);
-			sb_puts(&b, "?format=jwt\" download>Download it as a JWT</a></li>"
-					"<li>Verification page (give it to employers, share it): <a data-link=\"public\" href=\"");
-			sb_html(&b, url);
-			sb_puts(&b, "\">");
-			sb_html(&b, url);
-			sb_puts(&b, "</a></li><li><a data-link=\"linkedin\" rel=\"noopener\" target=\"_blank\" href=\"");
-			{
-				sbuf		li = {0};
-
-				sb_puts(&li, "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&name=");
-				sb_urlenc(&li, title);
-				sb_puts(&li, "&organizationName=");
-				sb_urlenc(&li, issuer);
-				sb_printf(&li, "&issueYear=%lld&issueMonth=%lld&certUrl=",
-						  (long long) json_integer_value(json_object_get(cred, "issued_year")),
-						  (long long) json_integer_value(json_object_get(cred, "issued_month")));
-				sb_urlenc(&li, url);
-				sb_puts(&li, "&certId=");
-				sb_urlenc(&li, id);
-				if (li.oom)
-					b.oom = 1;
-				else
-					sb_html(&b, li.data);
-				free(li.data);
-			}
-			sb_puts(&b, "\">Add to your LinkedIn profile</a></li>");
-			/* OpenID4VCI: a single-use offer the database made for this view */
-			if (json_is_string(json_object_get(view, "wallet_offer")))
-			{
-				const char *offer = json_string_value(json_object_get(view, "wallet_offer"));
-
-				sb_puts(&b, "<li><a data-link=\"wallet\" href=\"");
-				sb_html(&b, offer);
-				sb_puts(&b, "\">Add it to your digital wallet</a> (open this link on the phone with "
-						"your wallet app, or scan the code with it; valid for 30 minutes and once)"
-						"<div class=\"wallet-qr\" style=\"max-width:14em\">");
-				/* a URL too long for a QR code leaves the link alone */
-				(void) qr_svg(&b, offer, "QR code of the wallet offer");
-				sb_puts(&b, "</div></li>");
-			}
-			sb_puts(&b, "</ul>");
-		}
+			page_learner_credential(req, &b, view, title, issuer);
 		else
 		{
 			req->reason = "learner_pending";

@@ -167,6 +167,116 @@ reload(void)
 	config_release(cfg);
 }
 
+/* start the HTTP server and the background threads; 0 on success */
+static int
+start_services(const bridge_config *cfg, const char *path)
+{
+	char		err[512];
+	char		port[16];
+	char		threads[16];
+
+	metrics_init();
+	/* one connection more than the HTTP threads: the reconciliation poller's */
+	if (jwks_global_init() != 0 || db_pool_init(cfg->threads + 1) != 0 || lti_init(cfg) != 0)
+	{
+		log_kv(LOG_LVL_ERROR, "initialisation failed", NULL);
+		return 1;
+	}
+	public_configure(cfg);
+	if (http_start(cfg, bridge_routes, bridge_n_routes, err, sizeof(err)) != 0)
+	{
+		log_kv(LOG_LVL_ERROR, "cannot start the HTTP server", "error", err, NULL);
+		return 1;
+	}
+	if (poller_start() != 0)
+	{
+		log_kv(LOG_LVL_ERROR, "cannot start the reconciliation poller", NULL);
+		return 1;
+	}
+	if (mailer_start() != 0)
+	{
+		log_kv(LOG_LVL_ERROR, "cannot start the e-mail sender", NULL);
+		return 1;
+	}
+	if (status_watch_start() != 0)
+	{
+		log_kv(LOG_LVL_ERROR, "cannot start the status list watcher", NULL);
+		return 1;
+	}
+	snprintf(port, sizeof(port), "%d", cfg->listen_port);
+	snprintf(threads, sizeof(threads), "%d", cfg->threads);
+	log_kv(LOG_LVL_INFO, "started", "version", MICROCRED_VERSION,
+		   "address", cfg->listen_address, "port", port, "threads", threads,
+		   "config", path ? path : "(defaults)", NULL);
+	return 0;
+}
+
+/*
+ * wait for signals: reload on SIGHUP; on the first stop signal drain the
+ * in-flight requests (up to drain_timeout_s), on a second exit at once
+ */
+static void
+serve_until_stopped(const sigset_t *waitmask)
+{
+	long long	drain_deadline = 0;
+	int			draining = 0;
+	bridge_config *cfg;
+
+	for (;;)
+	{
+		struct timespec tick = {0, draining ? 50 * 1000000L : 0};
+
+		if (!draining)
+			tick.tv_sec = 1;
+		ppoll(NULL, 0, &tick, waitmask);
+
+		if (got_term >= 2)
+		{
+			log_kv(LOG_LVL_WARNING, "second stop signal, exiting at once", NULL);
+			_exit(1);
+		}
+		if (got_hup)
+		{
+			got_hup = 0;
+			if (!draining)
+				reload();
+		}
+		if (got_term == 1 && !draining)
+		{
+			char		n[24];
+
+			cfg = config_acquire();
+			drain_deadline = mono_ms() + (long long) cfg->drain_timeout_s * 1000;
+			config_release(cfg);
+			http_quiesce();
+			draining = 1;
+			snprintf(n, sizeof(n), "%ld", http_inflight());
+			log_kv(LOG_LVL_INFO, "stopping: draining in-flight requests", "in_flight", n, NULL);
+		}
+		if (draining && (http_inflight() <= 0 || mono_ms() >= drain_deadline))
+		{
+			if (http_inflight() > 0)
+				log_kv(LOG_LVL_WARNING, "drain timeout, closing remaining requests", NULL);
+			break;
+		}
+	}
+}
+
+/* stop the HTTP server and the background threads, release their resources */
+static void
+stop_services(void)
+{
+	http_stop();
+	status_watch_stop();
+	public_shutdown();
+	poller_stop();
+	mailer_stop();
+	db_pool_shutdown();
+	lti_shutdown();
+	jwks_global_cleanup();
+	log_kv(LOG_LVL_INFO, "stopped", NULL);
+}
+
 /* parse the options, load the configuration, serve until stopped */
 int
 main(int argc, char **argv)
@@ -184,8 +294,6 @@ main(int argc, char **argv)
 	char		err[512];
 	bridge_config *cfg;
 	sigset_t	waitmask;
-	long long	drain_deadline = 0;
-	int			draining = 0;
 
 	while ((opt = getopt_long(argc, argv, "c:hV", long_opts, NULL)) != -1)
 	{
@@ -234,93 +342,12 @@ main(int argc, char **argv)
 	config_install(cfg);
 	cfg = config_acquire();
 	setup_signals(&waitmask);
-	metrics_init();
-	/* one connection more than the HTTP threads: the reconciliation poller's */
-	if (jwks_global_init() != 0 || db_pool_init(cfg->threads + 1) != 0 || lti_init(cfg) != 0)
-	{
-		log_kv(LOG_LVL_ERROR, "initialisation failed", NULL);
+	if (start_services(cfg, path) != 0)
 		return 1;
-	}
-	public_configure(cfg);
-	if (http_start(cfg, bridge_routes, bridge_n_routes, err, sizeof(err)) != 0)
-	{
-		log_kv(LOG_LVL_ERROR, "cannot start the HTTP server", "error", err, NULL);
-		return 1;
-	}
-	if (poller_start() != 0)
-	{
-		log_kv(LOG_LVL_ERROR, "cannot start the reconciliation poller", NULL);
-		return 1;
-	}
-	if (mailer_start() != 0)
-	{
-		log_kv(LOG_LVL_ERROR, "cannot start the e-mail sender", NULL);
-		return 1;
-	}
-	if (status_watch_start() != 0)
-	{
-		log_kv(LOG_LVL_ERROR, "cannot start the status list watcher", NULL);
-		return 1;
-	}
-	{
-		char		port[16];
-		char		threads[16];
-
-		snprintf(port, sizeof(port), "%d", cfg->listen_port);
-		snprintf(threads, sizeof(threads), "%d", cfg->threads);
-		log_kv(LOG_LVL_INFO, "started", "version", MICROCRED_VERSION,
-			   "address", cfg->listen_address, "port", port, "threads", threads,
-			   "config", path ? path : "(defaults)", NULL);
-	}
 	config_release(cfg);
 
-	for (;;)
-	{
-		struct timespec tick = {0, draining ? 50 * 1000000L : 0};
-
-		if (!draining)
-			tick.tv_sec = 1;
-		ppoll(NULL, 0, &tick, &waitmask);
-
-		if (got_term >= 2)
-		{
-			log_kv(LOG_LVL_WARNING, "second stop signal, exiting at once", NULL);
-			_exit(1);
-		}
-		if (got_hup)
-		{
-			got_hup = 0;
-			if (!draining)
-				reload();
-		}
-		if (got_term == 1 && !draining)
-		{
-			char		n[24];
-
-			cfg = config_acquire();
-			drain_deadline = mono_ms() + (long long) cfg->drain_timeout_s * 1000;
-			config_release(cfg);
-			http_quiesce();
-			draining = 1;
-			snprintf(n, sizeof(n), "%ld", http_inflight());
-			log_kv(LOG_LVL_INFO, "stopping: draining in-flight requests", "in_flight", n, NULL);
-		}
-		if (draining && (http_inflight() <= 0 || mono_ms() >= drain_deadline))
-		{
-			if (http_inflight() > 0)
-				log_kv(LOG_LVL_WARNING, "drain timeout, closing remaining requests", NULL);
-			break;
-		}
-	}
-	http_stop();
-	status_watch_stop();
-	public_shutdown();
-	poller_stop();
-	mailer_stop();
-	db_pool_shutdown();
-	lti_shutdown();
-	jwks_global_cleanup();
-	log_kv(LOG_LVL_INFO, "stopped", NULL);
+	serve_until_stopped(&waitmask);
+	stop_services();
 	config_install(NULL);
 	return 0;
 }

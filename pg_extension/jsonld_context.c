@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * jsonld_context.c
- *	  Context processing: the Context Processing Algorithm and
- *	  Create Term Definition (JSON-LD 1.1 API, 4.1 and 4.2), and IRI
- *	  Expansion (4.3).
+ *	  Context processing: each context definition of the Context
+ *	  Processing Algorithm (JSON-LD 1.1 API, 4.1.2 steps 5.5 to 5.13; the
+ *	  steps before are in jsonld_process.c), Create Term Definition (4.2)
+ *	  and IRI Expansion (4.3).
  *
  * Part of the JSON-LD core (see jsonld.c for the overview, jsonld.h for
  * the API); pure: no PostgreSQL headers.
@@ -764,18 +765,195 @@ finish:
 	return true;
 }
 
-/* number of entries in a remote contexts list */
-static int
-remote_len(const remote_list *r)
+/*
+ * Context Processing 4.1.2 step 5.6: def with the context that @import (v)
+ * names merged under it (def's own entries win); NULL on error
+ */
+static const mcj_value *
+ctx_import(jst *st, mcj_arena *arena, const mcj_value *def,
+		   const mcj_value *v, const char *base_url)
 {
-	return r ? r->len : 0;
+	const char *url;
+	const jld_doc *d;
+	const mcj_value *ic;
+	mcj_value  *merged;
+
+	if (!jld_str_clean(v))
+	{
+		jld_fail(st, "invalid @import value", "@import must be a string");
+		return NULL;
+	}
+	if (base_url)
+		url = jld_iri_resolve(st->arena, base_url, v->u.str.s);
+	else if (jld_is_absolute_iri(v->u.str.s))
+		url = v->u.str.s;
+	else
+	{
+		jld_fail(st, JSONLD_ERR_LOADING, "relative @import %.80s without base", v->u.str.s);
+		return NULL;
+	}
+	if ((d = jld_load_document(st, url)) == NULL)
+		return NULL;
+	ic = d->doc->type == MCJ_OBJECT ? mcj_object_get(d->doc, "@context") : NULL;
+	if (ic == NULL || ic->type != MCJ_OBJECT)
+	{
+		jld_fail(st, "invalid remote context", "%.100s", url);
+		return NULL;
+	}
+	if (mcj_object_get(ic, "@import"))
+	{
+		jld_fail(st, "invalid context entry", "imported context %.80s has @import", url);
+		return NULL;
+	}
+	merged = jobject(arena);
+	for (size_t i = 0; i < ic->u.obj.n; i++)
+	{
+		const mcj_member *m = &ic->u.obj.members[i];
+
+		if (!mcj_object_getn(def, m->key, m->keylen))
+			mcj_object_add(arena, merged, m->key, m->keylen, m->value);
+	}
+	for (size_t i = 0; i < def->u.obj.n; i++)
+	{
+		const mcj_member *m = &def->u.obj.members[i];
+
+		mcj_object_add(arena, merged, m->key, m->keylen, m->value);
+	}
+	return merged;
 }
 
-/* build the context for one context definition (a map) on top of cur */
-static jld_ctx *
-build_definition(jst *st, const jld_ctx *cur, const mcj_value *def,
-				 bool lpers, const char *base_url, const remote_list *remotes,
-				 bool override, bool persistent)
+/* Context Processing 4.1.2 step 5.8: @vocab (v) into the vocabulary mapping */
+static bool
+ctx_set_vocab(jst *st, build *b, const mcj_value *v)
+{
+	jld_ctx    *res = b->ctx;
+
+	if (v->type == MCJ_NULL)
+		res->vocab = NULL;
+	else if (jld_str_clean(v))
+	{
+		const char *voc;
+
+		if (!jld_iri_expand(st, res, v->u.str.s, true, true, NULL, &voc))
+			return false;
+		if (voc == NULL || (!jld_is_absolute_iri(voc) && !jld_is_blank(voc) && res->base))
+		{
+			jld_fail(st, "invalid vocab mapping", "@vocab %.80s", v->u.str.s);
+			return false;
+		}
+		if (!jld_is_absolute_iri(voc) && !jld_is_blank(voc) &&
+			!jld_safe_event(st, "relative @vocab reference \"%.80s\"", v->u.str.s))
+			return false;
+		res->vocab = jstrndup(b->arena, voc, strlen(voc));
+	}
+	else
+	{
+		jld_fail(st, "invalid vocab mapping", "@vocab must be a string or null");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Context Processing 4.1.2 steps 5.9 and 5.10: @language and @direction
+ * of def into the default language and base direction
+ */
+static bool
+ctx_set_language_direction(jst *st, build *b, const mcj_value *def)
+{
+	jld_ctx    *res = b->ctx;
+	const mcj_value *v;
+
+	if ((v = mcj_object_get(def, "@language")) != NULL)
+	{
+		if (v->type == MCJ_NULL)
+			res->lang = NULL;
+		else if (jld_str_clean(v))
+		{
+			if (!jld_is_wellformed_lang(v->u.str.s) &&
+				!jld_safe_event(st, "invalid @language value \"%.80s\"", v->u.str.s))
+				return false;
+			res->lang = jld_str_lower(b->arena, v->u.str.s);
+		}
+		else
+		{
+			jld_fail(st, "invalid default language", "@language must be a string or null");
+			return false;
+		}
+	}
+	if ((v = mcj_object_get(def, "@direction")) != NULL)
+	{
+		if (v->type == MCJ_NULL)
+			res->dir = NULL;
+		else if (mcj_is_string(v, "ltr") || mcj_is_string(v, "rtl"))
+			res->dir = v->u.str.s;
+		else
+		{
+			jld_fail(st, "invalid base direction", "@direction must be \"ltr\", \"rtl\" or null");
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Context Processing 4.1.2 steps 5.12 and 5.13: the defined map (which
+ * also indexes the entries of def), then Create Term Definition for every
+ * entry that is not one of the context's own keywords
+ */
+static bool
+ctx_define_terms(jst *st, build *b, const mcj_value *def)
+{
+	b->dcap = 16;
+	while (b->dcap < def->u.obj.n * 2 + 2)
+		b->dcap *= 2;
+	b->dkeys = jalloc(st->arena, sizeof(char *) * b->dcap);
+	b->dvals = jalloc(st->arena, sizeof(mcj_value *) * b->dcap);
+	b->dstate = jalloc(st->arena, b->dcap);
+	memset(b->dkeys, 0, sizeof(char *) * b->dcap);
+	memset(b->dstate, 0, b->dcap);
+	for (size_t i = 0; i < def->u.obj.n; i++)
+	{
+		const mcj_member *m = &def->u.obj.members[i];
+		uint32_t	j = defined_slot(b, m->key);
+
+		if (b->dkeys[j] == NULL)
+		{
+			b->dkeys[j] = m->key;
+			b->dvals[j] = m->value;
+		}
+	}
+
+	for (size_t i = 0; i < def->u.obj.n; i++)
+	{
+		const mcj_member *m = &def->u.obj.members[i];
+		const char *k = m->key;
+
+		if (strlen(k) != m->keylen)
+		{
+			jld_fail(st, "invalid term definition", "term contains U+0000");
+			return false;
+		}
+		if (strcmp(k, "@base") == 0 || strcmp(k, "@direction") == 0 ||
+			strcmp(k, "@import") == 0 || strcmp(k, "@language") == 0 ||
+			strcmp(k, "@propagate") == 0 || strcmp(k, "@protected") == 0 ||
+			strcmp(k, "@version") == 0 || strcmp(k, "@vocab") == 0)
+			continue;
+		if (!create_term(st, b, k))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * build the context for one context definition (a map) on top of cur
+ * (Context Processing 4.1.2 steps 5.5 to 5.13; the steps before are in
+ * jsonld_process.c)
+ */
+jld_ctx *
+jld_build_definition(jst *st, const jld_ctx *cur, const mcj_value *def,
+					 bool lpers, const char *base_url, const remote_list *remotes,
+					 bool override, bool persistent)
 {
 	jsonld_cache *cache = st->cache;
 	const mcj_value *v;
@@ -786,6 +964,7 @@ build_definition(jst *st, const jld_ctx *cur, const mcj_value *def,
 	b.arena = persistent ? cache->arena : st->arena;
 	res = jld_ctx_copy(b.arena, cur, persistent);
 
+	/* step 5.5 */
 	if ((v = mcj_object_get(def, "@version")) != NULL)
 	{
 		if (v->type != MCJ_NUMBER || v->u.num != 1.1)
@@ -794,56 +973,10 @@ build_definition(jst *st, const jld_ctx *cur, const mcj_value *def,
 			return NULL;
 		}
 	}
-	if ((v = mcj_object_get(def, "@import")) != NULL)
-	{
-		const char *url;
-		const jld_doc *d;
-		const mcj_value *ic;
-		mcj_value  *merged;
-
-		if (!jld_str_clean(v))
-		{
-			jld_fail(st, "invalid @import value", "@import must be a string");
-			return NULL;
-		}
-		if (base_url)
-			url = jld_iri_resolve(st->arena, base_url, v->u.str.s);
-		else if (jld_is_absolute_iri(v->u.str.s))
-			url = v->u.str.s;
-		else
-		{
-			jld_fail(st, JSONLD_ERR_LOADING, "relative @import %.80s without base", v->u.str.s);
-			return NULL;
-		}
-		if ((d = jld_load_document(st, url)) == NULL)
-			return NULL;
-		ic = d->doc->type == MCJ_OBJECT ? mcj_object_get(d->doc, "@context") : NULL;
-		if (ic == NULL || ic->type != MCJ_OBJECT)
-		{
-			jld_fail(st, "invalid remote context", "%.100s", url);
-			return NULL;
-		}
-		if (mcj_object_get(ic, "@import"))
-		{
-			jld_fail(st, "invalid context entry", "imported context %.80s has @import", url);
-			return NULL;
-		}
-		merged = jobject(b.arena);
-		for (size_t i = 0; i < ic->u.obj.n; i++)
-		{
-			const mcj_member *m = &ic->u.obj.members[i];
-
-			if (!mcj_object_getn(def, m->key, m->keylen))
-				mcj_object_add(b.arena, merged, m->key, m->keylen, m->value);
-		}
-		for (size_t i = 0; i < def->u.obj.n; i++)
-		{
-			const mcj_member *m = &def->u.obj.members[i];
-
-			mcj_object_add(b.arena, merged, m->key, m->keylen, m->value);
-		}
-		def = merged;
-	}
+	if ((v = mcj_object_get(def, "@import")) != NULL &&
+		(def = ctx_import(st, b.arena, def, v, base_url)) == NULL)
+		return NULL;
+	/* step 5.7 */
 	if ((v = mcj_object_get(def, "@base")) != NULL && remotes == NULL)
 	{
 		if (v->type == MCJ_NULL)
@@ -864,67 +997,18 @@ build_definition(jst *st, const jld_ctx *cur, const mcj_value *def,
 	b.base_url = base_url;
 	b.override = override;
 	b.remotes = remotes;
-	if ((v = mcj_object_get(def, "@vocab")) != NULL)
-	{
-		if (v->type == MCJ_NULL)
-			res->vocab = NULL;
-		else if (jld_str_clean(v))
-		{
-			const char *voc;
-
-			if (!jld_iri_expand(st, res, v->u.str.s, true, true, NULL, &voc))
-				return NULL;
-			if (voc == NULL || (!jld_is_absolute_iri(voc) && !jld_is_blank(voc) && res->base))
-			{
-				jld_fail(st, "invalid vocab mapping", "@vocab %.80s", v->u.str.s);
-				return NULL;
-			}
-			if (!jld_is_absolute_iri(voc) && !jld_is_blank(voc) &&
-				!jld_safe_event(st, "relative @vocab reference \"%.80s\"", v->u.str.s))
-				return NULL;
-			res->vocab = jstrndup(b.arena, voc, strlen(voc));
-		}
-		else
-		{
-			jld_fail(st, "invalid vocab mapping", "@vocab must be a string or null");
-			return NULL;
-		}
-	}
-	if ((v = mcj_object_get(def, "@language")) != NULL)
-	{
-		if (v->type == MCJ_NULL)
-			res->lang = NULL;
-		else if (jld_str_clean(v))
-		{
-			if (!jld_is_wellformed_lang(v->u.str.s) &&
-				!jld_safe_event(st, "invalid @language value \"%.80s\"", v->u.str.s))
-				return NULL;
-			res->lang = jld_str_lower(b.arena, v->u.str.s);
-		}
-		else
-		{
-			jld_fail(st, "invalid default language", "@language must be a string or null");
-			return NULL;
-		}
-	}
-	if ((v = mcj_object_get(def, "@direction")) != NULL)
-	{
-		if (v->type == MCJ_NULL)
-			res->dir = NULL;
-		else if (mcj_is_string(v, "ltr") || mcj_is_string(v, "rtl"))
-			res->dir = v->u.str.s;
-		else
-		{
-			jld_fail(st, "invalid base direction", "@direction must be \"ltr\", \"rtl\" or null");
-			return NULL;
-		}
-	}
+	if ((v = mcj_object_get(def, "@vocab")) != NULL && !ctx_set_vocab(st, &b, v))
+		return NULL;
+	if (!ctx_set_language_direction(st, &b, def))
+		return NULL;
+	/* step 5.11 */
 	if ((v = mcj_object_get(def, "@propagate")) != NULL &&
 		v->type != MCJ_TRUE && v->type != MCJ_FALSE)
 	{
 		jld_fail(st, "invalid @propagate value", "@propagate must be a boolean");
 		return NULL;
 	}
+	/* @protected: the default that step 5.13 passes to Create Term Definition */
 	if ((v = mcj_object_get(def, "@protected")) != NULL)
 	{
 		if (v->type != MCJ_TRUE && v->type != MCJ_FALSE)
@@ -935,265 +1019,7 @@ build_definition(jst *st, const jld_ctx *cur, const mcj_value *def,
 		b.protected_default = v->type == MCJ_TRUE;
 	}
 
-	/* the defined map */
-	b.dcap = 16;
-	while (b.dcap < def->u.obj.n * 2 + 2)
-		b.dcap *= 2;
-	b.dkeys = jalloc(st->arena, sizeof(char *) * b.dcap);
-	b.dvals = jalloc(st->arena, sizeof(mcj_value *) * b.dcap);
-	b.dstate = jalloc(st->arena, b.dcap);
-	memset(b.dkeys, 0, sizeof(char *) * b.dcap);
-	memset(b.dstate, 0, b.dcap);
-	for (size_t i = 0; i < def->u.obj.n; i++)
-	{
-		const mcj_member *m = &def->u.obj.members[i];
-		uint32_t	j = defined_slot(&b, m->key);
-
-		if (b.dkeys[j] == NULL)
-		{
-			b.dkeys[j] = m->key;
-			b.dvals[j] = m->value;
-		}
-	}
-
-	for (size_t i = 0; i < def->u.obj.n; i++)
-	{
-		const mcj_member *m = &def->u.obj.members[i];
-		const char *k = m->key;
-
-		if (strlen(k) != m->keylen)
-		{
-			jld_fail(st, "invalid term definition", "term contains U+0000");
-			return NULL;
-		}
-		if (strcmp(k, "@base") == 0 || strcmp(k, "@direction") == 0 ||
-			strcmp(k, "@import") == 0 || strcmp(k, "@language") == 0 ||
-			strcmp(k, "@propagate") == 0 || strcmp(k, "@protected") == 0 ||
-			strcmp(k, "@version") == 0 || strcmp(k, "@vocab") == 0)
-			continue;
-		if (!create_term(st, &b, k))
-			return NULL;
-	}
+	if (!ctx_define_terms(st, &b, def))
+		return NULL;
 	return res;
-}
-
-/* process one context definition (a map) on top of cur, memoized */
-static const jld_ctx *
-process_definition(jst *st, const jld_ctx *cur, const mcj_value *def,
-				   bool lpers, const char *base_url, const remote_list *remotes,
-				   bool override, bool validate)
-{
-	jsonld_cache *cache = st->cache;
-	bool		persistent = validate && cur->persistent && lpers && jld_memo_room(&cache->memo);
-	memo_table *mt = persistent ? &cache->memo : (validate ? jld_call_memo(st) : NULL);
-	unsigned	flags = (override ? 1 : 0) | (remotes == NULL ? 2 : 0) | (st->safe ? 4 : 0);
-	const jld_ctx *r;
-	bool		poisoned;
-
-	if (mt)
-	{
-		r = jld_memo_get(st, mt, cur, MK_LOCAL, def, base_url, flags, &poisoned);
-		if (r || poisoned)
-			return r;
-	}
-	if (!persistent && !jld_charge_copy(st, cur))
-		return NULL;
-	r = build_definition(st, cur, def, lpers, base_url, remotes, override, persistent);
-	if (r && mt)
-		jld_memo_put(mt, cur, MK_LOCAL, def, base_url, flags, r);
-	else if (r == NULL && persistent)
-		jld_memo_poison(st, mt, cur, MK_LOCAL, def, base_url, flags);
-	return r;
-}
-
-/* the initial context for a base IRI (memoized) */
-const jld_ctx *
-jld_initial_context(jst *st, const char *base)
-{
-	jsonld_cache *cache = st->cache;
-	const memo_entry *e = jld_memo_find(&cache->memo, NULL, MK_INITIAL, NULL, base, 0);
-	const jld_ctx *r = e ? e->result : NULL;
-	jld_ctx    *c;
-	bool		persistent = jld_memo_room(&cache->memo);
-	mcj_arena  *arena = persistent ? cache->arena : st->arena;
-
-	if (r)
-		return r;
-	c = jld_ctx_new(arena, persistent);
-	c->base = base ? jstrndup(arena, base, strlen(base)) : NULL;
-	c->original_base = c->base;
-	if (persistent)
-		jld_memo_put(&cache->memo, NULL, MK_INITIAL, NULL, base, 0, c);
-	return c;
-}
-
-/* the context processing algorithm (4.1.2); NULL on error */
-const jld_ctx *
-jld_ctx_process(jst *st, const jld_ctx *active, const mcj_value *local, bool lpers,
-			const char *base_url, const remote_list *remotes, bool override,
-			bool propagate, bool validate)
-{
-	const jld_ctx *cur = active;
-	const mcj_value *v;
-	size_t		n;
-
-	if (++st->cdepth > st->max_depth)
-	{
-		jld_fail(st, JSONLD_ERR_LIMIT, "context nesting deeper than %d", st->max_depth);
-		return NULL;
-	}
-	if (local->type == MCJ_OBJECT && (v = mcj_object_get(local, "@propagate")) != NULL)
-	{
-		if (v->type != MCJ_TRUE && v->type != MCJ_FALSE)
-		{
-			jld_fail(st, "invalid @propagate value", "@propagate must be a boolean");
-			return NULL;
-		}
-		propagate = v->type == MCJ_TRUE;
-	}
-	if (!propagate && cur->previous == NULL)
-	{
-		const jld_ctx *r = NULL;
-		bool		persistent = validate && cur->persistent && jld_memo_room(&st->cache->memo);
-		memo_table *mt = persistent ? &st->cache->memo : (validate ? jld_call_memo(st) : NULL);
-
-		if (mt)
-		{
-			const memo_entry *e = jld_memo_find(mt, cur, MK_PREV, NULL, NULL, 0);
-
-			r = e ? e->result : NULL;
-		}
-		if (r == NULL)
-		{
-			jld_ctx    *c;
-
-			if (!persistent && !jld_charge_copy(st, cur))
-				return NULL;
-			c = jld_ctx_copy(persistent ? st->cache->arena : st->arena, cur, persistent);
-			c->previous = cur;
-			if (mt)
-				jld_memo_put(mt, cur, MK_PREV, NULL, NULL, 0, c);
-			r = c;
-		}
-		cur = r;
-	}
-	n = local->type == MCJ_ARRAY ? local->u.arr.n : 1;
-	for (size_t i = 0; i < n; i++)
-	{
-		const mcj_value *item = local->type == MCJ_ARRAY ? local->u.arr.items[i] : local;
-
-		if (item->type == MCJ_NULL)
-		{
-			if (!override && jld_ctx_has_protected(cur))
-			{
-				jld_fail(st, "invalid context nullification",
-					 "cannot nullify a context with protected terms");
-				return NULL;
-			}
-			if (propagate)
-				cur = jld_initial_context(st, cur->original_base);
-			else
-			{
-				jld_ctx    *c = jld_ctx_new(st->arena, false);
-
-				c->base = c->original_base = cur->original_base;
-				c->previous = cur;
-				cur = c;
-			}
-		}
-		else if (item->type == MCJ_STRING)
-		{
-			const char *url;
-			const jld_doc *d;
-			const jld_ctx *r = NULL;
-			remote_list *node;
-			unsigned	flags = st->safe ? 1 : 0;
-
-			if (!jld_str_clean(item))
-			{
-				jld_fail(st, JSONLD_ERR_LOADING, "context URL contains U+0000");
-				return NULL;
-			}
-			if (base_url)
-				url = jld_iri_resolve(st->arena, base_url, item->u.str.s);
-			else if (jld_is_absolute_iri(item->u.str.s))
-				url = item->u.str.s;
-			else
-			{
-				jld_fail(st, JSONLD_ERR_LOADING, "relative context URL %.80s without base",
-					 item->u.str.s);
-				return NULL;
-			}
-			if (!validate)
-			{
-				const remote_list *p;
-
-				for (p = remotes; p; p = p->next)
-					if (strcmp(p->url, url) == 0)
-						break;
-				if (p)
-					continue;
-			}
-			if (remote_len(remotes) >= MAX_REMOTE_CONTEXTS)
-			{
-				jld_fail(st, "context overflow", "more than %d remote contexts (%.80s)",
-					 MAX_REMOTE_CONTEXTS, url);
-				return NULL;
-			}
-			node = jalloc(st->arena, sizeof(remote_list));
-			node->url = url;
-			node->next = remotes;
-			node->len = remote_len(remotes) + 1;
-			remotes = node;
-			if (validate)
-			{
-				bool		poisoned;
-
-				r = jld_memo_get(st, cur->persistent ? &st->cache->memo : jld_call_memo(st),
-							 cur, MK_URL, NULL, url, flags, &poisoned);
-				if (poisoned)
-					return NULL;
-			}
-			if (r == NULL)
-			{
-				const mcj_value *dc;
-
-				if ((d = jld_load_document(st, url)) == NULL)
-					return NULL;
-				dc = d->doc->type == MCJ_OBJECT ? mcj_object_get(d->doc, "@context") : NULL;
-				if (dc == NULL || !(dc->type == MCJ_OBJECT || dc->type == MCJ_ARRAY ||
-									dc->type == MCJ_STRING || dc->type == MCJ_NULL))
-				{
-					jld_fail(st, "invalid remote context", "%.100s", url);
-					return NULL;
-				}
-				r = jld_ctx_process(st, cur, dc, true, d->url, remotes, false, true, validate);
-				if (r == NULL)
-				{
-					if (validate && cur->persistent)
-						jld_memo_poison(st, &st->cache->memo, cur, MK_URL, NULL, url, flags);
-					return NULL;
-				}
-				if (validate && cur->persistent && r->persistent)
-					jld_memo_put(&st->cache->memo, cur, MK_URL, NULL, url, flags, r);
-				else if (validate)
-					jld_memo_put(jld_call_memo(st), cur, MK_URL, NULL, url, flags, r);
-			}
-			cur = r;
-		}
-		else if (item->type == MCJ_OBJECT)
-		{
-			cur = process_definition(st, cur, item, lpers, base_url, remotes,
-									 override, validate);
-			if (cur == NULL)
-				return NULL;
-		}
-		else
-		{
-			jld_fail(st, "invalid local context", "a context must be a map, string or null");
-			return NULL;
-		}
-	}
-	st->cdepth--;
-	return cur;
 }

@@ -2,7 +2,8 @@
  *
  * jsonld_expand.c
  *	  The Expansion Algorithm (JSON-LD 1.1 API, 5.1; Value Expansion,
- *	  5.3, is in jsonld_value.c).
+ *	  5.3, is in jsonld_value.c, the language, index, id and type maps of
+ *	  steps 13.7 and 13.8 in jsonld_maps.c).
  *
  * Part of the JSON-LD core (see jsonld.c for the overview, jsonld.h for
  * the API); pure: no PostgreSQL headers.
@@ -24,8 +25,8 @@
  */
 
 /* count one produced value against the size limit */
-static bool
-count_node(jst *st)
+bool
+jld_count_node(jst *st)
 {
 	if (++st->nodes > st->max_nodes)
 		return jld_fail(st, JSONLD_ERR_LIMIT, "document expands to more than %zu values",
@@ -82,15 +83,15 @@ add_value(jst *st, mcj_value *obj, const char *key, mcj_value *v)
 }
 
 /* expand a key with vocab = true */
-static bool
-expand_key(jst *st, const jld_ctx *actx, const char *key, const char **out)
+bool
+jld_expand_key(jst *st, const jld_ctx *actx, const char *key, const char **out)
 {
 	return jld_iri_expand(st, actx, key, false, true, NULL, out);
 }
 
 /* a value object? */
-static bool
-is_value_object(const mcj_value *v)
+bool
+jld_is_value_object(const mcj_value *v)
 {
 	return v->type == MCJ_OBJECT && mcj_object_get(v, "@value") != NULL;
 }
@@ -103,8 +104,8 @@ is_list_object(const mcj_value *v)
 }
 
 /* a graph object (only @graph, @id, @index)? */
-static bool
-is_graph_object(const mcj_value *v)
+bool
+jld_is_graph_object(const mcj_value *v)
 {
 	if (v->type != MCJ_OBJECT || mcj_object_get(v, "@graph") == NULL)
 		return false;
@@ -263,193 +264,6 @@ res_add_value(jst *st, node_exp *ne, const char *key, mcj_value *v)
 	append_items(st, cur, v);
 }
 
-/* process an index, id, type or language map (step 13.7, 13.8) */
-static bool
-expand_map_container(jst *st, node_exp *ne, const char *key, const jld_term *t,
-					 const mcj_value *value, mcj_value **out)
-{
-	const jld_ctx *actx = ne->actx;
-	mcj_value  *ev = jarray(st->arena);
-	unsigned	cont = t->container;
-
-	if (cont & C_LANGUAGE)
-	{
-		const char *dir = t->has_dir ? t->dir : actx->dir;
-
-		for (size_t i = 0; i < value->u.obj.n; i++)
-		{
-			const mcj_member *m = &value->u.obj.members[i];
-			const mcj_value *lv = m->value;
-			size_t		n = lv->type == MCJ_ARRAY ? lv->u.arr.n : 1;
-			const char *lexp;
-
-			if (!expand_key(st, actx, m->key, &lexp))
-				return false;
-			for (size_t j = 0; j < n; j++)
-			{
-				const mcj_value *item = lv->type == MCJ_ARRAY ? lv->u.arr.items[j] : lv;
-				mcj_value  *o;
-
-				if (item->type == MCJ_NULL)
-					continue;
-				if (item->type != MCJ_STRING)
-					return jld_fail(st, "invalid language map value", "property \"%.80s\"", key);
-				if (!count_node(st))
-					return false;
-				o = jobject(st->arena);
-				mcj_object_add(st->arena, o, "@value", 6, (mcj_value *) item);
-				if (strcmp(m->key, "@none") != 0 && !(lexp && strcmp(lexp, "@none") == 0))
-				{
-					if (!jld_is_wellformed_lang(m->key) &&
-						!jld_safe_event(st, "property \"%.60s\": invalid language \"%.40s\"",
-									key, m->key))
-						return false;
-					mcj_object_add(st->arena, o, "@language", 9,
-								   jcstring(st->arena, jld_str_lower(st->arena, m->key)));
-				}
-				if (dir)
-					mcj_object_add(st->arena, o, "@direction", 10, jcstring(st->arena, dir));
-				mcj_array_append(st->arena, ev, o);
-			}
-		}
-		*out = ev;
-		return true;
-	}
-
-	/* index, id or type map */
-	{
-		const char *index_key = t->index ? t->index : "@index";
-
-		for (size_t i = 0; i < value->u.obj.n; i++)
-		{
-			const mcj_member *m = &value->u.obj.members[i];
-			const char *index = m->key;
-			const jld_ctx *map_ctx = actx;
-			const char *eindex;
-			mcj_value  *iv;
-
-			if ((cont & (C_ID | C_TYPE)) && actx->previous)
-				map_ctx = actx->previous;
-			if (cont & C_TYPE)
-			{
-				const jld_term *it = jld_ctx_get(map_ctx, index);
-
-				if (it && it->has_context)
-				{
-					map_ctx = jld_ctx_process(st, map_ctx, it->context, it->context_persistent,
-										  it->base_url, NULL, false, true, true);
-					if (map_ctx == NULL)
-						return false;
-				}
-			}
-			else
-				map_ctx = actx;
-			if (!expand_key(st, actx, index, &eindex))
-				return false;
-			if (!jld_expand(st, map_ctx, key, m->value, ne->base_url, true, ne->depth + 1, &iv))
-				return false;
-			if (iv == NULL)
-				continue;
-			iv = jld_as_array(st, iv);
-			for (size_t j = 0; j < iv->u.arr.n; j++)
-			{
-				mcj_value  *item = iv->u.arr.items[j];
-				bool		none = eindex && strcmp(eindex, "@none") == 0;
-
-				if ((cont & C_GRAPH) && !is_graph_object(item))
-				{
-					mcj_value  *g = jobject(st->arena);
-
-					mcj_object_add(st->arena, g, "@graph", 6, jld_as_array(st, item));
-					item = g;
-				}
-				if ((cont & C_INDEX) && strcmp(index_key, "@index") != 0 && !none)
-				{
-					mcj_value  *s = jcstring(st->arena, index);
-					mcj_value  *re = jld_value_expand(st, actx, index_key, s);
-					const char *eik;
-					mcj_value  *vals;
-					mcj_value  *old;
-
-					if (re == NULL)
-						return false;
-					if (!expand_key(st, actx, index_key, &eik))
-						return false;
-					if (eik == NULL)
-						return jld_fail(st, "invalid term definition", "index key \"%.80s\"", index_key);
-					if (item->type != MCJ_OBJECT || is_value_object(item))
-						return jld_fail(st, "invalid value object",
-									"property \"%.60s\" property-valued index on a value", key);
-					vals = jarray(st->arena);
-					mcj_array_append(st->arena, vals, re);
-					old = mcj_object_get(item, eik);
-					if (old)
-					{
-						mcj_value  *oa = jld_as_array(st, old);
-
-						for (size_t k = 0; k < oa->u.arr.n; k++)
-							mcj_array_append(st->arena, vals, oa->u.arr.items[k]);
-					}
-					mcj_object_set(st->arena, item, eik, vals);
-				}
-				else if ((cont & C_INDEX) && !none && item->type == MCJ_OBJECT &&
-						 !mcj_object_get(item, "@index"))
-					mcj_object_add(st->arena, item, "@index", 6, jcstring(st->arena, index));
-				else if ((cont & C_ID) && !none && item->type == MCJ_OBJECT &&
-						 !mcj_object_get(item, "@id"))
-				{
-					const char *id;
-
-					if (!jld_iri_expand(st, actx, index, true, false, NULL, &id))
-						return false;
-					if (id == NULL)
-					{
-						if (!jld_safe_event(st, "property \"%.60s\": reserved @id value", key))
-							return false;
-					}
-					else
-					{
-						if (!jld_is_absolute_iri(id) && !jld_is_blank(id) &&
-							!jld_safe_event(st, "property \"%.60s\": relative @id \"%.60s\"", key, id))
-							return false;
-						mcj_object_add(st->arena, item, "@id", 3, jcstring(st->arena, id));
-					}
-				}
-				else if ((cont & C_TYPE) && !none && eindex == NULL)
-				{
-					if (!jld_safe_event(st, "property \"%.60s\": type map key \"%.40s\" ignored",
-									key, index))
-						return false;
-				}
-				else if ((cont & C_TYPE) && !none && item->type == MCJ_OBJECT)
-				{
-					mcj_value  *types = jarray(st->arena);
-					mcj_value  *old = mcj_object_get(item, "@type");
-
-					if (!jld_is_absolute_iri(eindex) && !jld_is_blank(eindex) &&
-						!jld_safe_event(st, "property \"%.60s\": type \"%.60s\" is not an absolute IRI",
-									key, eindex))
-						return false;
-					mcj_array_append(st->arena, types, jcstring(st->arena, eindex));
-					if (old)
-					{
-						mcj_value  *oa = jld_as_array(st, old);
-
-						for (size_t k = 0; k < oa->u.arr.n; k++)
-							mcj_array_append(st->arena, types, oa->u.arr.items[k]);
-						mcj_object_set(st->arena, item, "@type", types);
-					}
-					else
-						mcj_object_add(st->arena, item, "@type", 5, types);
-				}
-				mcj_array_append(st->arena, ev, item);
-			}
-		}
-	}
-	*out = ev;
-	return true;
-}
-
 /*
  * Expansion Algorithm (JSON-LD 1.1 API, 5.1.2) step 13.4: an entry whose
  * key expands to a keyword.  One helper per keyword, named after it, with
@@ -567,7 +381,7 @@ kw_included(jst *st, node_exp *ne, const char *key, const mcj_value *value, mcj_
 	{
 		const mcj_value *it = (*ev)->u.arr.items[k];
 
-		if (it->type != MCJ_OBJECT || is_value_object(it) || is_list_object(it) ||
+		if (it->type != MCJ_OBJECT || jld_is_value_object(it) || is_list_object(it) ||
 			mcj_object_get(it, "@set"))
 			return jld_fail(st, "invalid @included value", "key \"%.80s\"", key), KW_FAIL;
 	}
@@ -665,7 +479,7 @@ add_reverse(jst *st, node_exp *ne, const char *prop, mcj_value *items)
 	}
 	for (size_t q = 0; q < items->u.arr.n; q++)
 	{
-		if (is_value_object(items->u.arr.items[q]) ||
+		if (jld_is_value_object(items->u.arr.items[q]) ||
 			is_list_object(items->u.arr.items[q]))
 			return jld_fail(st, "invalid reverse property value",
 							"property \"%.80s\"", prop);
@@ -774,7 +588,8 @@ expand_property_entry(jst *st, node_exp *ne, const char *key, const char *ep,
 			 value->type == MCJ_OBJECT)
 	{
 		/* 13.7-13.8: language, index, id and type maps */
-		if (!expand_map_container(st, ne, key, t, value, &ev))
+		if (!jld_expand_map_container(st, ne->actx, key, t, value, ne->base_url,
+									  ne->depth, &ev))
 			return false;
 	}
 	else if (!jld_expand(st, ne->actx, key, value, ne->base_url, false, ne->depth + 1, &ev))
@@ -837,7 +652,7 @@ expand_nests(jst *st, node_exp *ne, const mcj_member **nests, size_t nnests,
 			{
 				const char *e;
 
-				if (!expand_key(st, actx, item->u.obj.members[k].key, &e))
+				if (!jld_expand_key(st, actx, item->u.obj.members[k].key, &e))
 					return false;
 				if (e && strcmp(e, "@value") == 0)
 					return jld_fail(st, "invalid @nest value", "key \"%.80s\"", nests[i]->key);
@@ -874,7 +689,7 @@ expand_entries(jst *st, node_exp *ne, const mcj_value *el, int nest_depth)
 		/* 13.1-13.3: skip @context, expand the key, drop what does not expand */
 		if (strcmp(m->key, "@context") == 0)
 			continue;
-		if (!expand_key(st, ne->actx, m->key, &ep))
+		if (!jld_expand_key(st, ne->actx, m->key, &ep))
 			return false;
 		if (ep == NULL || (!strchr(ep, ':') && !jld_is_keyword(ep)))
 		{
@@ -912,184 +727,178 @@ cmp_cstr(const void *a, const void *b)
 	return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
-/* the expansion algorithm (5.1.2); *out NULL means null */
-bool
-jld_expand(jst *st, const jld_ctx *actx, const char *aprop, const mcj_value *el,
-	   const char *base_url, bool from_map, int depth, mcj_value **out)
+/*
+ * Expansion Algorithm 5.1.2 step 4: a scalar element of the active
+ * property aprop (term definition pt); *out NULL means null
+ */
+static bool
+expand_scalar(jst *st, const jld_ctx *actx, const char *aprop,
+			  const jld_term *pt, const mcj_value *el, mcj_value **out)
 {
-	const jld_term *pt;
-	const jld_ctx *type_ctx;
-	mcj_value  *v;
-	node_exp	ne;
-	mcj_value  *result;
-	size_t		n;
-
-	MC_CHECK_INTERRUPTS();
-	*out = NULL;
-	if (depth > st->max_depth)
-		return jld_fail(st, JSONLD_ERR_LIMIT, "document nested deeper than %d", st->max_depth);
-	if (!count_node(st))
-		return false;
-	if (el->type == MCJ_NULL)
-		return true;
-	pt = aprop ? jld_ctx_get(actx, aprop) : NULL;
-
-	if (el->type != MCJ_ARRAY && el->type != MCJ_OBJECT)
-	{
-		if (aprop == NULL || strcmp(aprop, "@graph") == 0)
-			return jld_safe_event(st, "free-floating value would be dropped");
-		if (pt && pt->has_context)
-		{
-			actx = jld_ctx_process(st, actx, pt->context, pt->context_persistent,
-							   pt->base_url, NULL, true, true, true);
-			if (actx == NULL)
-				return false;
-		}
-		*out = jld_value_expand(st, actx, aprop, el);
-		return *out != NULL;
-	}
-	if (el->type == MCJ_ARRAY)
-	{
-		mcj_value  *r = jarray(st->arena);
-
-		for (size_t i = 0; i < el->u.arr.n; i++)
-		{
-			mcj_value  *e;
-
-			if (!jld_expand(st, actx, aprop, el->u.arr.items[i], base_url, from_map, depth + 1, &e))
-				return false;
-			if (e == NULL)
-				continue;
-			if (pt && (pt->container & C_LIST) && e->type == MCJ_ARRAY)
-			{
-				mcj_value  *l = jobject(st->arena);
-
-				mcj_object_add(st->arena, l, "@list", 5, e);
-				e = l;
-			}
-			if (e->type == MCJ_ARRAY)
-			{
-				for (size_t j = 0; j < e->u.arr.n; j++)
-					mcj_array_append(st->arena, r, e->u.arr.items[j]);
-			}
-			else
-				mcj_array_append(st->arena, r, e);
-		}
-		*out = r;
-		return true;
-	}
-
-	/* a map: step 7, revert a non-propagated context */
-	if (actx->previous && !from_map)
-	{
-		bool		revert = true;
-		size_t		nid = 0;
-
-		for (size_t i = 0; i < el->u.obj.n; i++)
-		{
-			const char *e;
-
-			if (!expand_key(st, actx, el->u.obj.members[i].key, &e))
-				return false;
-			if (e && strcmp(e, "@value") == 0)
-				revert = false;
-			if (e && strcmp(e, "@id") == 0)
-				nid++;
-		}
-		if (el->u.obj.n == 1 && nid == 1)
-			revert = false;
-		if (revert)
-			actx = actx->previous;
-	}
-	/* step 8: property-scoped context */
+	/* step 4.1 */
+	if (aprop == NULL || strcmp(aprop, "@graph") == 0)
+		return jld_safe_event(st, "free-floating value would be dropped");
+	/* step 4.2 */
 	if (pt && pt->has_context)
 	{
 		actx = jld_ctx_process(st, actx, pt->context, pt->context_persistent,
-						   pt->base_url, NULL, true, true, true);
+							   pt->base_url, NULL, true, true, true);
 		if (actx == NULL)
 			return false;
 	}
-	/* step 9: embedded context */
-	if ((v = mcj_object_get(el, "@context")) != NULL)
+	/* step 4.3 */
+	*out = jld_value_expand(st, actx, aprop, el);
+	return *out != NULL;
+}
+
+/*
+ * Expansion Algorithm 5.1.2 step 5: an array element, its items expanded
+ * and flattened into one array (lists of lists wrapped)
+ */
+static bool
+expand_array(jst *st, const jld_ctx *actx, const char *aprop,
+			 const jld_term *pt, const mcj_value *el, const char *base_url,
+			 bool from_map, int depth, mcj_value **out)
+{
+	mcj_value  *r = jarray(st->arena);
+
+	for (size_t i = 0; i < el->u.arr.n; i++)
 	{
-		actx = jld_ctx_process(st, actx, v, false, base_url, NULL, false, true, true);
-		if (actx == NULL)
+		mcj_value  *e;
+
+		if (!jld_expand(st, actx, aprop, el->u.arr.items[i], base_url, from_map, depth + 1, &e))
 			return false;
+		if (e == NULL)
+			continue;
+		if (pt && (pt->container & C_LIST) && e->type == MCJ_ARRAY)
+		{
+			mcj_value  *l = jobject(st->arena);
+
+			mcj_object_add(st->arena, l, "@list", 5, e);
+			e = l;
+		}
+		if (e->type == MCJ_ARRAY)
+		{
+			for (size_t j = 0; j < e->u.arr.n; j++)
+				mcj_array_append(st->arena, r, e->u.arr.items[j]);
+		}
+		else
+			mcj_array_append(st->arena, r, e);
 	}
-	/* steps 10-12: type-scoped contexts and input type */
-	type_ctx = actx;
-	ne.input_type = NULL;
+	*out = r;
+	return true;
+}
+
+/*
+ * Expansion Algorithm 5.1.2 step 7: revert a non-propagated context for
+ * the map el, unless it is a value object or only an @id; *actx is
+ * updated
+ */
+static bool
+expand_revert_context(jst *st, const jld_ctx **actx, const mcj_value *el)
+{
+	bool		revert = true;
+	size_t		nid = 0;
+
+	for (size_t i = 0; i < el->u.obj.n; i++)
 	{
-		const char **tkeys = NULL;
-		size_t		ntk = 0;
+		const char *e;
 
-		n = el->u.obj.n;
-		for (size_t i = 0; i < n; i++)
+		if (!jld_expand_key(st, *actx, el->u.obj.members[i].key, &e))
+			return false;
+		if (e && strcmp(e, "@value") == 0)
+			revert = false;
+		if (e && strcmp(e, "@id") == 0)
+			nid++;
+	}
+	if (el->u.obj.n == 1 && nid == 1)
+		revert = false;
+	if (revert)
+		*actx = (*actx)->previous;
+	return true;
+}
+
+/*
+ * Expansion Algorithm 5.1.2 steps 11 and 12 (input type): apply the
+ * type-scoped contexts (from type_ctx) of the @type entries of the map el
+ * to *actx and set *input_type
+ */
+static bool
+expand_type_scoped(jst *st, const jld_ctx **actx, const jld_ctx *type_ctx,
+				   const mcj_value *el, const char **input_type)
+{
+	const char **tkeys = NULL;
+	size_t		ntk = 0;
+	size_t		n = el->u.obj.n;
+
+	for (size_t i = 0; i < n; i++)
+	{
+		const char *e;
+
+		if (!jld_expand_key(st, *actx, el->u.obj.members[i].key, &e))
+			return false;
+		if (e && strcmp(e, "@type") == 0)
 		{
-			const char *e;
+			if (tkeys == NULL)
+				tkeys = jalloc(st->arena, sizeof(char *) * n);
+			tkeys[ntk++] = el->u.obj.members[i].key;
+		}
+	}
+	if (ntk > 1)
+		qsort(tkeys, ntk, sizeof(char *), cmp_cstr);
+	for (size_t i = 0; i < ntk; i++)
+	{
+		const mcj_value *tv = mcj_object_get(el, tkeys[i]);
+		size_t		nt = tv->type == MCJ_ARRAY ? tv->u.arr.n : 1;
+		const char **terms = jalloc(st->arena, sizeof(char *) * (nt + 1));
+		size_t		nterms = 0;
 
-			if (!expand_key(st, actx, el->u.obj.members[i].key, &e))
-				return false;
-			if (e && strcmp(e, "@type") == 0)
+		for (size_t j = 0; j < nt; j++)
+		{
+			const mcj_value *one = tv->type == MCJ_ARRAY ? tv->u.arr.items[j] : tv;
+
+			if (jld_str_clean(one))
+				terms[nterms++] = one->u.str.s;
+		}
+		if (nterms > 1)
+			qsort(terms, nterms, sizeof(char *), cmp_cstr);
+		/* step 11.2 */
+		for (size_t j = 0; j < nterms; j++)
+		{
+			const jld_term *tt = jld_ctx_get(type_ctx, terms[j]);
+
+			if (tt && tt->has_context)
 			{
-				if (tkeys == NULL)
-					tkeys = jalloc(st->arena, sizeof(char *) * n);
-				tkeys[ntk++] = el->u.obj.members[i].key;
+				*actx = jld_ctx_process(st, *actx, tt->context, tt->context_persistent,
+										tt->base_url, NULL, false, false, true);
+				if (*actx == NULL)
+					return false;
 			}
 		}
-		if (ntk > 1)
-			qsort(tkeys, ntk, sizeof(char *), cmp_cstr);
-		for (size_t i = 0; i < ntk; i++)
+		/* step 12: the input type */
+		if (i == 0 && nt > 0)
 		{
-			const mcj_value *tv = mcj_object_get(el, tkeys[i]);
-			size_t		nt = tv->type == MCJ_ARRAY ? tv->u.arr.n : 1;
-			const char **terms = jalloc(st->arena, sizeof(char *) * (nt + 1));
-			size_t		nterms = 0;
+			const mcj_value *last = tv->type == MCJ_ARRAY ? tv->u.arr.items[nt - 1] : tv;
 
-			for (size_t j = 0; j < nt; j++)
+			if (jld_str_clean(last))
 			{
-				const mcj_value *one = tv->type == MCJ_ARRAY ? tv->u.arr.items[j] : tv;
-
-				if (jld_str_clean(one))
-					terms[nterms++] = one->u.str.s;
-			}
-			if (nterms > 1)
-				qsort(terms, nterms, sizeof(char *), cmp_cstr);
-			for (size_t j = 0; j < nterms; j++)
-			{
-				const jld_term *tt = jld_ctx_get(type_ctx, terms[j]);
-
-				if (tt && tt->has_context)
-				{
-					actx = jld_ctx_process(st, actx, tt->context, tt->context_persistent,
-									   tt->base_url, NULL, false, false, true);
-					if (actx == NULL)
-						return false;
-				}
-			}
-			if (i == 0 && nt > 0)
-			{
-				const mcj_value *last = tv->type == MCJ_ARRAY ? tv->u.arr.items[nt - 1] : tv;
-
-				if (jld_str_clean(last))
-				{
-					if (!expand_key(st, actx, last->u.str.s, &ne.input_type))
-						return false;
-				}
+				if (!jld_expand_key(st, *actx, last->u.str.s, input_type))
+					return false;
 			}
 		}
 	}
+	return true;
+}
 
-	result = jobject(st->arena);
-	ne.actx = actx;
-	ne.type_ctx = type_ctx;
-	ne.aprop = aprop;
-	ne.base_url = base_url;
-	ne.result = result;
-	ne.ri = el->u.obj.n > 12 ? ri_new(st, el->u.obj.n) : NULL;
-	ne.depth = depth;
-	if (!expand_entries(st, &ne, el, 0))
-		return false;
+/*
+ * Expansion Algorithm 5.1.2 steps 15 to 20: check and simplify the
+ * expanded map result of the active property aprop into *out (left NULL
+ * when the result is dropped)
+ */
+static bool
+expand_finish(jst *st, const char *aprop, mcj_value *result, mcj_value **out)
+{
+	mcj_value  *v;
 
 	/* step 15: value objects */
 	if ((v = mcj_object_get(result, "@value")) != NULL)
@@ -1117,8 +926,10 @@ jld_expand(jst *st, const jld_ctx *actx, const char *aprop, const mcj_value *el,
 		else if (ty && (!jld_str_clean(ty) || !jld_is_wellformed_iri(ty->u.str.s)))
 			return jld_fail(st, "invalid typed value", "@type must be an absolute IRI");
 	}
+	/* step 16 */
 	else if ((v = mcj_object_get(result, "@type")) != NULL && v->type != MCJ_ARRAY)
 		mcj_object_set(st->arena, result, "@type", jld_as_array(st, v));
+	/* step 17 */
 	else if ((v = mcj_object_get(result, "@set")) != NULL ||
 			 mcj_object_get(result, "@list") != NULL)
 	{
@@ -1142,8 +953,72 @@ jld_expand(jst *st, const jld_ctx *actx, const char *aprop, const mcj_value *el,
 			return jld_safe_event(st, "free-floating value or list would be dropped");
 		if (result->u.obj.n == 1 && (v = mcj_object_get(result, "@id")) != NULL)
 			return jld_safe_event(st, "node with only @id \"%.80s\" would be dropped",
-							  jld_str_clean(v) ? v->u.str.s : "");
+								  jld_str_clean(v) ? v->u.str.s : "");
 	}
 	*out = result;
 	return true;
+}
+
+/* the expansion algorithm (5.1.2); *out NULL means null */
+bool
+jld_expand(jst *st, const jld_ctx *actx, const char *aprop, const mcj_value *el,
+	   const char *base_url, bool from_map, int depth, mcj_value **out)
+{
+	const jld_term *pt;
+	const jld_ctx *type_ctx;
+	mcj_value  *v;
+	node_exp	ne;
+	mcj_value  *result;
+
+	MC_CHECK_INTERRUPTS();
+	*out = NULL;
+	if (depth > st->max_depth)
+		return jld_fail(st, JSONLD_ERR_LIMIT, "document nested deeper than %d", st->max_depth);
+	if (!jld_count_node(st))
+		return false;
+	if (el->type == MCJ_NULL)
+		return true;
+	pt = aprop ? jld_ctx_get(actx, aprop) : NULL;
+
+	if (el->type != MCJ_ARRAY && el->type != MCJ_OBJECT)
+		return expand_scalar(st, actx, aprop, pt, el, out);
+	if (el->type == MCJ_ARRAY)
+		return expand_array(st, actx, aprop, pt, el, base_url, from_map, depth, out);
+
+	/* a map: step 7, revert a non-propagated context */
+	if (actx->previous && !from_map && !expand_revert_context(st, &actx, el))
+		return false;
+	/* step 8: property-scoped context */
+	if (pt && pt->has_context)
+	{
+		actx = jld_ctx_process(st, actx, pt->context, pt->context_persistent,
+						   pt->base_url, NULL, true, true, true);
+		if (actx == NULL)
+			return false;
+	}
+	/* step 9: embedded context */
+	if ((v = mcj_object_get(el, "@context")) != NULL)
+	{
+		actx = jld_ctx_process(st, actx, v, false, base_url, NULL, false, true, true);
+		if (actx == NULL)
+			return false;
+	}
+	/* steps 10-12: type-scoped contexts and input type */
+	type_ctx = actx;
+	ne.input_type = NULL;
+	if (!expand_type_scoped(st, &actx, type_ctx, el, &ne.input_type))
+		return false;
+
+	/* steps 12 to 14: the entries */
+	result = jobject(st->arena);
+	ne.actx = actx;
+	ne.type_ctx = type_ctx;
+	ne.aprop = aprop;
+	ne.base_url = base_url;
+	ne.result = result;
+	ne.ri = el->u.obj.n > 12 ? ri_new(st, el->u.obj.n) : NULL;
+	ne.depth = depth;
+	if (!expand_entries(st, &ne, el, 0))
+		return false;
+	return expand_finish(st, aprop, result, out);
 }

@@ -8,8 +8,10 @@
  *	  jsonld_core.c     allocation, errors, helpers, term tables
  *	  jsonld_iri.c      IRI resolution (RFC 3986)
  *	  jsonld_cache.c    loaded documents and memoized contexts
- *	  jsonld_context.c  Context Processing, Create Term Definition, IRI Expansion
+ *	  jsonld_context.c  context definitions, Create Term Definition, IRI Expansion
+ *	  jsonld_process.c  the Context Processing Algorithm up to a context definition
  *	  jsonld_expand.c   Expansion
+ *	  jsonld_maps.c     Expansion of language, index, id and type maps
  *	  jsonld_value.c    Value Expansion
  *	  jsonld_rdf.c      Deserialize JSON-LD to RDF
  *	  jsonld.c          the API of jsonld.h
@@ -229,6 +231,11 @@ extern const jld_doc *jld_load_document(jst *st, const char *url);
 extern bool jld_iri_expand(jst *st, const jld_ctx *actx, const char *value,
 						  bool docrel, bool vocab, build *b, const char **out);
 extern char *jld_str_lower(mcj_arena *arena, const char *s);
+extern jld_ctx *jld_build_definition(jst *st, const jld_ctx *cur,
+						  const mcj_value *def, bool lpers, const char *base_url,
+						  const remote_list *remotes, bool override, bool persistent);
+
+/* jsonld_process.c */
 extern const jld_ctx *jld_initial_context(jst *st, const char *base);
 extern const jld_ctx *jld_ctx_process(jst *st, const jld_ctx *active,
 						  const mcj_value *local, bool lpers, const char *base_url,
@@ -241,6 +248,16 @@ extern bool jld_expand(jst *st, const jld_ctx *actx, const char *aprop,
 						  mcj_value **out);
 
 extern mcj_value *jld_as_array(jst *st, mcj_value *v);
+extern bool jld_count_node(jst *st);
+extern bool jld_expand_key(jst *st, const jld_ctx *actx, const char *key,
+						  const char **out);
+extern bool jld_is_value_object(const mcj_value *v);
+extern bool jld_is_graph_object(const mcj_value *v);
+
+/* jsonld_maps.c */
+extern bool jld_expand_map_container(jst *st, const jld_ctx *actx, const char *key,
+						  const jld_term *t, const mcj_value *value,
+						  const char *base_url, int depth, mcj_value **out);
 
 /* jsonld_value.c: Value Expansion (5.3.2); NULL on error */
 extern mcj_value *jld_value_expand(jst *st, const jld_ctx *actx, const char *aprop,

@@ -145,21 +145,88 @@ mcj_utf8_encode(unsigned long cp, char *out)
 }
 
 /*
- * Parse a string at p->pos (which is at the opening quote).  A first pass
- * validates and finds the end, a second decodes escapes when there are
- * any.  The result is NUL-terminated in the arena.
+ * mcj_parse_string, first pass: validate the escape at s[*pos] (a
+ * backslash) and step over it, a surrogate pair as one escape
  */
 static bool
-mcj_parse_string(mcj_parser *p, const char **out, size_t *outlen)
+mcj_scan_escape(mcj_parser *p, size_t *pos)
 {
 	const unsigned char *s = p->s;
 	size_t		len = p->len;
-	size_t		start = p->pos + 1;
+	size_t		i = *pos;
+	unsigned char e;
+	long		cp,
+				lo;
+
+	if (i + 1 >= len)
+	{
+		mcj_set_error(p->err, p->pos, "unterminated string");
+		return false;
+	}
+	e = s[i + 1];
+	switch (e)
+	{
+		case '"':
+		case '\\':
+		case '/':
+		case 'b':
+		case 'f':
+		case 'n':
+		case 'r':
+		case 't':
+			*pos = i + 2;
+			return true;
+		case 'u':
+			break;
+		default:
+			if (e > 0x20 && e < 0x7F)
+				mcj_set_error(p->err, i, "invalid escape \\%c in string",
+							  (char) e);
+			else
+				mcj_set_error(p->err, i,
+							  "invalid escape: backslash followed by byte 0x%02x",
+							  (unsigned int) e);
+			return false;
+	}
+	if (len - i < 6 || (cp = mcj_hex4(s + i + 2)) < 0)
+	{
+		mcj_set_error(p->err, i,
+					  "invalid escape: \\u must be followed by four hex digits");
+		return false;
+	}
+	if (cp >= 0xD800 && cp <= 0xDBFF)
+	{
+		if (len - i < 12 || s[i + 6] != '\\' || s[i + 7] != 'u' ||
+			(lo = mcj_hex4(s + i + 8)) < 0xDC00 || lo > 0xDFFF)
+		{
+			mcj_set_error(p->err, i, "lone surrogate \\u%04lx in string",
+						  (unsigned long) cp);
+			return false;
+		}
+		*pos = i + 12;
+	}
+	else if (cp >= 0xDC00 && cp <= 0xDFFF)
+	{
+		mcj_set_error(p->err, i, "lone surrogate \\u%04lx in string",
+					  (unsigned long) cp);
+		return false;
+	}
+	else
+		*pos = i + 6;
+	return true;
+}
+
+/*
+ * mcj_parse_string, first pass: validate the string whose contents start
+ * at start and set *end to the index of its closing quote and *escapes to
+ * whether it has any
+ */
+static bool
+mcj_scan_string(mcj_parser *p, size_t start, size_t *end, bool *escapes)
+{
+	const unsigned char *s = p->s;
+	size_t		len = p->len;
 	size_t		i = start;
-	bool		escapes = false;
-	char	   *dst;
-	size_t		j,
-				n;
 
 	for (;;)
 	{
@@ -187,72 +254,15 @@ mcj_parse_string(mcj_parser *p, const char **out, size_t *outlen)
 		}
 		if (c == '\\')
 		{
-			unsigned char e;
-			long		cp,
-						lo;
-
-			escapes = true;
-			if (i + 1 >= len)
-			{
-				mcj_set_error(p->err, p->pos, "unterminated string");
+			*escapes = true;
+			if (!mcj_scan_escape(p, &i))
 				return false;
-			}
-			e = s[i + 1];
-			switch (e)
-			{
-				case '"':
-				case '\\':
-				case '/':
-				case 'b':
-				case 'f':
-				case 'n':
-				case 'r':
-				case 't':
-					i += 2;
-					continue;
-				case 'u':
-					break;
-				default:
-					if (e > 0x20 && e < 0x7F)
-						mcj_set_error(p->err, i, "invalid escape \\%c in string",
-									  (char) e);
-					else
-						mcj_set_error(p->err, i,
-									  "invalid escape: backslash followed by byte 0x%02x",
-									  (unsigned int) e);
-					return false;
-			}
-			if (len - i < 6 || (cp = mcj_hex4(s + i + 2)) < 0)
-			{
-				mcj_set_error(p->err, i,
-							  "invalid escape: \\u must be followed by four hex digits");
-				return false;
-			}
-			if (cp >= 0xD800 && cp <= 0xDBFF)
-			{
-				if (len - i < 12 || s[i + 6] != '\\' || s[i + 7] != 'u' ||
-					(lo = mcj_hex4(s + i + 8)) < 0xDC00 || lo > 0xDFFF)
-				{
-					mcj_set_error(p->err, i, "lone surrogate \\u%04lx in string",
-								  (unsigned long) cp);
-					return false;
-				}
-				i += 12;
-			}
-			else if (cp >= 0xDC00 && cp <= 0xDFFF)
-			{
-				mcj_set_error(p->err, i, "lone surrogate \\u%04lx in string",
-							  (unsigned long) cp);
-				return false;
-			}
-			else
-				i += 6;
 		}
 		else
 		{
 			const char *why = "";
+			size_t		n = mcj_utf8_seq(s + i, len - i, &why);
 
-			n = mcj_utf8_seq(s + i, len - i, &why);
 			if (n == 0)
 			{
 				mcj_set_error(p->err, i, "invalid utf-8 in string: %s", why);
@@ -261,34 +271,25 @@ mcj_parse_string(mcj_parser *p, const char **out, size_t *outlen)
 			i += n;
 		}
 	}
+	*end = i;
+	return true;
+}
 
-	p->pos = i + 1;
-	if (!escapes)
-	{
-		*out = mcj_strndup(p->arena, (const char *) s + start, i - start);
-		*outlen = i - start;
-		if (*out == NULL)
-		{
-			mcj_oom(p);
-			return false;
-		}
-		return true;
-	}
+/*
+ * mcj_parse_string, second pass: decode the escapes of s[start..end),
+ * validated by the first pass, into dst; returns the decoded length
+ */
+static size_t
+mcj_decode_escapes(const unsigned char *s, size_t start, size_t end, char *dst)
+{
+	size_t		j = 0;
+	size_t		n = start;
 
-	/* decode: escapes only shrink, so i - start bytes are enough */
-	dst = (char *) mcj_alloc(p->arena, i - start + 1);
-	if (dst == NULL)
-	{
-		mcj_oom(p);
-		return false;
-	}
-	j = 0;
-	n = start;
-	while (n < i)
+	while (n < end)
 	{
 		size_t		run = n;
 
-		while (run < i && s[run] != '\\')
+		while (run < end && s[run] != '\\')
 			run++;
 		if (run > n)
 		{
@@ -296,7 +297,7 @@ mcj_parse_string(mcj_parser *p, const char **out, size_t *outlen)
 			j += run - n;
 			n = run;
 		}
-		if (n >= i)
+		if (n >= end)
 			break;
 		/* s[n] is a backslash, validated above */
 		switch (s[n + 1])
@@ -343,8 +344,48 @@ mcj_parse_string(mcj_parser *p, const char **out, size_t *outlen)
 		}
 	}
 	dst[j] = '\0';
+	return j;
+}
+
+/*
+ * Parse a string at p->pos (which is at the opening quote).  A first pass
+ * validates and finds the end, a second decodes escapes when there are
+ * any.  The result is NUL-terminated in the arena.
+ */
+static bool
+mcj_parse_string(mcj_parser *p, const char **out, size_t *outlen)
+{
+	const unsigned char *s = p->s;
+	size_t		start = p->pos + 1;
+	size_t		i = start;
+	bool		escapes = false;
+	char	   *dst;
+
+	if (!mcj_scan_string(p, start, &i, &escapes))
+		return false;
+
+	p->pos = i + 1;
+	if (!escapes)
+	{
+		*out = mcj_strndup(p->arena, (const char *) s + start, i - start);
+		*outlen = i - start;
+		if (*out == NULL)
+		{
+			mcj_oom(p);
+			return false;
+		}
+		return true;
+	}
+
+	/* decode: escapes only shrink, so i - start bytes are enough */
+	dst = (char *) mcj_alloc(p->arena, i - start + 1);
+	if (dst == NULL)
+	{
+		mcj_oom(p);
+		return false;
+	}
 	*out = dst;
-	*outlen = j;
+	*outlen = mcj_decode_escapes(s, start, i, dst);
 	return true;
 }
 
@@ -714,16 +755,139 @@ mcj_parse_scalar(mcj_parser *p)
 	return NULL;
 }
 
+/* the explicit stack of open containers of mcj_parse */
+typedef struct mcj_stack
+{
+	mcj_frame  *frames;
+	size_t		cap;
+	size_t		depth;
+	size_t		max_depth;
+} mcj_stack;
+
+/* what mcj_attach_value leaves mcj_parse to do */
+typedef enum mcj_step
+{
+	MCJ_STEP_ERROR,				/* error set */
+	MCJ_STEP_NEXT,				/* a value is expected at p->pos */
+	MCJ_STEP_DONE				/* *v is the whole document */
+} mcj_step;
+
+/*
+ * mcj_parse: open the container whose bracket c is at p->pos, pushing a
+ * frame (the stack grows by doubling); NULL with the error set on failure
+ */
+static mcj_frame *
+mcj_open_container(mcj_parser *p, mcj_stack *st, unsigned char c)
+{
+	mcj_frame  *f;
+
+	if (st->depth >= st->max_depth)
+	{
+		mcj_set_error(p->err, p->pos, "nesting deeper than %zu levels",
+					  st->max_depth);
+		return NULL;
+	}
+	if (st->depth == st->cap)
+	{
+		size_t		ncap = st->cap == 0 ? 16 : st->cap * 2;
+		mcj_frame  *ns;
+
+		ns = (mcj_frame *) mcj_alloc(p->arena, ncap * sizeof(mcj_frame));
+		if (ns == NULL)
+		{
+			mcj_oom(p);
+			return NULL;
+		}
+		if (st->depth > 0)
+			memcpy(ns, st->frames, st->depth * sizeof(mcj_frame));
+		st->frames = ns;
+		st->cap = ncap;
+	}
+	f = &st->frames[st->depth];
+	memset(f, 0, sizeof(mcj_frame));
+	f->v = mcj_new_value(p->arena, c == '[' ? MCJ_ARRAY : MCJ_OBJECT);
+	if (f->v == NULL)
+	{
+		mcj_oom(p);
+		return NULL;
+	}
+	st->depth++;
+	p->pos++;
+	return f;
+}
+
+/*
+ * mcj_parse: *v is complete; attach it to its container, closing
+ * containers as their brackets come, until another value is expected or
+ * the document is complete (then *v is the document)
+ */
+static mcj_step
+mcj_attach_value(mcj_parser *p, mcj_stack *st, mcj_value **v)
+{
+	for (;;)
+	{
+		mcj_frame  *f;
+		bool		is_array;
+		unsigned char c;
+
+		if (st->depth == 0)
+		{
+			mcj_skip_ws(p);
+			if (p->pos < p->len)
+			{
+				mcj_unexpected(p, "trailing garbage after json value");
+				return MCJ_STEP_ERROR;
+			}
+			return MCJ_STEP_DONE;
+		}
+		f = &st->frames[st->depth - 1];
+		is_array = f->v->type == MCJ_ARRAY;
+		if (is_array ? !mcj_array_push(p->arena, f->v, *v) :
+			!mcj_object_push(p->arena, f->v, f->key, f->keylen, *v))
+		{
+			mcj_oom(p);
+			return MCJ_STEP_ERROR;
+		}
+		mcj_skip_ws(p);
+		if (p->pos >= p->len)
+		{
+			mcj_unexpected(p, NULL);
+			return MCJ_STEP_ERROR;
+		}
+		c = p->s[p->pos];
+		if (c == ',')
+		{
+			p->pos++;
+			mcj_skip_ws(p);
+			if (p->pos < p->len && p->s[p->pos] == (is_array ? ']' : '}'))
+			{
+				mcj_set_error(p->err, p->pos, "trailing comma in %s",
+							  is_array ? "array" : "object");
+				return MCJ_STEP_ERROR;
+			}
+			if (!is_array && !mcj_parse_member_name(p, f))
+				return MCJ_STEP_ERROR;
+			return MCJ_STEP_NEXT;	/* parse the next value */
+		}
+		if (c != (is_array ? ']' : '}'))
+		{
+			mcj_unexpected(p, is_array ? "expected ',' or ']'" :
+						   "expected ',' or '}'");
+			return MCJ_STEP_ERROR;
+		}
+		p->pos++;
+		*v = f->v;
+		st->depth--;
+	}
+}
+
 /* strict I-JSON parser; iterative, with an explicit stack of containers */
 mcj_value *
 mcj_parse(mcj_arena *arena, const char *text, size_t len,
 		  const mcj_parse_options *options, mcj_error *err)
 {
 	mcj_parser	p;
-	mcj_frame  *stack = NULL;
-	size_t		stackcap = 0;
-	size_t		depth = 0;
-	size_t		max_depth = MCJ_DEFAULT_DEPTH;
+	mcj_stack	st = {NULL, 0, 0, MCJ_DEFAULT_DEPTH};
 	mcj_value  *v;
 
 	if (err != NULL)
@@ -732,7 +896,7 @@ mcj_parse(mcj_arena *arena, const char *text, size_t len,
 		err->offset = 0;
 	}
 	if (options != NULL && options->max_depth > 0)
-		max_depth = (size_t) options->max_depth;
+		st.max_depth = (size_t) options->max_depth;
 	if (options != NULL && options->max_bytes > 0 && len > options->max_bytes)
 	{
 		mcj_set_error(err, options->max_bytes,
@@ -766,46 +930,16 @@ mcj_parse(mcj_arena *arena, const char *text, size_t len,
 		c = p.s[p.pos];
 		if (c == '[' || c == '{')
 		{
-			mcj_frame  *f;
+			mcj_frame  *f = mcj_open_container(&p, &st, c);
 
-			if (depth >= max_depth)
-			{
-				mcj_set_error(err, p.pos, "nesting deeper than %zu levels",
-							  max_depth);
+			if (f == NULL)
 				return NULL;
-			}
-			if (depth == stackcap)
-			{
-				size_t		ncap = stackcap == 0 ? 16 : stackcap * 2;
-				mcj_frame  *ns;
-
-				ns = (mcj_frame *) mcj_alloc(arena, ncap * sizeof(mcj_frame));
-				if (ns == NULL)
-				{
-					mcj_oom(&p);
-					return NULL;
-				}
-				if (depth > 0)
-					memcpy(ns, stack, depth * sizeof(mcj_frame));
-				stack = ns;
-				stackcap = ncap;
-			}
-			f = &stack[depth];
-			memset(f, 0, sizeof(mcj_frame));
-			f->v = mcj_new_value(arena, c == '[' ? MCJ_ARRAY : MCJ_OBJECT);
-			if (f->v == NULL)
-			{
-				mcj_oom(&p);
-				return NULL;
-			}
-			depth++;
-			p.pos++;
 			mcj_skip_ws(&p);
 			if (p.pos < p.len && p.s[p.pos] == (c == '[' ? ']' : '}'))
 			{
 				p.pos++;
 				v = f->v;
-				depth--;
+				st.depth--;
 			}
 			else if (c == '[')
 				continue;
@@ -823,60 +957,14 @@ mcj_parse(mcj_arena *arena, const char *text, size_t len,
 				return NULL;
 		}
 
-		/* v is complete: attach it to its container, closing as needed */
-		for (;;)
+		switch (mcj_attach_value(&p, &st, &v))
 		{
-			mcj_frame  *f;
-			bool		is_array;
-
-			if (depth == 0)
-			{
-				mcj_skip_ws(&p);
-				if (p.pos < p.len)
-				{
-					mcj_unexpected(&p, "trailing garbage after json value");
-					return NULL;
-				}
+			case MCJ_STEP_ERROR:
+				return NULL;
+			case MCJ_STEP_DONE:
 				return v;
-			}
-			f = &stack[depth - 1];
-			is_array = f->v->type == MCJ_ARRAY;
-			if (is_array ? !mcj_array_push(arena, f->v, v) :
-				!mcj_object_push(arena, f->v, f->key, f->keylen, v))
-			{
-				mcj_oom(&p);
-				return NULL;
-			}
-			mcj_skip_ws(&p);
-			if (p.pos >= p.len)
-			{
-				mcj_unexpected(&p, NULL);
-				return NULL;
-			}
-			c = p.s[p.pos];
-			if (c == ',')
-			{
-				p.pos++;
-				mcj_skip_ws(&p);
-				if (p.pos < p.len && p.s[p.pos] == (is_array ? ']' : '}'))
-				{
-					mcj_set_error(err, p.pos, "trailing comma in %s",
-								  is_array ? "array" : "object");
-					return NULL;
-				}
-				if (!is_array && !mcj_parse_member_name(&p, f))
-					return NULL;
-				break;			/* parse the next value */
-			}
-			if (c != (is_array ? ']' : '}'))
-			{
-				mcj_unexpected(&p, is_array ? "expected ',' or ']'" :
-							   "expected ',' or '}'");
-				return NULL;
-			}
-			p.pos++;
-			v = f->v;
-			depth--;
+			case MCJ_STEP_NEXT:
+				break;
 		}
 	}
 }

@@ -795,19 +795,20 @@ rc_quad_valid(const rdf_quad *q)
 }
 
 /*
- * Remove duplicate quads and intern blank nodes: fills cx->quads and
- * cx->bnodes (with their quad lists).
+ * Check the quads, write each as an N-Quads line into cx->text (*ends
+ * gets the end of each line) and keep the first of each set of equal
+ * lines, by a hash set of the lines with their input labels; *keep gets
+ * the indexes of the distinct quads, in input order
  */
 static bool
-rc_prepare(rc_ctx *cx, const rdf_dataset *in)
+rc_distinct_quads(rc_ctx *cx, const rdf_dataset *in,
+				  size_t **endsp, int **keepp, int *nkeep)
 {
 	size_t	   *ends;
-	int			n = 0;
 	int		   *keep;
-	int			nkeep = 0;
 	int		   *table;
 	size_t		tsize;
-	int			cap_bn;
+	int			n;
 
 	if (in->n > (size_t) (INT32_MAX / 4))
 		return rc_fail(cx, "dataset too large to canonicalize");
@@ -816,7 +817,6 @@ rc_prepare(rc_ctx *cx, const rdf_dataset *in)
 		if (!rc_quad_valid(&in->quads[i]))
 			return rc_fail(cx, "dataset contains an invalid quad");
 
-	/* duplicates: a hash set of the lines with their input labels */
 	ends = rc_alloc(cx, (size_t) (n + 1) * sizeof(size_t));
 	keep = rc_alloc(cx, (size_t) (n + 1) * sizeof(int));
 	tsize = 16;
@@ -832,6 +832,7 @@ rc_prepare(rc_ctx *cx, const rdf_dataset *in)
 		nquads_write_quad(&cx->text, &in->quads[i]);
 		ends[i] = cx->text.len;
 	}
+	*nkeep = 0;
 	for (int i = 0; i < n; i++)
 	{
 		size_t		start = i ? ends[i - 1] : 0;
@@ -852,15 +853,30 @@ rc_prepare(rc_ctx *cx, const rdf_dataset *in)
 		if (j >= 0)
 			continue;			/* a duplicate of quad j */
 		table[h] = i;
-		keep[nkeep++] = i;
+		keep[(*nkeep)++] = i;
 	}
+	*endsp = ends;
+	*keepp = keep;
+	return true;
+}
+
+/*
+ * Fill cx->quads from the distinct quads and intern their blank node
+ * labels into cx->bnodes (open addressing)
+ */
+static bool
+rc_intern_blank_nodes(rc_ctx *cx, const rdf_dataset *in,
+					  const size_t *ends, const int *keep, int nkeep)
+{
+	int		   *table;
+	size_t		tsize;
+	int			cap_bn;
 
 	cx->quads = rc_alloc(cx, (size_t) (nkeep + 1) * sizeof(rc_quad));
 	if (cx->quads == NULL)
 		return false;
 	cx->nquads = nkeep;
 
-	/* intern blank node labels (open addressing) */
 	tsize = 16;
 	while (tsize < (size_t) nkeep * 6)
 		tsize *= 2;
@@ -928,9 +944,14 @@ rc_prepare(rc_ctx *cx, const rdf_dataset *in)
 			cx->quads[i].bn[k] = b;
 		}
 	}
+	return true;
+}
 
-	/* blank node to quads map: count, then fill (each quad once per node) */
-	for (int i = 0; i < nkeep; i++)
+/* RDFC-1.0 4.4.3 step 2: blank node to quads map (each quad once per node) */
+static bool
+rc_map_blank_node_quads(rc_ctx *cx)
+{
+	for (int i = 0; i < cx->nquads; i++)
 	{
 		int		   *bn = cx->quads[i].bn;
 
@@ -949,7 +970,7 @@ rc_prepare(rc_ctx *cx, const rdf_dataset *in)
 			return false;
 		cx->bnodes[b].nquads = 0;
 	}
-	for (int i = 0; i < nkeep; i++)
+	for (int i = 0; i < cx->nquads; i++)
 	{
 		int		   *bn = cx->quads[i].bn;
 
@@ -967,6 +988,137 @@ rc_prepare(rc_ctx *cx, const rdf_dataset *in)
 	return true;
 }
 
+/*
+ * RDFC-1.0 4.4.3 step 4: blank nodes with a unique first degree hash get
+ * canonical identifiers, in hash order (order is sorted by hash)
+ */
+static bool
+rc_issue_unique_hashes(rc_ctx *cx, rc_bnode **order)
+{
+	for (int i = 0; i < cx->nbnodes;)
+	{
+		int			j = i + 1;
+
+		while (j < cx->nbnodes && strcmp(order[j]->hash, order[i]->hash) == 0)
+			j++;
+		if (j == i + 1 &&
+			!rc_issue_canonical(cx, (int) (order[i] - cx->bnodes)))
+			return false;
+		i = j;
+	}
+	return true;
+}
+
+/*
+ * RDFC-1.0 4.4.3 step 5: blank nodes sharing a first degree hash, in hash
+ * order, go through Hash N-Degree Quads; the results, sorted by hash,
+ * issue canonical identifiers
+ */
+static bool
+rc_issue_shared_hashes(rc_ctx *cx, rc_bnode **order)
+{
+	for (int i = 0; i < cx->nbnodes;)
+	{
+		int			j = i + 1;
+		rc_result  *results;
+		int			nres = 0;
+
+		while (j < cx->nbnodes && strcmp(order[j]->hash, order[i]->hash) == 0)
+			j++;
+		if (j == i + 1)
+		{
+			i = j;
+			continue;
+		}
+		results = rc_alloc(cx, (size_t) (j - i) * sizeof(rc_result));
+		if (results == NULL)
+			return false;
+		/* step 5.2 */
+		for (int m = i; m < j; m++)
+		{
+			int			b = (int) (order[m] - cx->bnodes);
+			rc_result  *r;
+
+			if (cx->bnodes[b].canon >= 0)
+				continue;
+			r = &results[nres];
+			r->seq = nres;
+			nres++;
+			if (rc_issue(cx, &r->issuer, b) < 0)
+				return false;
+			if (!rc_hash_ndegree(cx, b, &r->issuer, 0, r->hash))
+				return false;
+		}
+		/* step 5.3 */
+		rc_sort(results, (size_t) nres, sizeof(rc_result), rc_result_cmp);
+		for (int r = 0; r < nres; r++)
+			for (int m = 0; m < results[r].issuer.n; m++)
+				if (!rc_issue_canonical(cx, results[r].issuer.ids[m]))
+					return false;
+		i = j;
+	}
+	return true;
+}
+
+/* serialization (RDFC-1.0 section 5): relabel, sort, remove duplicates */
+static bool
+rc_serialize(rc_ctx *cx, mcj_buf *out)
+{
+	rc_line    *lv;
+	size_t	   *ends;
+
+	lv = rc_alloc(cx, (size_t) (cx->nquads + 1) * sizeof(rc_line));
+	ends = rc_alloc(cx, (size_t) (cx->nquads + 1) * sizeof(size_t));
+	if (lv == NULL || ends == NULL)
+		return false;
+	for (int b = 0; b < cx->nbnodes; b++)
+		if (cx->bnodes[b].canon < 0)
+			return rc_fail(cx, "internal error: blank node without canonical identifier");
+	cx->lines.len = 0;
+	for (int i = 0; i < cx->nquads; i++)
+	{
+		rc_write_relabelled(cx, &cx->lines, i, true, -1);
+		ends[i] = cx->lines.len;
+	}
+	for (int i = 0; i < cx->nquads; i++)
+	{
+		size_t		start = i ? ends[i - 1] : 0;
+
+		lv[i].p = cx->lines.data + start;
+		lv[i].len = ends[i] - start;
+		lv[i].idx = i;
+	}
+	rc_sort(lv, (size_t) cx->nquads, sizeof(rc_line), rc_line_cmp);
+	for (int i = 0; i < cx->nquads; i++)
+	{
+		if (i > 0 && lv[i].len == lv[i - 1].len &&
+			memcmp(lv[i].p, lv[i - 1].p, lv[i].len) == 0)
+			continue;
+		mcj_buf_append(out, lv[i].p, lv[i].len);
+	}
+	return true;
+}
+
+/* RDFC-1.0 4.4.3 step 6: the canonical issuer's issued identifiers map */
+static bool
+rc_issued_identifiers(rc_ctx *cx, rdfc_mapping **map, size_t *nmap)
+{
+	rdfc_mapping *m = rc_alloc(cx, (size_t) (cx->ncanon + 1) * sizeof(rdfc_mapping));
+
+	if (m == NULL)
+		return false;
+	for (int i = 0; i < cx->ncanon; i++)
+	{
+		rc_bnode   *bn = &cx->bnodes[cx->canon_order[i]];
+
+		m[i].input_label = bn->label;
+		m[i].canonical_label = bn->canon_label;
+	}
+	*map = m;
+	*nmap = (size_t) cx->ncanon;
+	return true;
+}
+
 /* canonicalize a dataset with RDFC-1.0 (see rdf.h); initialises *out */
 bool
 rdfc_canonicalize(mcj_arena *arena, const rdf_dataset *in,
@@ -975,8 +1127,9 @@ rdfc_canonicalize(mcj_arena *arena, const rdf_dataset *in,
 {
 	rc_ctx		cx;
 	rc_bnode  **order;
-	rc_line    *lv;
 	size_t	   *ends;
+	int		   *keep;
+	int			nkeep = 0;
 
 	mcj_buf_init(out, arena, 1024);
 	if (map)
@@ -1012,15 +1165,17 @@ rdfc_canonicalize(mcj_arena *arena, const rdf_dataset *in,
 	mcj_buf_init(&cx.lines, arena, 1024);
 	mcj_buf_init(&cx.joined, arena, 1024);
 
-	/* distinct quads and the blank node to quads map */
-	if (!rc_prepare(&cx, in))
+	/* distinct quads and the blank node to quads map (step 2) */
+	if (!rc_distinct_quads(&cx, in, &ends, &keep, &nkeep) ||
+		!rc_intern_blank_nodes(&cx, in, ends, keep, nkeep) ||
+		!rc_map_blank_node_quads(&cx))
 		return false;
 	cx.canon_order = rc_alloc(&cx, (size_t) (cx.nbnodes + 1) * sizeof(int));
 	order = rc_alloc(&cx, (size_t) (cx.nbnodes + 1) * sizeof(rc_bnode *));
 	if (cx.canon_order == NULL || order == NULL)
 		return false;
 
-	/* first degree hashes; the hash to blank nodes map is a sorted array */
+	/* first degree hashes (step 3); hash to blank nodes map: sorted array */
 	for (int b = 0; b < cx.nbnodes; b++)
 	{
 		if (!rc_hash_first_degree(&cx, b))
@@ -1029,105 +1184,11 @@ rdfc_canonicalize(mcj_arena *arena, const rdf_dataset *in,
 	}
 	rc_sort(order, (size_t) cx.nbnodes, sizeof(rc_bnode *), rc_bnode_ptr_cmp);
 
-	/* blank nodes with a unique hash get canonical identifiers, in hash order */
-	for (int i = 0; i < cx.nbnodes;)
-	{
-		int			j = i + 1;
-
-		while (j < cx.nbnodes && strcmp(order[j]->hash, order[i]->hash) == 0)
-			j++;
-		if (j == i + 1 &&
-			!rc_issue_canonical(&cx, (int) (order[i] - cx.bnodes)))
-			return false;
-		i = j;
-	}
-
-	/* shared hashes, in hash order, go through Hash N-Degree Quads */
-	for (int i = 0; i < cx.nbnodes;)
-	{
-		int			j = i + 1;
-		rc_result  *results;
-		int			nres = 0;
-
-		while (j < cx.nbnodes && strcmp(order[j]->hash, order[i]->hash) == 0)
-			j++;
-		if (j == i + 1)
-		{
-			i = j;
-			continue;
-		}
-		results = rc_alloc(&cx, (size_t) (j - i) * sizeof(rc_result));
-		if (results == NULL)
-			return false;
-		for (int m = i; m < j; m++)
-		{
-			int			b = (int) (order[m] - cx.bnodes);
-			rc_result  *r;
-
-			if (cx.bnodes[b].canon >= 0)
-				continue;
-			r = &results[nres];
-			r->seq = nres;
-			nres++;
-			if (rc_issue(&cx, &r->issuer, b) < 0)
-				return false;
-			if (!rc_hash_ndegree(&cx, b, &r->issuer, 0, r->hash))
-				return false;
-		}
-		rc_sort(results, (size_t) nres, sizeof(rc_result), rc_result_cmp);
-		for (int r = 0; r < nres; r++)
-			for (int m = 0; m < results[r].issuer.n; m++)
-				if (!rc_issue_canonical(&cx, results[r].issuer.ids[m]))
-					return false;
-		i = j;
-	}
-
-	/* serialization (section 5): relabel, sort, remove duplicates */
-	lv = rc_alloc(&cx, (size_t) (cx.nquads + 1) * sizeof(rc_line));
-	ends = rc_alloc(&cx, (size_t) (cx.nquads + 1) * sizeof(size_t));
-	if (lv == NULL || ends == NULL)
+	if (!rc_issue_unique_hashes(&cx, order) ||
+		!rc_issue_shared_hashes(&cx, order) ||
+		!rc_serialize(&cx, out))
 		return false;
-	for (int b = 0; b < cx.nbnodes; b++)
-		if (cx.bnodes[b].canon < 0)
-			return rc_fail(&cx, "internal error: blank node without canonical identifier");
-	cx.lines.len = 0;
-	for (int i = 0; i < cx.nquads; i++)
-	{
-		rc_write_relabelled(&cx, &cx.lines, i, true, -1);
-		ends[i] = cx.lines.len;
-	}
-	for (int i = 0; i < cx.nquads; i++)
-	{
-		size_t		start = i ? ends[i - 1] : 0;
-
-		lv[i].p = cx.lines.data + start;
-		lv[i].len = ends[i] - start;
-		lv[i].idx = i;
-	}
-	rc_sort(lv, (size_t) cx.nquads, sizeof(rc_line), rc_line_cmp);
-	for (int i = 0; i < cx.nquads; i++)
-	{
-		if (i > 0 && lv[i].len == lv[i - 1].len &&
-			memcmp(lv[i].p, lv[i - 1].p, lv[i].len) == 0)
-			continue;
-		mcj_buf_append(out, lv[i].p, lv[i].len);
-	}
-
 	if (map != NULL && nmap != NULL)
-	{
-		rdfc_mapping *m = rc_alloc(&cx, (size_t) (cx.ncanon + 1) * sizeof(rdfc_mapping));
-
-		if (m == NULL)
-			return false;
-		for (int i = 0; i < cx.ncanon; i++)
-		{
-			rc_bnode   *bn = &cx.bnodes[cx.canon_order[i]];
-
-			m[i].input_label = bn->label;
-			m[i].canonical_label = bn->canon_label;
-		}
-		*map = m;
-		*nmap = (size_t) cx.ncanon;
-	}
+		return rc_issued_identifiers(&cx, map, nmap);
 	return true;
 }

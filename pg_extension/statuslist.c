@@ -182,31 +182,17 @@ sl_looks_like_zlib(const unsigned char *p, size_t len)
 		((p[0] << 8) | p[1]) % 31 == 0;
 }
 
-/* "u" + base64url(GZIP(bits)) -> bits, strictly and with bounded size */
-unsigned char *
-sl_decode(mcj_arena *arena, const char *text, size_t len,
-		  const sl_decode_options *options, size_t *nbits, mcj_error *err)
+/*
+ * sl_decode step 1: "u" + base64url -> the GZIP member, with the wrapper
+ * checked before zlib sees it, for clearer errors
+ */
+static unsigned char *
+sl_decode_gzip_member(mcj_arena *arena, const char *text, size_t len,
+					  size_t max_bytes, size_t *gzlen, mcj_error *err)
 {
-	size_t		max_bytes = SL_DEFAULT_MAX_BYTES;
-	size_t		min_entries = SL_MIN_ENTRIES;
 	size_t		max_gz;
-	size_t		gzlen;
 	unsigned char *gz;
 	mcj_error	b64err;
-	uint32_t	isize;
-	size_t		cap;
-	unsigned char *out;
-	z_stream	zs;
-	size_t		outlen;
-	int			rc;
-
-	*nbits = 0;
-	if (options != NULL && options->max_bytes != 0)
-		max_bytes = options->max_bytes;
-	if (options != NULL && options->min_entries != 0)
-		min_entries = options->min_entries;
-	if (max_bytes > SL_HARD_MAX_BYTES)
-		max_bytes = SL_HARD_MAX_BYTES;
 
 	if (text == NULL || len == 0)
 	{
@@ -238,7 +224,7 @@ sl_decode(mcj_arena *arena, const char *text, size_t len,
 					 len, max_bytes);
 		return NULL;
 	}
-	gz = mb_base64url_decode_a(arena, text + 1, len - 1, &gzlen, &b64err);
+	gz = mb_base64url_decode_a(arena, text + 1, len - 1, gzlen, &b64err);
 	if (gz == NULL)
 	{
 		mb_set_error(err, "encodedList is not valid base64url: %s", b64err.message);
@@ -246,17 +232,17 @@ sl_decode(mcj_arena *arena, const char *text, size_t len,
 	}
 
 	/* recognize the wrapper before zlib does, for clearer errors */
-	if (gzlen < 2 || gz[0] != 0x1f || gz[1] != 0x8b)
+	if (*gzlen < 2 || gz[0] != 0x1f || gz[1] != 0x8b)
 	{
-		if (sl_looks_like_zlib(gz, gzlen))
+		if (sl_looks_like_zlib(gz, *gzlen))
 			mb_set_error(err, "encodedList is zlib-wrapped (RFC 1950), not GZIP (RFC 1952)");
 		else
 			mb_set_error(err, "encodedList is not GZIP (RFC 1952) data: no GZIP magic bytes");
 		return NULL;
 	}
-	if (gzlen < SL_GZIP_MIN_LEN)
+	if (*gzlen < SL_GZIP_MIN_LEN)
 	{
-		mb_set_error(err, "encodedList GZIP data is truncated (%zu bytes)", gzlen);
+		mb_set_error(err, "encodedList GZIP data is truncated (%zu bytes)", *gzlen);
 		return NULL;
 	}
 	if (gz[2] != 8)
@@ -265,6 +251,18 @@ sl_decode(mcj_arena *arena, const char *text, size_t len,
 					 gz[2]);
 		return NULL;
 	}
+	return gz;
+}
+
+/*
+ * sl_decode step 2: the size of the first output buffer for a GZIP member
+ * of gzlen bytes, at most max_bytes + 1
+ */
+static size_t
+sl_first_buffer_size(const unsigned char *gz, size_t gzlen, size_t max_bytes)
+{
+	uint32_t	isize;
+	size_t		cap;
 
 	/*
 	 * ISIZE, the last four bytes, is the decompressed length modulo 2^32
@@ -281,6 +279,24 @@ sl_decode(mcj_arena *arena, const char *text, size_t len,
 		cap = 4096;
 	if (cap > max_bytes + 1)
 		cap = max_bytes + 1;
+	return cap;
+}
+
+/*
+ * sl_decode step 3: inflate the GZIP member into at most max_bytes + 1
+ * bytes, growing the buffer as needed; refuses truncated, corrupt and
+ * trailing data.  Sets *outlen to the number of bytes inflated.
+ */
+static unsigned char *
+sl_inflate_bounded(mcj_arena *arena, unsigned char *gz, size_t gzlen,
+				   size_t max_bytes, size_t *outlen, mcj_error *err)
+{
+	size_t		cap;
+	unsigned char *out;
+	z_stream	zs;
+	int			rc;
+
+	cap = sl_first_buffer_size(gz, gzlen, max_bytes);
 	out = (unsigned char *) mcj_alloc(arena, cap);
 	if (out == NULL)
 	{
@@ -351,7 +367,7 @@ sl_decode(mcj_arena *arena, const char *text, size_t len,
 		inflateEnd(&zs);
 		return NULL;
 	}
-	outlen = (size_t) zs.total_out;
+	*outlen = (size_t) zs.total_out;
 	if (zs.avail_in != 0)
 	{
 		mb_set_error(err, "encodedList has %u bytes of trailing data after the GZIP stream",
@@ -360,6 +376,35 @@ sl_decode(mcj_arena *arena, const char *text, size_t len,
 		return NULL;
 	}
 	inflateEnd(&zs);
+	return out;
+}
+
+/* "u" + base64url(GZIP(bits)) -> bits, strictly and with bounded size */
+unsigned char *
+sl_decode(mcj_arena *arena, const char *text, size_t len,
+		  const sl_decode_options *options, size_t *nbits, mcj_error *err)
+{
+	size_t		max_bytes = SL_DEFAULT_MAX_BYTES;
+	size_t		min_entries = SL_MIN_ENTRIES;
+	size_t		gzlen;
+	unsigned char *gz;
+	unsigned char *out;
+	size_t		outlen = 0;
+
+	*nbits = 0;
+	if (options != NULL && options->max_bytes != 0)
+		max_bytes = options->max_bytes;
+	if (options != NULL && options->min_entries != 0)
+		min_entries = options->min_entries;
+	if (max_bytes > SL_HARD_MAX_BYTES)
+		max_bytes = SL_HARD_MAX_BYTES;
+
+	gz = sl_decode_gzip_member(arena, text, len, max_bytes, &gzlen, err);
+	if (gz == NULL)
+		return NULL;
+	out = sl_inflate_bounded(arena, gz, gzlen, max_bytes, &outlen, err);
+	if (out == NULL)
+		return NULL;
 	if (outlen > max_bytes)
 	{
 		mb_set_error(err, "decompressed status list is larger than the limit of %zu bytes",
