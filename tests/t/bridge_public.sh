@@ -267,7 +267,7 @@ curl -s --max-time 5 "$URL/metrics" >"$TMP/metrics"
 ok "$(grep -c 'route="status_list",status="200"' "$TMP/metrics")" 1 "/metrics counts status list requests by route and status"
 ok "$(grep -c 'route="credential",status="410"' "$TMP/metrics")" 1 "/metrics counts the 410"
 ok "$(grep -c 'lti_launch_failures_total{reason="unknown_platform"} 2' "$TMP/metrics")" 1 "/metrics counts logins from unknown platforms"
-ok "$(grep -c "$STATE" "$TMP/bridge.log")" 0 "request logs do not carry login states"
+ok "$(grep -cF -e "$STATE" "$TMP/bridge.log")" 0 "request logs do not carry login states"
 
 kill -TERM "$DPID"
 for ((i = 0; i < 100; i++)); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
