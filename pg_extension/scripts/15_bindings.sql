@@ -17,6 +17,8 @@ AS 'MODULE_PATHNAME', 'microcred_version';
 COMMENT ON FUNCTION microcred.version() IS
     'version of the microcred library and of the OpenSSL it runs with';
 
+-- crypto_sql.c -------------------------------------------------------------
+
 CREATE FUNCTION microcred._random_bytes(n integer)
 RETURNS bytea
 LANGUAGE C VOLATILE STRICT
@@ -130,7 +132,7 @@ AS 'MODULE_PATHNAME', 'microcred_verify_jwt';
 COMMENT ON FUNCTION microcred._verify_token(text, jsonb[]) IS
     'internal: verify a JWT credential (status: see microcred.verify_jwt)';
 
--- json_sql.c ----------------------------------------------------------------
+-- canon_sql.c ---------------------------------------------------------------
 
 CREATE FUNCTION microcred.canonicalize(doc jsonb, algorithm text DEFAULT 'jcs')
 RETURNS text
@@ -147,8 +149,6 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'microcred_canonicalize_text';
 COMMENT ON FUNCTION microcred.canonicalize(text, text) IS
     'canonical form of JSON text, parsed as strict I-JSON (duplicate member names, lone surrogates and non-finite numbers refused)';
-
--- rdf_sql.c -----------------------------------------------------------------
 
 CREATE FUNCTION microcred.to_nquads(doc jsonb)
 RETURNS text

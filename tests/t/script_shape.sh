@@ -85,7 +85,11 @@ for i, name, body in stmts:
         continue
     # string literals (hints, messages) and comments inside bodies do not count
     code = re.sub(r"'(?:[^']|'')*'", "''", re.sub(r'--[^\n]*', '', body))
-    for ref in set(re.findall(r'microcred\.(\w+)\s*\(', code)):
+    # a table of the same name as a function (CREATE TABLE t (, INDEX ON t (,
+    # REFERENCES t () is not a call
+    refs = set(m.group(1) for m in re.finditer(r'microcred\.(\w+)\s*\(', code)
+               if not re.search(r'\b(TABLE|ON|REFERENCES)\s+$', code[:m.start()], re.I))
+    for ref in refs:
         if ref == own or ref not in defined:
             continue
         if defined[ref] > i:
