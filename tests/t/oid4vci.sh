@@ -304,5 +304,13 @@ q -c "SELECT microcred.erase_learner((SELECT learner_id FROM microcred.issued_cr
 ok "$(q -c "SELECT count(*) FILTER (WHERE credential IS NULL) || '/' || count(*) FROM microcred.oid4vci_delivery WHERE credential_id = '$C3'")" "1/1" \
    "erasing the learner drops the delivered copy (the record of the delivery stays)"
 
+# the key-proof check itself (microcred._holder_proof), called directly: bad
+# proofs come back as a named problem, never an error or a crash
+hp() { q -c "SELECT microcred._holder_proof(\$\$$1\$\$) ->> 'problem' IS NOT NULL"; }
+ok "$(hp 'not a jwt')|$(hp 'a.b.c')|$(hp "$(head -c 9000 /dev/zero | tr '\\0' 'a').b.c")" "t|t|t" \
+   "_holder_proof: a non-JWT, a JWT of garbage and one over 8 KiB each give a problem"
+ok "$(hp 'eyJhbGciOiJub25lIiwidHlwIjoib3BlbmlkNHZjaS1wcm9vZitqd3QifQ.eyJhdWQiOiJ4In0.')" t \
+   "_holder_proof: alg none gives a problem"
+
 echo "1..$n"
 [ "$fails" -eq 0 ]
