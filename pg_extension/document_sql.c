@@ -167,6 +167,23 @@ attr_datetime(HeapTupleHeader row, const char *name)
 	return buf;
 }
 
+/*
+ * The unsigned, checked OpenBadgeCredential of oc, with the converted parts of
+ * its type (from the cache when the jsonb is unchanged).  issue_sql.c builds
+ * its documents here too, so there is one path from rows to a document.
+ */
+mcj_value *
+mc_credential_document_build(mcj_arena *arena, const ob3_credential *oc, pg_uuid_t *type_id,
+							 Jsonb *achievement, Jsonb *profile)
+{
+	PartCacheEntry *parts = cached_parts(type_id, achievement, profile);
+	mcj_value  *doc = ob3_credential_document(arena, oc, parts->profile, parts->achievement);
+
+	/* what we issue conforms to Open Badges 3.0 (ob3_check.c) */
+	mc_ob3_require(doc);
+	return doc;
+}
+
 PG_FUNCTION_INFO_V1(microcred_credential_document);
 
 /*
@@ -184,7 +201,6 @@ microcred_credential_document(PG_FUNCTION_ARGS)
 				t,
 				i,
 				l;
-	PartCacheEntry *parts;
 	mcj_arena  *arena;
 	mcj_value  *doc;
 	ob3_credential oc;
@@ -205,7 +221,6 @@ microcred_credential_document(PG_FUNCTION_ARGS)
 	i = PG_GETARG_HEAPTUPLEHEADER(2);
 	l = PG_GETARG_HEAPTUPLEHEADER(3);
 	type_id = DatumGetUUIDP(attr_required(t, "id"));
-	parts = cached_parts(type_id, PG_GETARG_JSONB_P(5), PG_GETARG_JSONB_P(6));
 	arena = mc_arena();
 
 	/* the rows into the struct of ob3.c, which builds the document */
@@ -238,10 +253,7 @@ microcred_credential_document(PG_FUNCTION_ARGS)
 	oc.learner.name_in_credential = !isnull && DatumGetBool(d);
 	oc.learner.given_name = attr_text(l, "given_name");
 	oc.learner.family_name = attr_text(l, "family_name");
-	doc = ob3_credential_document(arena, &oc, parts->profile, parts->achievement);
-
-	/* what we issue conforms to Open Badges 3.0 (ob3_check.c) */
-	mc_ob3_require(doc);
+	doc = mc_credential_document_build(arena, &oc, type_id, PG_GETARG_JSONB_P(5), PG_GETARG_JSONB_P(6));
 
 	/* sign in the same call when a key is given */
 	if (PG_NARGS() > k + 2 && !PG_ARGISNULL(7) && !PG_ARGISNULL(k + 1) && !PG_ARGISNULL(k + 2) &&

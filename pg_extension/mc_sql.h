@@ -21,6 +21,7 @@
 #include "di.h"
 #include "mccrypto.h"
 #include "mcjson.h"
+#include "ob3.h"
 #include "rdf.h"
 
 /* limits on untrusted documents */
@@ -47,6 +48,53 @@ extern mcc_key *mc_signing_key_by_id(const pg_uuid_t *key_id, const pg_uuid_t *i
 /* proof_sql.c */
 extern mcj_value *mc_sign_document(mcj_arena *arena, mcj_value *unsecured, const char *suite,
 								   mcc_key *key, const char *vm, TimestampTz created);
+
+/* document_sql.c */
+extern mcj_value *mc_credential_document_build(mcj_arena *arena, const ob3_credential *oc,
+											   pg_uuid_t *type_id, Jsonb *achievement, Jsonb *profile);
+
+/* issue_type_sql.c: what issuing reads about a credential type, per backend */
+#define MC_ISSUE_REF_MAX 256
+typedef struct IssueType
+{
+	pg_uuid_t	id;				/* hash key */
+	pg_uuid_t	issuer;
+	char	   *ref;			/* 'handle/CODE' */
+	char	   *code;
+	char	   *handle;
+	bool		allow_repeats;
+	bool		retired;
+	bool		suspendable;
+	void	   *validity;		/* Interval *, or NULL */
+	char	   *proof_format;
+	char	   *base_url;
+	char	   *public_id;
+	char	   *title;
+	char	   *description;
+	void	   *ects;			/* Numeric, or NULL */
+	pg_uuid_t  *key_id;			/* the active Ed25519 key, or NULL */
+	char	   *key_fragment;
+	bytea	   *key_sealed;		/* sealed under the KEK, never plaintext */
+	Jsonb	   *achievement;	/* document parts, or NULL when not made yet */
+	Jsonb	   *profile;
+	Oid		   *roles;			/* mapped to the issuer (issuer_role) */
+	int			n_roles;
+	bool		mail;			/* the issuer sends credential e-mails */
+	bool		award;			/* an auto-award pathway has this type as a component */
+} IssueType;
+extern IssueType *mc_issue_type(const pg_uuid_t *id);
+extern pg_uuid_t mc_issue_type_ref(const char *ref);
+
+/* status_alloc_sql.c: a credential's status list entry */
+extern mcj_value *mc_allocate_status(mcj_arena *arena, const pg_uuid_t *issuer, const char *base_url,
+									 const pg_uuid_t *credential, const char *purpose);
+
+/* audit_sql.c: the audit chain's hash and append */
+extern bytea *mc_audit_hash(const pg_uuid_t *issuer, int64 seq, TimestampTz at, const char *actor,
+							const char *action, const pg_uuid_t *subject, const char *reason,
+							const char *details_jcs, const bytea *prev_hash);
+extern void mc_audit_append(const pg_uuid_t *issuer, const char *action, const pg_uuid_t *subject,
+							const char *reason, Jsonb *details, const char *actor);
 
 /* ob3_sql.c */
 extern void mc_ob3_require(const mcj_value *doc);

@@ -192,6 +192,47 @@ AS 'MODULE_PATHNAME', 'microcred_credential_document';
 COMMENT ON FUNCTION microcred._credential_document(microcred.issued_credential, microcred.credential_type, microcred.issuer, microcred.learner, text, jsonb, jsonb, uuid, text, text, jsonb) IS
     'internal: the OpenBadgeCredential (VC 2.0 + OB 3.0.3) of an issued credential, signed when a key is given';
 
+-- audit_sql.c ---------------------------------------------------------------
+
+-- the chained hash of one audit row: SHA-256(prev_hash || UTF-8 of
+-- concat_ws(U+001F, issuer_id, seq, at in UTC as YYYY-MM-DDTHH:MI:SS.uuuuuuZ,
+-- actor, action, subject or '', reason or '', the JCS of details)); a NULL
+-- field is left out as concat_ws leaves it out (it was an SQL function
+-- until 0.3; tests/t/audit_hash.sh compares the two)
+CREATE FUNCTION microcred._audit_hash(issuer_id uuid, seq bigint, at timestamptz, actor name, action text,
+                                      subject uuid, reason text, details jsonb, prev_hash bytea)
+RETURNS bytea
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'microcred_audit_hash';
+COMMENT ON FUNCTION microcred._audit_hash(uuid, bigint, timestamptz, name, text, uuid, text, jsonb, bytea) IS
+    'internal: the chained hash of one audit row';
+
+-- status_alloc_sql.c ---------------------------------------------------------
+
+-- an unused, unpredictable status list index for a credential (the locking:
+-- status_alloc_sql.c); its BitstringStatusListEntry
+CREATE FUNCTION microcred._allocate_status(issuer uuid, base_url text, credential uuid, purpose text)
+RETURNS jsonb
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'microcred_allocate_status';
+COMMENT ON FUNCTION microcred._allocate_status(uuid, text, uuid, text) IS
+    'internal: allocate an unused, unpredictable status list index for a credential';
+
+-- issue_sql.c ---------------------------------------------------------------
+
+-- issuing in one C call: resolve, check, allocate the status entries, build
+-- and sign the document, insert, mail and auto-award, audit (issue_sql.c);
+-- microcred.issue (71_issue.sql) is its public face
+CREATE FUNCTION microcred._issue(credential_type text, learner uuid, grade text, evidence jsonb,
+                                 issued_at timestamptz, idempotency_key text, actor name,
+                                 awarded_date timestamptz DEFAULT NULL, supersedes uuid DEFAULT NULL,
+                                 credits_earned numeric DEFAULT NULL)
+RETURNS uuid
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'microcred_issue';
+COMMENT ON FUNCTION microcred._issue(text, uuid, text, jsonb, timestamptz, text, name, timestamptz, uuid, numeric) IS 'internal: see microcred.issue';
+
 -- statuslist_sql.c ----------------------------------------------------------
 
 CREATE FUNCTION microcred._status_permute(key bytea, size integer, n bigint)

@@ -26,22 +26,8 @@ COMMENT ON TABLE microcred.audit_log IS
     'append-only log of every lifecycle event, per issuer a hash chain: hash = SHA-256(prev_hash || the row''s fields); check it with microcred.audit_verify()';
 COMMENT ON COLUMN microcred.audit_log.prev_hash IS 'the hash of the previous link of the same issuer (SHA-256 of the empty string for the first)';
 
--- the hash of one audit row: SHA-256 over the previous hash and every field
--- (no SET clause, so the body is inlined where it is called instead of being
--- planned again on every call; every name in it is schema-qualified or pg_catalog's)
-CREATE FUNCTION microcred._audit_hash(issuer_id uuid, seq bigint, at timestamptz, actor name, action text,
-                                      subject uuid, reason text, details jsonb, prev_hash bytea)
-RETURNS bytea
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
-    SELECT pg_catalog.sha256(prev_hash OPERATOR(pg_catalog.||) pg_catalog.convert_to(pg_catalog.concat_ws(E'\x1f',
-        issuer_id::text, seq::text,
-        pg_catalog.to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), actor::text, action,
-        coalesce(subject::text, ''), coalesce(reason, ''),
-        microcred.canonicalize(details, 'jcs')), 'UTF8'))
-$$;
-COMMENT ON FUNCTION microcred._audit_hash(uuid, bigint, timestamptz, name, text, uuid, text, jsonb, bytea) IS
-    'internal: the chained hash of one audit row';
+-- the hash of one audit row (microcred._audit_hash, C: audit_sql.c, declared in
+-- 15_bindings.sql): SHA-256 over the previous hash and every field
 
 -- append one event to the issuer's chain (caller is SECURITY DEFINER).  A
 -- transaction-scoped advisory lock per issuer makes appends one at a time;

@@ -61,33 +61,39 @@ AS $$ SELECT microcred._stack_issue(learner, pathway, microcred._caller() COLLAT
 COMMENT ON FUNCTION microcred.stack_issue(uuid, text) IS
     'issue a pathway''s target credential to a learner if the check passes, listing its components as Evidence and earning their summed ECTS; idempotent per learner and pathway';
 
--- pathways with auto_award: issuing a component may complete one.  Only an
--- issue by microcred._issue (which marks the credential it inserts) awards:
--- rows arriving from pg_restore, a replica or a hand-written INSERT are data
--- being loaded, not credentials being issued.
-CREATE FUNCTION microcred._stack_auto_award()
-RETURNS trigger
+-- pathways with auto_award: issuing a component may complete one.  Called by
+-- microcred._issue (issue_sql.c) after it stored a credential of this type,
+-- only when an auto-award pathway of the issuer has the type as a component.
+-- (Until 0.3 a row trigger on issued_credential; rows arriving from
+-- pg_restore, a replica or a hand-written INSERT are data being loaded, not
+-- credentials being issued, and award nothing.)
+CREATE FUNCTION microcred._stack_auto_award(issuer uuid, credential_type uuid, learner uuid)
+RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     p microcred.pathway;
 BEGIN
-    IF current_setting('microcred_issue.credential', true) IS DISTINCT FROM NEW.id::text THEN
-        RETURN NULL;
-    END IF;
     FOR p IN SELECT DISTINCT pw.* FROM microcred.pathway pw JOIN microcred.pathway_node n ON n.pathway_id = pw.id
-              WHERE pw.auto_award AND pw.issuer_id = NEW.issuer_id AND n.credential_type_id = NEW.credential_type_id
+              WHERE pw.auto_award AND pw.issuer_id = _stack_auto_award.issuer
+                AND n.credential_type_id = _stack_auto_award.credential_type
     LOOP
-        IF (microcred._stack_check(p, NEW.learner_id)).satisfied THEN
-            PERFORM microcred._stack_issue(NEW.learner_id, p.id::text, session_user COLLATE "default");
+        IF (microcred._stack_check(p, learner)).satisfied THEN
+            PERFORM microcred._stack_issue(learner, p.id::text, session_user COLLATE "default");
         END IF;
     END LOOP;
-    RETURN NULL;
 END
 $$;
-CREATE TRIGGER stack_auto_award AFTER INSERT ON microcred.issued_credential
-    FOR EACH ROW EXECUTE FUNCTION microcred._stack_auto_award();
+COMMENT ON FUNCTION microcred._stack_auto_award(uuid, uuid, uuid) IS
+    'internal: award the auto-award pathways a new credential of this type completes for the learner (called by microcred._issue)';
+
+-- _issue caches whether a type is a component of an auto-award pathway
+-- (issue_type_sql.c): a pathway change empties that cache
+CREATE TRIGGER pathway_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON microcred.pathway
+    FOR EACH STATEMENT EXECUTE FUNCTION microcred._invalidate_caches();
+CREATE TRIGGER pathway_node_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON microcred.pathway_node
+    FOR EACH STATEMENT EXECUTE FUNCTION microcred._invalidate_caches();
 
 -- the figures of pathway_progress for one learner: no grades, no items.  The
 -- view's readers call this, not _stack_check (which only the owner may call:

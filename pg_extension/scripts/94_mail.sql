@@ -97,31 +97,14 @@ CREATE POLICY per_issuer ON microcred.mail_template USING (microcred.acts_for(is
 CREATE POLICY per_issuer ON microcred.learner_mail_preference USING (microcred.acts_for(issuer_id, current_user));
 CREATE POLICY per_issuer ON microcred.mail_outbox USING (microcred.acts_for(issuer_id, current_user));
 
--- queue the credential e-mail in the issuing transaction (row trigger)
-CREATE FUNCTION microcred._mail_enqueue()
-RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    INSERT INTO microcred.mail_outbox (issuer_id, credential_id, learner_id)
-    SELECT NEW.issuer_id, NEW.id, NEW.learner_id
-      FROM microcred.mail_setting s
-      JOIN microcred.learner l ON l.issuer_id = s.issuer_id AND l.id = NEW.learner_id
-     WHERE s.issuer_id = NEW.issuer_id AND s.enabled AND l.email IS NOT NULL AND l.erased_at IS NULL
-       AND NOT EXISTS (SELECT FROM microcred.learner_mail_preference p
-                        WHERE p.issuer_id = NEW.issuer_id AND p.learner_id = NEW.learner_id AND p.opted_out)
-    ON CONFLICT DO NOTHING;
-    IF FOUND THEN
-        PERFORM pg_notify('microcred_mail', '');
-    END IF;
-    RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION microcred._mail_enqueue() IS
-    'internal: row trigger that queues the credential e-mail of a new credential (and wakes the bridge at commit)';
-CREATE TRIGGER mail_enqueue AFTER INSERT ON microcred.issued_credential
-    FOR EACH ROW EXECUTE FUNCTION microcred._mail_enqueue();
+-- _issue caches whether an issuer sends mail (issue_type_sql.c)
+CREATE TRIGGER mail_setting_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON microcred.mail_setting
+    FOR EACH STATEMENT EXECUTE FUNCTION microcred._invalidate_caches();
+
+-- the credential e-mail is queued in the issuing transaction by
+-- microcred._issue (issue_sql.c: an INSERT into mail_outbox when the issuer
+-- sends mail, the learner has an address and has not opted out, then
+-- NOTIFY microcred_mail); a row trigger until 0.3
 
 -- an erased learner's queued mail is cancelled (row trigger)
 CREATE FUNCTION microcred._mail_cancel_erased()

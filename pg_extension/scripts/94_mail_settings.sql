@@ -136,7 +136,7 @@ COMMENT ON FUNCTION microcred.mail_retry(bigint) IS
 
 REVOKE ALL ON microcred.mail_setting, microcred.mail_template, microcred.learner_mail_preference,
     microcred.mail_outbox, microcred.mail_failures FROM PUBLIC;
-REVOKE ALL ON FUNCTION microcred._mail_enqueue(), microcred._mail_cancel_erased(), microcred._mail_wallet_offer_url(uuid),
+REVOKE ALL ON FUNCTION microcred._mail_cancel_erased(), microcred._mail_wallet_offer_url(uuid),
     microcred._mail_builtin_template(text), microcred._html_escape(text), microcred._mail_render(text, jsonb, boolean),
     microcred.mail_claim(integer, integer), microcred.mail_sent(bigint),
     microcred.mail_failed(bigint, text, text, integer, integer), microcred.mail_backlog(),

@@ -69,7 +69,6 @@ DECLARE
     f text;
 BEGIN
     FOREACH f IN ARRAY ARRAY[
-        '_mail_enqueue() RETURNS trigger',
         '_mail_cancel_erased() RETURNS trigger',
         '_mail_wallet_offer_url(credential uuid) RETURNS text',
         '_mail_builtin_template(language text, OUT subject text, OUT body_text text, OUT body_html text) RETURNS record',
@@ -87,8 +86,8 @@ BEGIN
     END LOOP;
 END
 $$;
-CREATE TRIGGER mail_enqueue AFTER INSERT ON microcred.issued_credential
-    FOR EACH ROW EXECUTE FUNCTION microcred._mail_enqueue();
+CREATE TRIGGER mail_setting_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON microcred.mail_setting
+    FOR EACH STATEMENT EXECUTE FUNCTION microcred._invalidate_caches();
 CREATE TRIGGER mail_cancel_erased AFTER UPDATE OF erased_at ON microcred.learner
     FOR EACH ROW WHEN (NEW.erased_at IS NOT NULL AND OLD.erased_at IS NULL)
     EXECUTE FUNCTION microcred._mail_cancel_erased();
@@ -116,7 +115,7 @@ SELECT pg_catalog.pg_extension_config_dump('microcred.mail_outbox', '');
 SELECT pg_catalog.pg_extension_config_dump('microcred.mail_outbox_id_seq', '');
 REVOKE ALL ON microcred.mail_setting, microcred.mail_template, microcred.learner_mail_preference,
     microcred.mail_outbox, microcred.mail_failures FROM PUBLIC;
-REVOKE ALL ON FUNCTION microcred._mail_enqueue(), microcred._mail_cancel_erased(), microcred._mail_wallet_offer_url(uuid),
+REVOKE ALL ON FUNCTION microcred._mail_cancel_erased(), microcred._mail_wallet_offer_url(uuid),
     microcred._mail_builtin_template(text), microcred._html_escape(text), microcred._mail_render(text, jsonb, boolean),
     microcred.mail_claim(integer, integer), microcred.mail_sent(bigint),
     microcred.mail_failed(bigint, text, text, integer, integer), microcred.mail_backlog(),

@@ -425,6 +425,34 @@ AS 'MODULE_PATHNAME', 'microcred_credential_document';
 COMMENT ON FUNCTION microcred._credential_document(microcred.issued_credential, microcred.credential_type, microcred.issuer, microcred.learner, text, jsonb, jsonb, uuid, text, text, jsonb) IS
     'internal: the OpenBadgeCredential (VC 2.0 + OB 3.0.3) of an issued credential, signed when a key is given';
 
+CREATE OR REPLACE FUNCTION microcred._audit_hash(issuer_id uuid, seq bigint, at timestamptz, actor name, action text,
+                                      subject uuid, reason text, details jsonb, prev_hash bytea)
+RETURNS bytea
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'microcred_audit_hash';
+
+COMMENT ON FUNCTION microcred._audit_hash(uuid, bigint, timestamptz, name, text, uuid, text, jsonb, bytea) IS
+    'internal: the chained hash of one audit row';
+
+CREATE OR REPLACE FUNCTION microcred._allocate_status(issuer uuid, base_url text, credential uuid, purpose text)
+RETURNS jsonb
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'microcred_allocate_status';
+
+COMMENT ON FUNCTION microcred._allocate_status(uuid, text, uuid, text) IS
+    'internal: allocate an unused, unpredictable status list index for a credential';
+
+CREATE OR REPLACE FUNCTION microcred._issue(credential_type text, learner uuid, grade text, evidence jsonb,
+                                 issued_at timestamptz, idempotency_key text, actor name,
+                                 awarded_date timestamptz DEFAULT NULL, supersedes uuid DEFAULT NULL,
+                                 credits_earned numeric DEFAULT NULL)
+RETURNS uuid
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'microcred_issue';
+
+COMMENT ON FUNCTION microcred._issue(text, uuid, text, jsonb, timestamptz, text, name, timestamptz, uuid, numeric) IS 'internal: see microcred.issue';
+
 CREATE OR REPLACE FUNCTION microcred._status_permute(key bytea, size integer, n bigint)
 RETURNS integer
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
@@ -998,21 +1026,6 @@ $$;
 COMMENT ON FUNCTION microcred.purge_issuer_roles() IS
     'delete the issuer mappings of roles that were dropped (see microcred.issuer_roles); returns how many';
 
-CREATE OR REPLACE FUNCTION microcred._audit_hash(issuer_id uuid, seq bigint, at timestamptz, actor name, action text,
-                                      subject uuid, reason text, details jsonb, prev_hash bytea)
-RETURNS bytea
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$
-    SELECT pg_catalog.sha256(prev_hash OPERATOR(pg_catalog.||) pg_catalog.convert_to(pg_catalog.concat_ws(E'\x1f',
-        issuer_id::text, seq::text,
-        pg_catalog.to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), actor::text, action,
-        coalesce(subject::text, ''), coalesce(reason, ''),
-        microcred.canonicalize(details, 'jcs')), 'UTF8'))
-$$;
-
-COMMENT ON FUNCTION microcred._audit_hash(uuid, bigint, timestamptz, name, text, uuid, text, jsonb, bytea) IS
-    'internal: the chained hash of one audit row';
-
 CREATE OR REPLACE FUNCTION microcred._audit(issuer uuid, action text, subject uuid, reason text, details jsonb, actor name)
 RETURNS void
 LANGUAGE plpgsql
@@ -1487,73 +1500,6 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION microcred._allocate_status(issuer uuid, base_url text, credential uuid, purpose text)
-RETURNS jsonb
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    l       microcred.status_list;
-    n       bigint;
-    i       integer;
-    lk      integer;
-    bulk    boolean;
-    done    boolean;
-    k       integer := coalesce(nullif(current_setting('microcred_status.allocations', true), ''), '0')::integer;
-BEGIN
-    bulk := k >= 16;
-    PERFORM set_config('microcred_status.allocations', (k + 1)::text, true);
-    IF bulk THEN
-        PERFORM pg_advisory_xact_lock(hashtext('microcred.audit'), hashtext(issuer::text));
-    END IF;
-    LOOP
-        SELECT * INTO l FROM microcred.status_list sl
-         WHERE sl.issuer_id = issuer AND sl.purpose = _allocate_status.purpose AND NOT sl.closed;
-        IF l.id IS NULL THEN
-            PERFORM pg_advisory_xact_lock(hashtext('microcred.audit'), hashtext(issuer::text));
-            SELECT * INTO l FROM microcred.status_list sl
-             WHERE sl.issuer_id = issuer AND sl.purpose = _allocate_status.purpose AND NOT sl.closed;
-            IF l.id IS NULL THEN
-                l := microcred._new_status_list(issuer, base_url, purpose);
-            END IF;
-        END IF;
-        lk := hashtext('microcred.status:' || l.id::text);
-        SELECT coalesce(max(e.position), 0) + 1 INTO n FROM microcred.status_entry e WHERE e.list_id = l.id;
-        -- the first position from n on that no running allocation holds
-        IF bulk THEN
-            WHILE n <= l.size * 0.9 AND NOT pg_try_advisory_lock(lk, n::integer) LOOP
-                n := n + 1;
-            END LOOP;
-        ELSE
-            WHILE n <= l.size * 0.9 AND NOT pg_try_advisory_xact_lock(lk, n::integer) LOOP
-                n := n + 1;
-            END LOOP;
-        END IF;
-        IF n > l.size * 0.9 THEN
-            PERFORM pg_advisory_xact_lock(hashtext('microcred.audit'), hashtext(issuer::text));
-            UPDATE microcred.status_list sl SET closed = true WHERE sl.id = l.id AND NOT sl.closed;
-            CONTINUE;
-        END IF;
-        i := microcred._status_permute(l.permutation_key, l.size, n - 1);
-        INSERT INTO microcred.status_entry (issuer_id, list_id, idx, credential_id, purpose, position)
-        VALUES (issuer, l.id, i, credential, purpose, n)
-        ON CONFLICT (list_id, position) DO NOTHING;
-        done := FOUND;
-        IF bulk THEN
-            PERFORM pg_advisory_unlock(lk, n::integer);
-        END IF;
-        -- not done: a transaction that committed after max() was read took it
-        EXIT WHEN done;
-    END LOOP;
-    RETURN jsonb_build_object('id', l.url || '#' || i, 'type', 'BitstringStatusListEntry',
-                              'statusPurpose', purpose, 'statusListIndex', i::text,
-                              'statusListCredential', l.url);
-END
-$$;
-
-COMMENT ON FUNCTION microcred._allocate_status(uuid, text, uuid, text) IS
-    'internal: allocate an unused, unpredictable status list index for a credential';
-
 CREATE OR REPLACE FUNCTION microcred._datetime(t timestamptz)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -1584,144 +1530,6 @@ BEGIN
     RETURN NULL;
 END
 $$;
-
-CREATE OR REPLACE FUNCTION microcred._issue(credential_type text, learner uuid, grade text, evidence jsonb,
-                                 issued_at timestamptz, idempotency_key text, actor name,
-                                 awarded_date timestamptz DEFAULT NULL, supersedes uuid DEFAULT NULL,
-                                 credits_earned numeric DEFAULT NULL)
-RETURNS uuid
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    t       microcred.credential_type := (SELECT ct FROM microcred.credential_type ct
-                                        WHERE ct.id = microcred._resolve_code('microcred.credential_type', credential_type));
-    i       microcred.issuer;
-    l       microcred.learner;
-    c       microcred.issued_credential;
-    k       microcred.signing_key;
-    existing uuid;
-    part    microcred.document_part;
-    salt    text := replace(gen_random_uuid()::text, '-', '');
-    ev      jsonb;
-    r       record;
-    status  jsonb;
-BEGIN
-    PERFORM microcred._check_actor(t.issuer_id, actor);
-    -- one round trip for the rows issuing reads: the issuer, the learner, the
-    -- active key and the cached document parts (simple equality joins, so the
-    -- plan is generic and cached rather than made again for every credential)
-    SELECT iss AS i_row, lr AS l_row, sk AS k_row, dp AS part_row
-      INTO r
-      FROM microcred.issuer iss
-      LEFT JOIN microcred.learner lr ON lr.id = _issue.learner AND lr.issuer_id = iss.id
-      LEFT JOIN microcred.signing_key sk ON sk.issuer_id = iss.id AND sk.algorithm = 'Ed25519' AND sk.state = 'active'
-      LEFT JOIN microcred.document_part dp ON dp.credential_type_id = t.id
-     WHERE iss.id = t.issuer_id;
-    -- a credential that already exists for this idempotency key, or for this
-    -- learner and type unless repeats are allowed
-    -- COLLATE "default": a caller passing a name-typed actor (current_user) gives
-    -- every text parameter the C collation, which would keep this lookup off the
-    -- unique index and scan the table; callers add COLLATE "default" too
-    IF idempotency_key IS NOT NULL THEN
-        SELECT ic.id INTO existing FROM microcred.issued_credential ic
-         WHERE ic.issuer_id = t.issuer_id AND ic.idempotency_key = _issue.idempotency_key COLLATE "default";
-    END IF;
-    IF existing IS NULL AND NOT t.allow_repeats AND supersedes IS NULL THEN
-        SELECT ic.id INTO existing FROM microcred.issued_credential ic
-         WHERE ic.issuer_id = t.issuer_id AND ic.learner_id = _issue.learner
-           AND ic.credential_type_id = t.id AND ic.status <> 'revoked' AND ic.superseded_by IS NULL
-         LIMIT 1;
-    END IF;
-    i := r.i_row;
-    l := r.l_row;
-    k := r.k_row;
-    part := r.part_row;
-    IF l.id IS NULL THEN
-        PERFORM microcred._fail('42704', format('learner %s does not exist for issuer "%s"', learner, i.handle), NULL,
-            'Register the learner first with microcred.add_learner(issuer => ...).');
-    END IF;
-    IF existing IS NOT NULL THEN
-        RETURN existing;
-    END IF;
-    IF l.erased_at IS NOT NULL OR (l.email IS NULL AND l.student_id IS NULL AND l.holder_did IS NULL) THEN
-        PERFORM microcred._fail('23502', 'identification of the learner is required to issue a credential',
-            'The learner has no email, student id or DID, or was erased.',
-            'Complete the learner''s identification (email, student_id or holder_did) first.');
-    END IF;
-    IF t.retired_at IS NOT NULL THEN
-        PERFORM microcred._fail('55000', format('credential type "%s" is retired', t.code), NULL, NULL);
-    END IF;
-
-    IF evidence IS NOT NULL THEN
-        IF jsonb_typeof(evidence) <> 'array' THEN
-            evidence := jsonb_build_array(evidence);
-        END IF;
-        FOR ev IN SELECT * FROM jsonb_array_elements(evidence) LOOP
-            IF jsonb_typeof(ev) <> 'object' THEN
-                PERFORM microcred._fail('22023', 'evidence must be JSON objects', NULL,
-                    'For example ''[{"id": "https://lms.example/submissions/7", "name": "Final project"}]''.');
-            END IF;
-        END LOOP;
-        SELECT jsonb_agg(CASE WHEN e ? 'type' THEN e ELSE e || '{"type": ["Evidence"]}' END) INTO evidence
-          FROM jsonb_array_elements(evidence) AS x(e);
-    END IF;
-
-    IF k.id IS NULL THEN
-        PERFORM microcred._fail('55000', format('issuer "%s" has no active Ed25519 signing key', i.handle), NULL,
-            format('Create one with: SELECT microcred.generate_key(%L);', i.handle));
-    END IF;
-
-    c.id := gen_random_uuid();
-    c.issuer_id := t.issuer_id;
-    c.credential_type_id := t.id;
-    c.learner_id := l.id;
-    c.issued_at := coalesce(issued_at, now());
-    c.awarded_date := coalesce(awarded_date, c.issued_at);
-    c.supersedes := supersedes;
-    c.credits_earned := microcred._check_ects(credits_earned);
-    c.valid_from := c.issued_at;
-    c.valid_until := c.issued_at + t.validity_period;
-    c.grade := grade;
-    c.evidence := evidence;
-    c.idempotency_key := idempotency_key;
-    c.status := 'active';
-    c.proof_format := coalesce(t.proof_format, i.proof_format);
-
-    IF part.credential_type_id IS NULL THEN
-        part := ROW(t.id, t.issuer_id, microcred._achievement(t, i), microcred._issuer_profile(i));
-        INSERT INTO microcred.document_part SELECT part.* ON CONFLICT DO NOTHING;
-    END IF;
-    -- one credentialStatus object (Open Badges 3.0: 0..1): revocation; a type
-    -- that opted into suspension gets a second entry, an array (README, Lifecycle)
-    status := microcred._allocate_status(t.issuer_id, i.base_url, c.id, 'revocation');
-    IF t.suspendable THEN
-        status := jsonb_build_array(status, microcred._allocate_status(t.issuer_id, i.base_url, c.id, 'suspension'));
-    END IF;
-    c.document := microcred._credential_document(c, t, i, l, salt, part.achievement, part.profile,
-                                                 k.id, i.public_id || '#' || k.fragment,
-                                                 c.proof_format, status);
-
-    -- pathways with auto_award follow issues made here, not rows loaded by
-    -- pg_restore or by hand (microcred._stack_auto_award checks this mark)
-    PERFORM set_config('microcred_issue.credential', c.id::text, true);
-    INSERT INTO microcred.issued_credential SELECT c.*
-    ON CONFLICT ON CONSTRAINT issued_credential_idempotency_key_unique DO NOTHING;
-    IF NOT FOUND THEN
-        -- a concurrent issue with the same key won; return its credential (our
-        -- positions stay unused: an index is never handed out twice)
-        DELETE FROM microcred.status_entry e WHERE e.credential_id = c.id;
-        SELECT ic.id INTO existing FROM microcred.issued_credential ic
-         WHERE ic.issuer_id = t.issuer_id AND ic.idempotency_key = _issue.idempotency_key COLLATE "default";
-        RETURN existing;
-    END IF;
-    PERFORM microcred._audit(t.issuer_id, 'issue', c.id, NULL,
-                             jsonb_build_object('credential_type', t.id, 'learner', l.id, 'supersedes', supersedes), actor);
-    RETURN c.id;
-END
-$$;
-
-COMMENT ON FUNCTION microcred._issue(text, uuid, text, jsonb, timestamptz, text, name, timestamptz, uuid, numeric) IS 'internal: see microcred.issue';
 
 CREATE OR REPLACE FUNCTION microcred.issue(credential_type text, learner uuid, grade text DEFAULT NULL,
                                 evidence jsonb DEFAULT NULL, issued_at timestamptz DEFAULT now(),
@@ -3102,27 +2910,27 @@ AS $$ SELECT microcred._stack_issue(learner, pathway, microcred._caller() COLLAT
 COMMENT ON FUNCTION microcred.stack_issue(uuid, text) IS
     'issue a pathway''s target credential to a learner if the check passes, listing its components as Evidence and earning their summed ECTS; idempotent per learner and pathway';
 
-CREATE OR REPLACE FUNCTION microcred._stack_auto_award()
-RETURNS trigger
+CREATE OR REPLACE FUNCTION microcred._stack_auto_award(issuer uuid, credential_type uuid, learner uuid)
+RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     p microcred.pathway;
 BEGIN
-    IF current_setting('microcred_issue.credential', true) IS DISTINCT FROM NEW.id::text THEN
-        RETURN NULL;
-    END IF;
     FOR p IN SELECT DISTINCT pw.* FROM microcred.pathway pw JOIN microcred.pathway_node n ON n.pathway_id = pw.id
-              WHERE pw.auto_award AND pw.issuer_id = NEW.issuer_id AND n.credential_type_id = NEW.credential_type_id
+              WHERE pw.auto_award AND pw.issuer_id = _stack_auto_award.issuer
+                AND n.credential_type_id = _stack_auto_award.credential_type
     LOOP
-        IF (microcred._stack_check(p, NEW.learner_id)).satisfied THEN
-            PERFORM microcred._stack_issue(NEW.learner_id, p.id::text, session_user COLLATE "default");
+        IF (microcred._stack_check(p, learner)).satisfied THEN
+            PERFORM microcred._stack_issue(learner, p.id::text, session_user COLLATE "default");
         END IF;
     END LOOP;
-    RETURN NULL;
 END
 $$;
+
+COMMENT ON FUNCTION microcred._stack_auto_award(uuid, uuid, uuid) IS
+    'internal: award the auto-award pathways a new credential of this type completes for the learner (called by microcred._issue)';
 
 CREATE OR REPLACE FUNCTION microcred.pathway_progress_of(pathway uuid, learner uuid,
                                               OUT satisfied boolean, OUT percent numeric,
@@ -4032,30 +3840,6 @@ BEGIN
     RETURN NULL;
 END
 $$;
-
-CREATE OR REPLACE FUNCTION microcred._mail_enqueue()
-RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    INSERT INTO microcred.mail_outbox (issuer_id, credential_id, learner_id)
-    SELECT NEW.issuer_id, NEW.id, NEW.learner_id
-      FROM microcred.mail_setting s
-      JOIN microcred.learner l ON l.issuer_id = s.issuer_id AND l.id = NEW.learner_id
-     WHERE s.issuer_id = NEW.issuer_id AND s.enabled AND l.email IS NOT NULL AND l.erased_at IS NULL
-       AND NOT EXISTS (SELECT FROM microcred.learner_mail_preference p
-                        WHERE p.issuer_id = NEW.issuer_id AND p.learner_id = NEW.learner_id AND p.opted_out)
-    ON CONFLICT DO NOTHING;
-    IF FOUND THEN
-        PERFORM pg_notify('microcred_mail', '');
-    END IF;
-    RETURN NULL;
-END
-$$;
-
-COMMENT ON FUNCTION microcred._mail_enqueue() IS
-    'internal: row trigger that queues the credential e-mail of a new credential (and wakes the bridge at commit)';
 
 CREATE OR REPLACE FUNCTION microcred._mail_cancel_erased()
 RETURNS trigger

@@ -1,0 +1,272 @@
+/*-------------------------------------------------------------------------
+ *
+ * audit_sql.c
+ *	  The audit chain in C: the hash of one link (microcred._audit_hash) and
+ *	  the append of one link, as issue_sql.c does it for every credential.
+ *
+ * The hash is the one 50_audit.sql describes, byte for byte:
+ *
+ *	 SHA-256(prev_hash || UTF-8 of concat_ws(U+001F, issuer, seq,
+ *	         at as YYYY-MM-DDTHH:MI:SS.uuuuuuZ in UTC, actor, action,
+ *	         subject or '', reason or '', JCS of details))
+ *
+ * including concat_ws's rule that a NULL field is left out (not written
+ * empty), so that audit_verify() judges every stored row as it did when the
+ * hash was an SQL function.  tests/t/audit_hash.sh compares the two
+ * formulas on ordinary and odd rows.
+ *
+ * The append takes the issuer's transaction-scoped advisory lock (the same
+ * key as microcred._audit and _audit_many: hashtext('microcred.audit'),
+ * hashtext(issuer::text)), reads the last link after it, and inserts the
+ * next one through two plans prepared once per backend.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_collation.h"
+#include "catalog/pg_type.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/fmgrprotos.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "mc_sql.h"
+
+#define FIELD_SEP '\x1f'
+
+static SPIPlanPtr tail_plan = NULL;
+static SPIPlanPtr link_plan = NULL;
+
+/* append one concat_ws field (NULL: left out, as concat_ws does) */
+static void
+field(StringInfo s, bool *first, const char *value)
+{
+	if (value == NULL)
+		return;
+	if (!*first)
+		appendStringInfoChar(s, FIELD_SEP);
+	appendStringInfoString(s, value);
+	*first = false;
+}
+
+/* to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'); NULL when infinite */
+static char *
+utc_text(TimestampTz at)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (TIMESTAMP_NOT_FINITE(at) || timestamp2tm(at, NULL, &tm, &fsec, NULL, NULL) != 0)
+		return NULL;
+	return psprintf("%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+					tm.tm_year > 0 ? tm.tm_year : -(tm.tm_year - 1),
+					tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int) fsec);
+}
+
+static char *
+uuid_str(const pg_uuid_t *u)
+{
+	return u == NULL ? NULL : DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(u)));
+}
+
+/*
+ * The hash of one link.  Any argument may be NULL (SQL NULL); seq is then
+ * passed as NULL through has_seq by the SQL binding only.
+ */
+static bytea *
+audit_hash_fields(const char *issuer, const char *seq, const char *at, const char *actor,
+				  const char *action, const char *subject, const char *reason,
+				  const char *details_jcs, const bytea *prev_hash)
+{
+	StringInfoData s;
+	bool		first = true;
+	char	   *utf8;
+	pg_cryptohash_ctx *ctx;
+	bytea	   *result;
+
+	initStringInfo(&s);
+	field(&s, &first, issuer);
+	field(&s, &first, seq);
+	field(&s, &first, at);
+	field(&s, &first, actor);
+	field(&s, &first, action);
+	field(&s, &first, subject ? subject : "");
+	field(&s, &first, reason ? reason : "");
+	field(&s, &first, details_jcs);
+	utf8 = (char *) pg_server_to_any(s.data, s.len, PG_UTF8);
+
+	result = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	SET_VARSIZE(result, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	ctx = pg_cryptohash_create(PG_SHA256);
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) VARDATA_ANY(prev_hash), VARSIZE_ANY_EXHDR(prev_hash)) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) utf8, strlen(utf8)) < 0 ||
+		pg_cryptohash_final(ctx, (uint8 *) VARDATA(result), PG_SHA256_DIGEST_LENGTH) < 0)
+		elog(ERROR, "could not compute the SHA-256 of an audit link: %s", pg_cryptohash_error(ctx));
+	pg_cryptohash_free(ctx);
+	return result;
+}
+
+bytea *
+mc_audit_hash(const pg_uuid_t *issuer, int64 seq, TimestampTz at, const char *actor,
+			  const char *action, const pg_uuid_t *subject, const char *reason,
+			  const char *details_jcs, const bytea *prev_hash)
+{
+	return audit_hash_fields(uuid_str(issuer), psprintf(INT64_FORMAT, seq), utc_text(at), actor,
+							 action, uuid_str(subject), reason, details_jcs, prev_hash);
+}
+
+/* the JCS text of a jsonb value, as microcred.canonicalize(details, 'jcs') */
+static char *
+details_jcs(Jsonb *details)
+{
+	mcj_arena  *arena = mc_arena();
+	text	   *t = mc_jcs_text(arena, mc_from_jsonb(arena, details, "audit details"), "audit details");
+
+	mcj_arena_destroy(arena);
+	return text_to_cstring(t);
+}
+
+PG_FUNCTION_INFO_V1(microcred_audit_hash);
+
+/*
+ * microcred._audit_hash(issuer_id uuid, seq bigint, at timestamptz, actor name,
+ *     action text, subject uuid, reason text, details jsonb, prev_hash bytea)
+ * RETURNS bytea: not STRICT, NULLs are treated as the SQL formula treats them.
+ */
+Datum
+microcred_audit_hash(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(8))
+		PG_RETURN_NULL();			/* sha256(NULL || ...) */
+	PG_RETURN_BYTEA_P(audit_hash_fields(
+		PG_ARGISNULL(0) ? NULL : uuid_str(PG_GETARG_UUID_P(0)),
+		PG_ARGISNULL(1) ? NULL : psprintf(INT64_FORMAT, PG_GETARG_INT64(1)),
+		PG_ARGISNULL(2) ? NULL : utc_text(PG_GETARG_TIMESTAMPTZ(2)),
+		PG_ARGISNULL(3) ? NULL : NameStr(*PG_GETARG_NAME(3)),
+		PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4)),
+		PG_ARGISNULL(5) ? NULL : uuid_str(PG_GETARG_UUID_P(5)),
+		PG_ARGISNULL(6) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(6)),
+		PG_ARGISNULL(7) ? NULL : details_jcs(PG_GETARG_JSONB_P(7)),
+		PG_GETARG_BYTEA_PP(8)));
+}
+
+/* hashtext() of a C string, as SQL computes it for the advisory lock keys */
+static int32
+hashtext_of(const char *s)
+{
+	return DatumGetInt32(DirectFunctionCall1Coll(hashtext, DEFAULT_COLLATION_OID,
+												 PointerGetDatum(cstring_to_text(s))));
+}
+
+static SPIPlanPtr
+keep(const char *sql, int nargs, Oid *types)
+{
+	SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
+
+	if (p == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+	SPI_keepplan(p);
+	return p;
+}
+
+static void
+prepare_plans(void)
+{
+	if (tail_plan == NULL)
+	{
+		Oid			t[1] = {UUIDOID};
+
+		tail_plan = keep("SELECT a.seq, a.hash FROM microcred.audit_log a"
+						 " WHERE a.issuer_id = $1 ORDER BY a.seq DESC LIMIT 1", 1, t);
+	}
+	if (link_plan == NULL)
+	{
+		Oid			t[10] = {UUIDOID, INT8OID, TIMESTAMPTZOID, NAMEOID, TEXTOID, UUIDOID, TEXTOID,
+		JSONBOID, BYTEAOID, BYTEAOID};
+
+		link_plan = keep("INSERT INTO microcred.audit_log"
+						 " (issuer_id, seq, at, actor, action, subject, reason, details, prev_hash, hash)"
+						 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10, t);
+	}
+}
+
+/*
+ * Append one link to the issuer's chain, as microcred._audit does (same
+ * lock, same clock_timestamp(), same row).  Called inside an SPI connection
+ * or outside one.
+ */
+void
+mc_audit_append(const pg_uuid_t *issuer, const char *action, const pg_uuid_t *subject,
+				const char *reason, Jsonb *details, const char *actor)
+{
+	static int32 lock_class = 0;
+	char	   *issuer_text = uuid_str(issuer);
+	Datum		arg = UUIDPGetDatum(issuer);
+	Datum		v[10];
+	char		nulls[10];
+	int64		seq = 1;
+	bytea	   *prev;
+	TimestampTz at;
+	NameData	actor_name;
+	bool		isnull;
+	int			rc;
+
+	if (lock_class == 0)
+		lock_class = hashtext_of("microcred.audit");
+	DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(lock_class),
+						Int32GetDatum(hashtext_of(issuer_text)));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	prepare_plans();
+	rc = SPI_execute_plan(tail_plan, &arg, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading the audit chain's last link failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed > 0)
+	{
+		seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) + 1;
+		prev = DatumGetByteaPCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	}
+	else
+	{
+		uint8		empty[PG_SHA256_DIGEST_LENGTH];
+		pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+
+		if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
+			pg_cryptohash_final(ctx, empty, sizeof(empty)) < 0)
+			elog(ERROR, "could not compute SHA-256");
+		pg_cryptohash_free(ctx);
+		prev = palloc(VARHDRSZ + sizeof(empty));
+		SET_VARSIZE(prev, VARHDRSZ + sizeof(empty));
+		memcpy(VARDATA(prev), empty, sizeof(empty));
+	}
+	at = GetCurrentTimestamp();
+	namestrcpy(&actor_name, actor ? actor : "");
+
+	memset(nulls, ' ', sizeof(nulls));
+	v[0] = arg;
+	v[1] = Int64GetDatum(seq);
+	v[2] = TimestampTzGetDatum(at);
+	v[3] = NameGetDatum(&actor_name);
+	v[4] = CStringGetTextDatum(action);
+	v[5] = subject ? UUIDPGetDatum(subject) : (Datum) 0;
+	nulls[5] = subject ? ' ' : 'n';
+	v[6] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+	nulls[6] = reason ? ' ' : 'n';
+	v[7] = JsonbPGetDatum(details);
+	v[8] = PointerGetDatum(prev);
+	v[9] = PointerGetDatum(mc_audit_hash(issuer, seq, at, actor_name.data, action, subject, reason,
+										 details_jcs(details), prev));
+	rc = SPI_execute_plan(link_plan, v, nulls, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "appending to the audit chain failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+}
