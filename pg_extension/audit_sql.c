@@ -17,8 +17,8 @@
  *
  * The append takes the issuer's transaction-scoped advisory lock (the same
  * key as microcred._audit and _audit_many: hashtext('microcred.audit'),
- * hashtext(issuer::text)), reads the last link after it, and inserts the
- * next one through two plans prepared once per backend.
+ * hashtext(issuer::text)), then reads the last link and inserts the next
+ * one in a single statement prepared once per backend.
  *
  *-------------------------------------------------------------------------
  */
@@ -42,7 +42,6 @@
 
 #define FIELD_SEP '\x1f'
 
-static SPIPlanPtr tail_plan = NULL;
 static SPIPlanPtr link_plan = NULL;
 
 /* append one concat_ws field (NULL: left out, as concat_ws does) */
@@ -115,15 +114,6 @@ audit_hash_fields(const char *issuer, const char *seq, const char *at, const cha
 	return result;
 }
 
-bytea *
-mc_audit_hash(const pg_uuid_t *issuer, int64 seq, TimestampTz at, const char *actor,
-			  const char *action, const pg_uuid_t *subject, const char *reason,
-			  const char *details_jcs, const bytea *prev_hash)
-{
-	return audit_hash_fields(uuid_str(issuer), psprintf(INT64_FORMAT, seq), utc_text(at), actor,
-							 action, uuid_str(subject), reason, details_jcs, prev_hash);
-}
-
 /* the JCS text of a jsonb value, as microcred.canonicalize(details, 'jcs') */
 static char *
 details_jcs(Jsonb *details)
@@ -170,7 +160,8 @@ hashtext_of(const char *s)
 static SPIPlanPtr
 keep(const char *sql, int nargs, Oid *types)
 {
-	SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
+	/* a generic plan: these run for every credential, never planned again */
+	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
 
 	if (p == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
@@ -181,21 +172,21 @@ keep(const char *sql, int nargs, Oid *types)
 static void
 prepare_plans(void)
 {
-	if (tail_plan == NULL)
-	{
-		Oid			t[1] = {UUIDOID};
-
-		tail_plan = keep("SELECT a.seq, a.hash FROM microcred.audit_log a"
-						 " WHERE a.issuer_id = $1 ORDER BY a.seq DESC LIMIT 1", 1, t);
-	}
+	/* the last link and the new one in one statement: the tail is read after the lock */
 	if (link_plan == NULL)
 	{
-		Oid			t[10] = {UUIDOID, INT8OID, TIMESTAMPTZOID, NAMEOID, TEXTOID, UUIDOID, TEXTOID,
-		JSONBOID, BYTEAOID, BYTEAOID};
+		Oid			t[7] = {UUIDOID, TIMESTAMPTZOID, NAMEOID, TEXTOID, UUIDOID, TEXTOID, JSONBOID};
 
 		link_plan = keep("INSERT INTO microcred.audit_log"
 						 " (issuer_id, seq, at, actor, action, subject, reason, details, prev_hash, hash)"
-						 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10, t);
+						 " SELECT $1, n.seq, $2, $3, $4, $5, $6, $7, n.prev,"
+						 "        microcred._audit_hash($1, n.seq, $2, $3, $4, $5, $6, $7, n.prev)"
+						 "   FROM (SELECT coalesce(t.seq, 0) + 1 AS seq,"
+						 "                coalesce(t.hash, pg_catalog.sha256(''::bytea)) AS prev"
+						 "           FROM (SELECT) one LEFT JOIN LATERAL"
+						 "                (SELECT a.seq, a.hash FROM microcred.audit_log a"
+						 "                  WHERE a.issuer_id = $1 ORDER BY a.seq DESC LIMIT 1) t ON true) n",
+						 7, t);
 	}
 }
 
@@ -210,14 +201,9 @@ mc_audit_append(const pg_uuid_t *issuer, const char *action, const pg_uuid_t *su
 {
 	static int32 lock_class = 0;
 	char	   *issuer_text = uuid_str(issuer);
-	Datum		arg = UUIDPGetDatum(issuer);
-	Datum		v[10];
-	char		nulls[10];
-	int64		seq = 1;
-	bytea	   *prev;
-	TimestampTz at;
+	Datum		v[7];
+	char		nulls[7];
 	NameData	actor_name;
-	bool		isnull;
 	int			rc;
 
 	if (lock_class == 0)
@@ -227,46 +213,19 @@ mc_audit_append(const pg_uuid_t *issuer, const char *action, const pg_uuid_t *su
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	prepare_plans();
-	rc = SPI_execute_plan(tail_plan, &arg, NULL, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "reading the audit chain's last link failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed > 0)
-	{
-		seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) + 1;
-		prev = DatumGetByteaPCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	}
-	else
-	{
-		uint8		empty[PG_SHA256_DIGEST_LENGTH];
-		pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
-
-		if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
-			pg_cryptohash_final(ctx, empty, sizeof(empty)) < 0)
-			elog(ERROR, "could not compute SHA-256");
-		pg_cryptohash_free(ctx);
-		prev = palloc(VARHDRSZ + sizeof(empty));
-		SET_VARSIZE(prev, VARHDRSZ + sizeof(empty));
-		memcpy(VARDATA(prev), empty, sizeof(empty));
-	}
-	at = GetCurrentTimestamp();
 	namestrcpy(&actor_name, actor ? actor : "");
-
 	memset(nulls, ' ', sizeof(nulls));
-	v[0] = arg;
-	v[1] = Int64GetDatum(seq);
-	v[2] = TimestampTzGetDatum(at);
-	v[3] = NameGetDatum(&actor_name);
-	v[4] = CStringGetTextDatum(action);
-	v[5] = subject ? UUIDPGetDatum(subject) : (Datum) 0;
-	nulls[5] = subject ? ' ' : 'n';
-	v[6] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
-	nulls[6] = reason ? ' ' : 'n';
-	v[7] = JsonbPGetDatum(details);
-	v[8] = PointerGetDatum(prev);
-	v[9] = PointerGetDatum(mc_audit_hash(issuer, seq, at, actor_name.data, action, subject, reason,
-										 details_jcs(details), prev));
+	v[0] = UUIDPGetDatum(issuer);
+	v[1] = TimestampTzGetDatum(GetCurrentTimestamp());	/* clock_timestamp() */
+	v[2] = NameGetDatum(&actor_name);
+	v[3] = CStringGetTextDatum(action);
+	v[4] = subject ? UUIDPGetDatum(subject) : (Datum) 0;
+	nulls[4] = subject ? ' ' : 'n';
+	v[5] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+	nulls[5] = reason ? ' ' : 'n';
+	v[6] = JsonbPGetDatum(details);
 	rc = SPI_execute_plan(link_plan, v, nulls, false, 0);
-	if (rc != SPI_OK_INSERT)
+	if (rc != SPI_OK_INSERT || SPI_processed != 1)
 		elog(ERROR, "appending to the audit chain failed: %s", SPI_result_code_string(rc));
 	SPI_finish();
 }

@@ -45,6 +45,7 @@
 #include "miscadmin.h"
 #include "port/pg_bswap.h"
 #include "utils/acl.h"
+#include "utils/guc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -109,7 +110,8 @@ typedef struct IssueRow
 static SPIPlanPtr
 keep(const char *sql, int nargs, Oid *types)
 {
-	SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
+	/* a generic plan: these run for every credential, never planned again */
+	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
 
 	if (p == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%.60s...\": %s", sql, SPI_result_code_string(SPI_result));
@@ -733,5 +735,41 @@ microcred_issue(PG_FUNCTION_ARGS)
 		a.has_credits = true;
 		a.credits = PG_GETARG_DATUM(9);
 	}
+	PG_RETURN_UUID_P(issue(&a));
+}
+
+/* microcred._caller(): the role set with SET ROLE, else the session user */
+static const char *
+caller(void)
+{
+	const char *role = GetConfigOption("role", false, false);
+
+	if (role == NULL || strcmp(role, "none") == 0)
+		return GetUserNameFromId(GetSessionUserId(), false);
+	return role;
+}
+
+PG_FUNCTION_INFO_V1(microcred_issue_api);
+
+/*
+ * microcred.issue(credential_type text, learner uuid, grade text,
+ *     evidence jsonb, issued_at timestamptz, idempotency_key text)
+ * RETURNS uuid: _issue with the caller as the actor.
+ */
+Datum
+microcred_issue_api(PG_FUNCTION_ARGS)
+{
+	IssueArgs	a;
+
+	memset(&a, 0, sizeof(a));
+	a.type_ref = PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_P(0);
+	a.learner = PG_ARGISNULL(1) ? NULL : PG_GETARG_UUID_P(1);
+	a.grade = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_P(2);
+	a.evidence = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
+	a.has_issued_at = !PG_ARGISNULL(4);
+	if (a.has_issued_at)
+		a.issued_at = PG_GETARG_TIMESTAMPTZ(4);
+	a.idempotency_key = PG_ARGISNULL(5) ? NULL : PG_GETARG_TEXT_P(5);
+	a.actor = caller();
 	PG_RETURN_UUID_P(issue(&a));
 }

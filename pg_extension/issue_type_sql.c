@@ -132,7 +132,7 @@ prepare_plans(void)
 	if (resolve_plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	SPI_keepplan(resolve_plan);
-	type_plan = SPI_prepare(type_sql, 1, (Oid[]) {UUIDOID});
+	type_plan = SPI_prepare_cursor(type_sql, 1, (Oid[]) {UUIDOID}, CURSOR_OPT_GENERIC_PLAN);
 	if (type_plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	SPI_keepplan(type_plan);

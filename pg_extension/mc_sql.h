@@ -90,9 +90,6 @@ extern mcj_value *mc_allocate_status(mcj_arena *arena, const pg_uuid_t *issuer, 
 									 const pg_uuid_t *credential, const char *purpose);
 
 /* audit_sql.c: the audit chain's hash and append */
-extern bytea *mc_audit_hash(const pg_uuid_t *issuer, int64 seq, TimestampTz at, const char *actor,
-							const char *action, const pg_uuid_t *subject, const char *reason,
-							const char *details_jcs, const bytea *prev_hash);
 extern void mc_audit_append(const pg_uuid_t *issuer, const char *action, const pg_uuid_t *subject,
 							const char *reason, Jsonb *details, const char *actor);
 

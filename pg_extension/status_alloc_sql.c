@@ -29,6 +29,7 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "access/xact.h"
 #include "fmgr.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
@@ -51,7 +52,8 @@ static int	allocations = 0;
 static SPIPlanPtr
 keep(const char *sql, int nargs, Oid *types)
 {
-	SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
+	/* a generic plan: these run for every credential, never planned again */
+	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
 
 	if (p == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%.60s...\": %s", sql, SPI_result_code_string(SPI_result));
@@ -111,6 +113,62 @@ typedef struct OpenList
 	Datum		key;			/* bytea */
 	int64		next;			/* highest committed position + 1 */
 } OpenList;
+
+/*
+ * A set-based transaction (it holds the issuer's audit lock, so no other
+ * set-based allocation for the issuer runs) remembers its open list and the
+ * position after its last one, per purpose, and skips reading them again.
+ * The memo is kept only within one (sub)transaction: a rolled-back
+ * savepoint may have removed the list it names.  A position someone else
+ * committed meanwhile is a conflict of the insert, after which the list is
+ * read again.
+ */
+typedef struct ListMemo
+{
+	LocalTransactionId lxid;
+	SubTransactionId subid;
+	pg_uuid_t	issuer;
+	OpenList	l;				/* url and key in TopTransactionContext */
+} ListMemo;
+
+static ListMemo memos[2];		/* revocation, suspension */
+
+static ListMemo *
+memo_for(const pg_uuid_t *issuer, const char *purpose)
+{
+	ListMemo   *m = &memos[strcmp(purpose, "revocation") == 0 ? 0 : 1];
+
+	if (m->lxid == MyProc->lxid && m->subid == GetCurrentSubTransactionId() &&
+		memcmp(&m->issuer, issuer, sizeof(pg_uuid_t)) == 0)
+		return m;
+	return NULL;
+}
+
+static void
+memo_keep(const pg_uuid_t *issuer, const char *purpose, const OpenList *l, int64 next)
+{
+	ListMemo   *m = &memos[strcmp(purpose, "revocation") == 0 ? 0 : 1];
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+	if (m->lxid != MyProc->lxid || m->subid != GetCurrentSubTransactionId() ||
+		memcmp(&m->issuer, issuer, sizeof(pg_uuid_t)) != 0 || memcmp(&m->l.id, &l->id, sizeof(pg_uuid_t)) != 0)
+	{
+		m->l = *l;
+		m->l.url = pstrdup(l->url);
+		m->l.key = PointerGetDatum(DatumGetByteaPCopy(l->key));
+	}
+	MemoryContextSwitchTo(old);
+	m->lxid = MyProc->lxid;
+	m->subid = GetCurrentSubTransactionId();
+	m->issuer = *issuer;
+	m->l.next = next;
+}
+
+static void
+memo_forget(const char *purpose)
+{
+	memos[strcmp(purpose, "revocation") == 0 ? 0 : 1].lxid = InvalidLocalTransactionId;
+}
 
 static bool
 open_list(const pg_uuid_t *issuer, const char *purpose, OpenList *l)
@@ -206,7 +264,11 @@ mc_allocate_status(mcj_arena *arena, const pg_uuid_t *issuer, const char *base_u
 		issuer_lock(issuer_text);
 	while (!done)
 	{
-		if (!open_list(issuer, purpose, &l))
+		ListMemo   *m = bulk ? memo_for(issuer, purpose) : NULL;
+
+		if (m != NULL)
+			l = m->l;
+		else if (!open_list(issuer, purpose, &l))
 		{
 			issuer_lock(issuer_text);
 			if (!open_list(issuer, purpose, &l))
@@ -231,11 +293,16 @@ mc_allocate_status(mcj_arena *arena, const pg_uuid_t *issuer, const char *base_u
 
 			issuer_lock(issuer_text);
 			run(close_plan, v, NULL, SPI_OK_UPDATE, "closing a full status list");
+			memo_forget(purpose);
 			continue;
 		}
 		idx = DatumGetInt32(DirectFunctionCall3(microcred_status_permute, l.key, Int32GetDatum(l.size),
 												Int64GetDatum(n - 1)));
 		done = insert_entry(issuer, &l.id, idx, credential, purpose, lk, (int32) n, bulk);
+		if (done && bulk)
+			memo_keep(issuer, purpose, &l, n + 1);
+		else if (!done)
+			memo_forget(purpose);
 	}
 	/* (the list's url lives in SPI memory: build the entry before leaving) */
 	entry = mcj_object(arena);

@@ -233,6 +233,18 @@ SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'microcred_issue';
 COMMENT ON FUNCTION microcred._issue(text, uuid, text, jsonb, timestamptz, text, name, timestamptz, uuid, numeric) IS 'internal: see microcred.issue';
 
+-- the public face: the caller (the role set with SET ROLE, else the session
+-- user, as microcred._caller() says) is the actor; one C call, no SQL wrapper
+CREATE FUNCTION microcred.issue(credential_type text, learner uuid, grade text DEFAULT NULL,
+                                evidence jsonb DEFAULT NULL, issued_at timestamptz DEFAULT now(),
+                                idempotency_key text DEFAULT NULL)
+RETURNS uuid
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'microcred_issue_api';
+COMMENT ON FUNCTION microcred.issue(text, uuid, text, jsonb, timestamptz, text) IS
+    'issue a micro-credential (type by id or ''issuer/CODE'') to a learner: builds the OB 3.0 document, signs it with the issuer''s active key and stores it; the same idempotency key (or learner and type, unless the type allows repeats) returns the existing credential';
+
 -- statuslist_sql.c ----------------------------------------------------------
 
 CREATE FUNCTION microcred._status_permute(key bytea, size integer, n bigint)

@@ -2,21 +2,11 @@
  * microcred install script, 71_issue.sql: issuing, and the envelopes of an
  * issued credential.
  *
- * The row is written once: microcred.issue() calls microcred._issue (C:
- * issue_sql.c, declared in 15_bindings.sql), which resolves the type, builds
- * and signs the document, allocates its status entries (68_status_list.sql)
- * and appends to the audit chain (audit_sql.c).
+ * The row is written once: microcred.issue() and microcred._issue (C:
+ * issue_sql.c, declared in 15_bindings.sql) resolve the type, build
+ * and sign the document, allocate its status entries (status_alloc_sql.c)
+ * and append to the audit chain (audit_sql.c).
  */
-
-CREATE FUNCTION microcred.issue(credential_type text, learner uuid, grade text DEFAULT NULL,
-                                evidence jsonb DEFAULT NULL, issued_at timestamptz DEFAULT now(),
-                                idempotency_key text DEFAULT NULL)
-RETURNS uuid
-LANGUAGE sql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._issue(credential_type, learner, grade, evidence, issued_at, idempotency_key, microcred._caller() COLLATE "default") $$;
-COMMENT ON FUNCTION microcred.issue(text, uuid, text, jsonb, timestamptz, text) IS
-    'issue a micro-credential (type by id or ''issuer/CODE'') to a learner: builds the OB 3.0 document, signs it with the issuer''s active key and stores it; the same idempotency key (or learner and type, unless the type allows repeats) returns the existing credential';
 
 -- what _issue reads about a type is cached per backend (issue_type_sql.c);
 -- a change to any table it reads empties that cache in every backend (the

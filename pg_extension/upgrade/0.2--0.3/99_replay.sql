@@ -453,6 +453,17 @@ AS 'MODULE_PATHNAME', 'microcred_issue';
 
 COMMENT ON FUNCTION microcred._issue(text, uuid, text, jsonb, timestamptz, text, name, timestamptz, uuid, numeric) IS 'internal: see microcred.issue';
 
+CREATE OR REPLACE FUNCTION microcred.issue(credential_type text, learner uuid, grade text DEFAULT NULL,
+                                evidence jsonb DEFAULT NULL, issued_at timestamptz DEFAULT now(),
+                                idempotency_key text DEFAULT NULL)
+RETURNS uuid
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'microcred_issue_api';
+
+COMMENT ON FUNCTION microcred.issue(text, uuid, text, jsonb, timestamptz, text) IS
+    'issue a micro-credential (type by id or ''issuer/CODE'') to a learner: builds the OB 3.0 document, signs it with the issuer''s active key and stores it; the same idempotency key (or learner and type, unless the type allows repeats) returns the existing credential';
+
 CREATE OR REPLACE FUNCTION microcred._status_permute(key bytea, size integer, n bigint)
 RETURNS integer
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
@@ -1530,17 +1541,6 @@ BEGIN
     RETURN NULL;
 END
 $$;
-
-CREATE OR REPLACE FUNCTION microcred.issue(credential_type text, learner uuid, grade text DEFAULT NULL,
-                                evidence jsonb DEFAULT NULL, issued_at timestamptz DEFAULT now(),
-                                idempotency_key text DEFAULT NULL)
-RETURNS uuid
-LANGUAGE sql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._issue(credential_type, learner, grade, evidence, issued_at, idempotency_key, microcred._caller() COLLATE "default") $$;
-
-COMMENT ON FUNCTION microcred.issue(text, uuid, text, jsonb, timestamptz, text) IS
-    'issue a micro-credential (type by id or ''issuer/CODE'') to a learner: builds the OB 3.0 document, signs it with the issuer''s active key and stores it; the same idempotency key (or learner and type, unless the type allows repeats) returns the existing credential';
 
 CREATE OR REPLACE FUNCTION microcred._document(credential uuid, format text, algorithm text, actor name)
 RETURNS text
