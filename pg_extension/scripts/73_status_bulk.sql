@@ -6,7 +6,7 @@
  *                      as one _audit call per link)
  *   _set_status_many   revoke / suspend / reinstate many credentials: one pass
  *                      over the entries (HOT updates), each list's bitstring
- *                      written once (69_status_bits.sql), one UPDATE of the
+ *                      written once (_status_bits, in C), one UPDATE of the
  *                      credentials, one audit INSERT per issuer (same checks
  *                      and errors as before)
  *   _issued_credential_document_fixed

@@ -2,8 +2,9 @@
 # The stored bitstring of a status list (status_list.bits, issue 19 item 4):
 # after bulk revocations, suspensions and reinstatements across the lists of
 # an issuer it holds exactly the set entries, the signed lists publish it,
-# a refused bulk change leaves it as it was, a status change of an entry is a
-# HOT update (no index names "set"), and _status_bits refuses bad input.
+# a refused bulk change leaves it as it was, a status change of a credential
+# and of its entry are HOT updates (no index names a status column; the
+# document is not in the credential's row), and _status_bits refuses bad input.
 # Runs against the cluster of tests/run_tests.sh (PGHOST, PGPORT, PGUSER).
 set -eu
 cd "$(dirname "$0")/../.."
@@ -30,8 +31,10 @@ agree="SELECT count(*) FROM microcred.status_list l
 ok "$(q -c "SELECT count(*) FROM microcred.status_list WHERE bits IS NOT NULL")" 0 "no list has stored bits before a status change"
 ok "$(q -c "$agree")" 0 "before any change: the stored bits (none) are the set entries (none)"
 ok "$(q -c "BEGIN" -c "SELECT microcred.revoke_all(array_agg(id), 'bulk test') FROM t_cred WHERE n <= 20" \
-        -c "SELECT n_tup_hot_upd || '/' || n_tup_upd FROM pg_stat_xact_user_tables WHERE relid = 'microcred.status_entry'::regclass" \
-        -c "COMMIT" | grep "/")" "20/20" "revoke_all of 20: 20 status entries changed, each a HOT update"
+        -c "SELECT string_agg(relname || ' ' || n_tup_hot_upd || '/' || n_tup_upd, ', ' ORDER BY relname) FROM pg_stat_xact_user_tables
+             WHERE relid IN ('microcred.status_entry'::regclass, 'microcred.issued_credential'::regclass)" \
+        -c "COMMIT" | grep "/")" "issued_credential 20/20, status_entry 20/20" \
+   "revoke_all of 20: 20 credentials and 20 status entries changed, each a HOT update (no index entry written)"
 ok "$(q -c "SELECT microcred.suspend_all(array_agg(id), 'bulk test') FROM t_cred WHERE n > 20 AND n <= 30")" 10 "suspend_all of 10"
 ok "$(q -c "SELECT microcred.reinstate_all(array_agg(id), 'bulk test') FROM t_cred WHERE n > 20 AND n <= 25")" 5 "reinstate_all of 5 of them"
 ok "$(q -c "$agree")" 0 "after revoke_all, suspend_all, reinstate_all: every list's stored bits are its set entries"
@@ -58,10 +61,12 @@ ok "$(q -c "SELECT count(*) FILTER (WHERE (microcred.verify(c.document)).valid) 
    "15 credentials verify (20 revoked and 5 suspended do not)"
 ok "$(q -c "SELECT ok FROM microcred.audit_verify('demo-uas')")" t "the audit chain is intact"
 # HOT needs that no index names the columns a status change sets
-ok "$(q -c "SELECT count(*) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attname IN ('set', 'changed_at')
-            WHERE i.indrelid = 'microcred.status_entry'::regclass
-              AND (a.attnum = ANY (i.indkey::int2[]) OR pg_get_expr(i.indpred, i.indrelid) ~ a.attname)")" 0 \
-   "no index of status_entry names set or changed_at"
+ok "$(q -c "SELECT count(*) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid
+              AND a.attname IN ('set', 'changed_at', 'status', 'status_reason', 'status_changed_at')
+            WHERE i.indrelid IN ('microcred.status_entry'::regclass, 'microcred.issued_credential'::regclass)
+              AND (a.attnum = ANY (i.indkey::int2[]) OR pg_get_expr(i.indpred, i.indrelid) ~ a.attname
+                   OR pg_get_expr(i.indexprs, i.indrelid) ~ a.attname)")" 0 \
+   "no index of status_entry or issued_credential names a column a status change sets"
 # _status_bits: one pass, exact bits, clear errors
 ok "$(q -c "SELECT encode(substr(microcred._status_bits(NULL, 131072, '{0,9,131071}', true), 1, 2), 'hex')
               || encode(substr(microcred._status_bits(NULL, 131072, '{0,9,131071}', true), 16384), 'hex')")" "804001" \

@@ -1,5 +1,10 @@
--- 17_bulk_fast: a status list keeps its bitstring (status_list.bits, written
--- once per list by each status change; scripts/69_status_bits.sql), so the
+-- 17_bulk_fast: the signed document of a credential goes back to the TOAST
+-- table (STORAGE EXTENDED, the default, as in 0.2; scripts/11_catalog.sql),
+-- so a status change does not write a new copy of it (rows stored inline
+-- stay so until a status change writes their next version), and half of
+-- each page of credentials stays free, so a status change is a HOT update.
+-- A status list keeps its bitstring (status_list.bits, written
+-- once per list by each status change; C: statuslist_sql.c), so the
 -- partial index of the set entries goes and a status change of an entry is a
 -- HOT update (half of each status_entry page kept free for it).  The C
 -- functions are created here so the bits of existing lists can be filled
@@ -24,3 +29,5 @@ UPDATE microcred.status_list l
  WHERE s.list_id = l.id;
 DROP INDEX microcred.status_entry_set;
 ALTER TABLE microcred.status_entry SET (fillfactor = 50);
+ALTER TABLE microcred.issued_credential ALTER COLUMN document SET STORAGE EXTENDED;
+ALTER TABLE microcred.issued_credential SET (fillfactor = 50);
