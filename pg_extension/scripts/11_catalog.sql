@@ -192,7 +192,7 @@ CREATE TABLE microcred.issued_credential (
 -- document (kept in the row, STORAGE MAIN, a revocation rewrote 4 KB per
 -- credential and bulk revocation was 4 times slower), and scans and index
 -- lookups of credentials read small pages.  Issuing pays one TOAST insert
--- (docs/ARCHITECTURE.md: no measurable difference at 6,000 credentials).
+-- (docs/ARCHITECTURE.md, "Set-based lifecycle": the measured trade).
 -- Half of each page stays free and no index names a status column, so a
 -- status change is a HOT update (no new entry in the four indexes).
 ALTER TABLE microcred.issued_credential ALTER COLUMN document SET COMPRESSION lz4;  -- pglz costs more than signing
