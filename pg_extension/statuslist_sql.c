@@ -4,7 +4,9 @@
  *	  SQL-callable Bitstring Status List functions (core: statuslist.c):
  *	  microcred._status_encode() builds the encodedList of a list from the
  *	  indexes whose bit is set; microcred._status_check() reads the bit of a
- *	  BitstringStatusListEntry in a status list credential.
+ *	  BitstringStatusListEntry in a status list credential;
+ *	  microcred._status_bits() sets or clears many bits of a list's stored
+ *	  bitstring in one pass and microcred._status_encode_bits() encodes it.
  *
  *-------------------------------------------------------------------------
  */
@@ -60,6 +62,127 @@ microcred_status_encode(PG_FUNCTION_ARGS)
 	}
 	arena = mc_arena();
 	encoded = sl_encode(arena, bits, (size_t) size, &err);
+	if (encoded == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+				 errmsg("cannot encode the status list: %s", err.message)));
+	PG_RETURN_TEXT_P(cstring_to_text(encoded));
+}
+
+/* the size of a status list: a multiple of 8, at least 131072 entries */
+static void
+check_list_size(int32 size)
+{
+	if (size < 131072 || size % 8 != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("status list size must be a multiple of 8 and at least 131072, not %d", size),
+				 errhint("Use the size column of microcred.status_list.")));
+}
+
+/*
+ * The stored bitstring of a list as a palloc'd copy of size / 8 bytes
+ * (NULL: a list none of whose bits was ever set, all zeros).
+ */
+static unsigned char *
+list_bits_copy(bytea *stored, int32 size)
+{
+	unsigned char *bits = palloc0(size / 8);
+
+	if (stored != NULL)
+	{
+		if (VARSIZE_ANY_EXHDR(stored) != (Size) (size / 8))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("status list bits have %zu bytes, not the %d of a list of %d entries",
+							(size_t) VARSIZE_ANY_EXHDR(stored), size / 8, size),
+					 errhint("Rebuild them from the entries: UPDATE microcred.status_list l SET bits = microcred._status_bits(NULL, l.size, "
+							 "(SELECT array_agg(e.idx) FROM microcred.status_entry e WHERE e.list_id = l.id AND e.set), true);")));
+		memcpy(bits, VARDATA_ANY(stored), size / 8);
+	}
+	return bits;
+}
+
+PG_FUNCTION_INFO_V1(microcred_status_bits);
+
+/*
+ * microcred._status_bits(bits bytea, size integer, indexes integer[],
+ *                        value boolean) RETURNS bytea
+ * The bitstring of a list (size / 8 bytes, index 0 the most significant bit
+ * of the first byte, as in the encodedList) with the bits of the given
+ * indexes set to value: one pass over the indexes, one copy of the bits.
+ * NULL bits are a list with no bit set; NULL indexes change nothing.
+ */
+Datum
+microcred_status_bits(PG_FUNCTION_ARGS)
+{
+	int32		size;
+	bool		value;
+	unsigned char *bits;
+	bytea	   *result;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("status list size is required"),
+				 errhint("Use the size column of microcred.status_list.")));
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the value to give the status bits is required (true sets them, false clears them)")));
+	size = PG_GETARG_INT32(1);
+	value = PG_GETARG_BOOL(3);
+	check_list_size(size);
+	bits = list_bits_copy(PG_ARGISNULL(0) ? NULL : PG_GETARG_BYTEA_PP(0), size);
+	if (!PG_ARGISNULL(2))
+	{
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(2);
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+		mcj_error	err;
+
+		deconstruct_array(arr, INT4OID, 4, true, TYPALIGN_INT, &elems, &nulls, &n);
+		for (int i = 0; i < n; i++)
+		{
+			int32		idx = nulls[i] ? -1 : DatumGetInt32(elems[i]);
+
+			if (idx < 0 || idx >= size)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("status list index %d is out of range (the list has %d entries)", idx, size)));
+			if (!sl_set(bits, (size_t) size, (uint64_t) idx, value, &err))
+				ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", err.message)));
+		}
+	}
+	result = (bytea *) palloc(VARHDRSZ + size / 8);
+	SET_VARSIZE(result, VARHDRSZ + size / 8);
+	memcpy(VARDATA(result), bits, size / 8);
+	pfree(bits);
+	PG_RETURN_BYTEA_P(result);
+}
+
+PG_FUNCTION_INFO_V1(microcred_status_encode_bits);
+
+/*
+ * microcred._status_encode_bits(size integer, bits bytea) RETURNS text
+ * The encodedList of a stored bitstring (NULL bits: no bit set); the same
+ * text as _status_encode(size, the indexes of the set bits).
+ */
+Datum
+microcred_status_encode_bits(PG_FUNCTION_ARGS)
+{
+	int32		size;
+	unsigned char *bits;
+	mcj_error	err;
+	char	   *encoded;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	size = PG_GETARG_INT32(0);
+	check_list_size(size);
+	bits = list_bits_copy(PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_PP(1), size);
+	encoded = sl_encode(mc_arena(), bits, (size_t) size, &err);
 	if (encoded == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),

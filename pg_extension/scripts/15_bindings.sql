@@ -261,6 +261,20 @@ AS 'MODULE_PATHNAME', 'microcred_status_encode';
 COMMENT ON FUNCTION microcred._status_encode(integer, integer[]) IS
     'internal: the encodedList (multibase base64url of the GZIP-compressed bitstring) with these bits set';
 
+CREATE FUNCTION microcred._status_bits(bits bytea, size integer, indexes integer[], value boolean)
+RETURNS bytea
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'microcred_status_bits';
+COMMENT ON FUNCTION microcred._status_bits(bytea, integer, integer[], boolean) IS
+    'internal: a status list''s bitstring (NULL: no bit set) with the bits of these indexes set to value, in one pass (status_list.bits)';
+
+CREATE FUNCTION microcred._status_encode_bits(size integer, bits bytea)
+RETURNS text
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'microcred_status_encode_bits';
+COMMENT ON FUNCTION microcred._status_encode_bits(integer, bytea) IS
+    'internal: the encodedList (multibase base64url of the GZIP-compressed bitstring) of a status list''s stored bits';
+
 CREATE FUNCTION microcred._status_check(entry jsonb, list_credential jsonb, OUT is_set boolean, OUT problem text)
 RETURNS record
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE

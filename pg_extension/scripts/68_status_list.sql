@@ -19,6 +19,7 @@ CREATE TABLE microcred.status_list (
     bits_version    bigint NOT NULL DEFAULT 0,   -- bumped whenever a bit of the list changes
     published_version bigint,                    -- bits_version the published credential shows
     published_at    timestamptz,
+    bits            bytea,                       -- the bitstring (size / 8 bytes; NULL: no bit set)
     UNIQUE (issuer_id, id)
 );
 CREATE UNIQUE INDEX status_list_open ON microcred.status_list (issuer_id, purpose) WHERE NOT closed;
@@ -26,6 +27,8 @@ COMMENT ON TABLE microcred.status_list IS
     'Bitstring Status Lists (W3C): one open list per issuer and purpose; a new one starts when 90% of its entries are taken';
 COMMENT ON COLUMN microcred.status_list.permutation_key IS
     'key of the pseudo-random permutation from position to index, so the index says nothing about the order of issue';
+COMMENT ON COLUMN microcred.status_list.bits IS
+    'the bitstring as published (index 0 the first byte''s high bit; NULL while no bit was ever set): status_entry.set of every entry, written once per list by each status change';
 COMMENT ON COLUMN microcred.status_list.published IS
     'the last signed BitstringStatusListCredential; served again until a bit changes';
 
@@ -41,8 +44,10 @@ CREATE TABLE microcred.status_entry (
     PRIMARY KEY (list_id, idx),
     UNIQUE (credential_id, purpose),
     FOREIGN KEY (issuer_id, list_id) REFERENCES microcred.status_list (issuer_id, id)
-);
-CREATE INDEX status_entry_set ON microcred.status_entry (list_id, idx) WHERE set;
+) WITH (fillfactor = 50);
+-- No index names "set" or "changed_at" and every page keeps half its space
+-- free, so a status change is a HOT update (no new index entries); the set
+-- bits of a list are read from status_list.bits, not from an index here.
 CREATE UNIQUE INDEX status_entry_position ON microcred.status_entry (list_id, position);
 COMMENT ON TABLE microcred.status_entry IS
     'the status list index of each credential per purpose, and whether its bit is set (revoked / suspended)';

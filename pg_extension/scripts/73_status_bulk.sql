@@ -5,8 +5,10 @@
  *                      written by one multi-row INSERT (same chain, same hashes
  *                      as one _audit call per link)
  *   _set_status_many   revoke / suspend / reinstate many credentials: one pass
- *                      over the bits, one UPDATE of the credentials, one audit
- *                      INSERT per issuer (same checks and errors as before)
+ *                      over the entries (HOT updates), each list's bitstring
+ *                      written once (_status_bits, in C), one UPDATE of the
+ *                      credentials, one audit INSERT per issuer (same checks
+ *                      and errors as before)
  *   _issued_credential_document_fixed
  *                      the "document never changes" rule as its own trigger,
  *                      fired only by an UPDATE that sets the document: a status
@@ -78,24 +80,26 @@ BEGIN
         PERFORM microcred._fail('23502', format('a reason is required to %s a credential', op), NULL,
             'Say why, e.g. ''academic misconduct'' or ''issued in error''; it goes into the audit log.');
     END IF;
-    SELECT u INTO missing FROM unnest(credentials) u
-     WHERE NOT EXISTS (SELECT FROM microcred.issued_credential c WHERE c.id = u) LIMIT 1;
+    -- each credential once, in the order of the audit (issuer, id); NULLs name nothing.
+    -- One pass over the credentials gives a given id that does not exist,
+    -- the issuers, the credentials per issuer and the first credential the
+    -- operation does not accept (the issuer of a credential never changes,
+    -- so the audit can use these lists later)
+    SELECT (array_agg(x.u) FILTER (WHERE x.id IS NULL))[1],
+           array_agg(x.issuer_id ORDER BY x.issuer_id, x.id) FILTER (WHERE x.id IS NOT NULL),
+           array_agg(x.id ORDER BY x.issuer_id, x.id) FILTER (WHERE x.id IS NOT NULL),
+           (array_agg(x.id) FILTER (WHERE x.refused))[1], (array_agg(x.status) FILTER (WHERE x.refused))[1]
+      INTO missing, issuers, ids, bad_id, bad_status
+      FROM (SELECT DISTINCT u, c.issuer_id, c.id, c.status,
+                   CASE op WHEN 'revoke' THEN c.status = 'revoked'
+                           WHEN 'suspend' THEN c.status <> 'active'
+                           WHEN 'reinstate' THEN c.status <> 'suspended' END AS refused
+              FROM unnest(credentials) u LEFT JOIN microcred.issued_credential c ON c.id = u
+             WHERE u IS NOT NULL) x;
     IF missing IS NOT NULL THEN
         PERFORM microcred._fail('42704', format('credential %s does not exist', missing), NULL,
             'Check the id: SELECT id FROM microcred.issued_credentials_report WHERE ...;');
     END IF;
-    -- each credential once, in the order of the audit (issuer, id); NULLs name nothing.
-    -- One pass gives the issuers, the credentials per issuer and the first
-    -- credential the operation does not accept (the issuer of a credential
-    -- never changes, so the audit can use these lists later)
-    SELECT array_agg(x.issuer_id ORDER BY x.issuer_id, x.id), array_agg(x.id ORDER BY x.issuer_id, x.id),
-           (array_agg(x.id) FILTER (WHERE x.refused))[1], (array_agg(x.status) FILTER (WHERE x.refused))[1]
-      INTO issuers, ids, bad_id, bad_status
-      FROM (SELECT DISTINCT c.issuer_id, c.id, c.status,
-                   CASE op WHEN 'revoke' THEN c.status = 'revoked'
-                           WHEN 'suspend' THEN c.status <> 'active'
-                           WHEN 'reinstate' THEN c.status <> 'suspended' END AS refused
-              FROM unnest(credentials) u JOIN microcred.issued_credential c ON c.id = u) x;
     ids := coalesce(ids, '{}');
     -- the caller must act for every issuer involved
     PERFORM microcred._check_actor(i, actor) FROM (SELECT DISTINCT i FROM unnest(issuers) i) x;
@@ -126,16 +130,22 @@ BEGIN
     -- status list: lists and audit chains are always locked in that order
     PERFORM pg_advisory_xact_lock(hashtext('microcred.audit'), hashtext(x.i::text))
        FROM (SELECT DISTINCT i FROM unnest(issuers) i ORDER BY i) x;
-    -- the bits in one pass (a join on the (credential, purpose) key), and the
-    -- version of each list they are in, bumped once per list
+    -- the entries in one pass (a join on the (credential, purpose) key; no
+    -- index names "set", so each is a HOT update), then each list they are
+    -- in once: its bitstring, changed in one pass over its indexes in C, and
+    -- its version.  A concurrent change of the same list waits for this row
+    -- and applies its own bits to these (READ COMMITTED re-reads the row)
     WITH changed AS (
         UPDATE microcred.status_entry e SET set = (op <> 'reinstate'), changed_at = now()
           FROM unnest(ids) u
          WHERE e.credential_id = u AND e.purpose = status_purpose
-        RETURNING e.list_id),
+        RETURNING e.list_id, e.idx),
     bumped AS (
-        UPDATE microcred.status_list l SET bits_version = l.bits_version + 1
-         WHERE l.id IN (SELECT DISTINCT list_id FROM changed)
+        UPDATE microcred.status_list l
+           SET bits_version = l.bits_version + 1,
+               bits = microcred._status_bits(l.bits, l.size, c.idxs, op <> 'reinstate')
+          FROM (SELECT list_id, array_agg(idx) AS idxs FROM changed GROUP BY list_id) c
+         WHERE l.id = c.list_id
         RETURNING l.id)
     SELECT array_agg(b.id) INTO lists FROM bumped b;
     -- caches of the signed lists (the bridge's) drop them when this commits

@@ -17,7 +17,7 @@ DECLARE
     l       microcred.status_list;
     i       microcred.issuer;
     k       microcred.signing_key;
-    bits    integer[];
+    bits    bytea;
     version bigint;
     url     text;
     doc     jsonb;
@@ -31,9 +31,10 @@ BEGIN
     IF l.published IS NOT NULL AND l.published_version = l.bits_version THEN
         RETURN l.published;
     END IF;
-    -- the version read with the bits: a change committed after this statement bumps it again
-    SELECT sl.bits_version INTO version FROM microcred.status_list sl WHERE sl.id = l.id;
-    SELECT array_agg(e.idx ORDER BY e.idx) INTO bits FROM microcred.status_entry e WHERE e.list_id = l.id AND e.set;
+    -- the bits and their version from one row version: a change committed
+    -- later bumps the version again (the bits are written with the version,
+    -- once per list and status change, so no entry is read here)
+    SELECT sl.bits_version, sl.bits INTO version, bits FROM microcred.status_list sl WHERE sl.id = l.id;
     SELECT * INTO i FROM microcred.issuer WHERE id = l.issuer_id;
     SELECT * INTO k FROM microcred.signing_key sk
      WHERE sk.issuer_id = l.issuer_id AND sk.algorithm = 'Ed25519' AND sk.state = 'active';
@@ -52,7 +53,7 @@ BEGIN
             'id', url || '#list',
             'type', 'BitstringStatusList',
             'statusPurpose', l.purpose,
-            'encodedList', microcred._status_encode(l.size, coalesce(bits, '{}'))));
+            'encodedList', microcred._status_encode_bits(l.size, bits)));
     doc := microcred._sign_di(doc, i.proof_format, k.id, k.issuer_id,
                               i.public_id || '#' || k.fragment, now());
     UPDATE microcred.status_list SET published = doc, published_version = version, published_at = now() WHERE id = l.id;

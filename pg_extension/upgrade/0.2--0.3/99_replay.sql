@@ -480,6 +480,22 @@ AS 'MODULE_PATHNAME', 'microcred_status_encode';
 COMMENT ON FUNCTION microcred._status_encode(integer, integer[]) IS
     'internal: the encodedList (multibase base64url of the GZIP-compressed bitstring) with these bits set';
 
+CREATE OR REPLACE FUNCTION microcred._status_bits(bits bytea, size integer, indexes integer[], value boolean)
+RETURNS bytea
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'microcred_status_bits';
+
+COMMENT ON FUNCTION microcred._status_bits(bytea, integer, integer[], boolean) IS
+    'internal: a status list''s bitstring (NULL: no bit set) with the bits of these indexes set to value, in one pass (status_list.bits)';
+
+CREATE OR REPLACE FUNCTION microcred._status_encode_bits(size integer, bits bytea)
+RETURNS text
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'microcred_status_encode_bits';
+
+COMMENT ON FUNCTION microcred._status_encode_bits(integer, bytea) IS
+    'internal: the encodedList (multibase base64url of the GZIP-compressed bitstring) of a status list''s stored bits';
+
 CREATE OR REPLACE FUNCTION microcred._status_check(entry jsonb, list_credential jsonb, OUT is_set boolean, OUT problem text)
 RETURNS record
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE
@@ -1674,24 +1690,26 @@ BEGIN
         PERFORM microcred._fail('23502', format('a reason is required to %s a credential', op), NULL,
             'Say why, e.g. ''academic misconduct'' or ''issued in error''; it goes into the audit log.');
     END IF;
-    SELECT u INTO missing FROM unnest(credentials) u
-     WHERE NOT EXISTS (SELECT FROM microcred.issued_credential c WHERE c.id = u) LIMIT 1;
+    -- each credential once, in the order of the audit (issuer, id); NULLs name nothing.
+    -- One pass over the credentials gives a given id that does not exist,
+    -- the issuers, the credentials per issuer and the first credential the
+    -- operation does not accept (the issuer of a credential never changes,
+    -- so the audit can use these lists later)
+    SELECT (array_agg(x.u) FILTER (WHERE x.id IS NULL))[1],
+           array_agg(x.issuer_id ORDER BY x.issuer_id, x.id) FILTER (WHERE x.id IS NOT NULL),
+           array_agg(x.id ORDER BY x.issuer_id, x.id) FILTER (WHERE x.id IS NOT NULL),
+           (array_agg(x.id) FILTER (WHERE x.refused))[1], (array_agg(x.status) FILTER (WHERE x.refused))[1]
+      INTO missing, issuers, ids, bad_id, bad_status
+      FROM (SELECT DISTINCT u, c.issuer_id, c.id, c.status,
+                   CASE op WHEN 'revoke' THEN c.status = 'revoked'
+                           WHEN 'suspend' THEN c.status <> 'active'
+                           WHEN 'reinstate' THEN c.status <> 'suspended' END AS refused
+              FROM unnest(credentials) u LEFT JOIN microcred.issued_credential c ON c.id = u
+             WHERE u IS NOT NULL) x;
     IF missing IS NOT NULL THEN
         PERFORM microcred._fail('42704', format('credential %s does not exist', missing), NULL,
             'Check the id: SELECT id FROM microcred.issued_credentials_report WHERE ...;');
     END IF;
-    -- each credential once, in the order of the audit (issuer, id); NULLs name nothing.
-    -- One pass gives the issuers, the credentials per issuer and the first
-    -- credential the operation does not accept (the issuer of a credential
-    -- never changes, so the audit can use these lists later)
-    SELECT array_agg(x.issuer_id ORDER BY x.issuer_id, x.id), array_agg(x.id ORDER BY x.issuer_id, x.id),
-           (array_agg(x.id) FILTER (WHERE x.refused))[1], (array_agg(x.status) FILTER (WHERE x.refused))[1]
-      INTO issuers, ids, bad_id, bad_status
-      FROM (SELECT DISTINCT c.issuer_id, c.id, c.status,
-                   CASE op WHEN 'revoke' THEN c.status = 'revoked'
-                           WHEN 'suspend' THEN c.status <> 'active'
-                           WHEN 'reinstate' THEN c.status <> 'suspended' END AS refused
-              FROM unnest(credentials) u JOIN microcred.issued_credential c ON c.id = u) x;
     ids := coalesce(ids, '{}');
     -- the caller must act for every issuer involved
     PERFORM microcred._check_actor(i, actor) FROM (SELECT DISTINCT i FROM unnest(issuers) i) x;
@@ -1722,16 +1740,22 @@ BEGIN
     -- status list: lists and audit chains are always locked in that order
     PERFORM pg_advisory_xact_lock(hashtext('microcred.audit'), hashtext(x.i::text))
        FROM (SELECT DISTINCT i FROM unnest(issuers) i ORDER BY i) x;
-    -- the bits in one pass (a join on the (credential, purpose) key), and the
-    -- version of each list they are in, bumped once per list
+    -- the entries in one pass (a join on the (credential, purpose) key; no
+    -- index names "set", so each is a HOT update), then each list they are
+    -- in once: its bitstring, changed in one pass over its indexes in C, and
+    -- its version.  A concurrent change of the same list waits for this row
+    -- and applies its own bits to these (READ COMMITTED re-reads the row)
     WITH changed AS (
         UPDATE microcred.status_entry e SET set = (op <> 'reinstate'), changed_at = now()
           FROM unnest(ids) u
          WHERE e.credential_id = u AND e.purpose = status_purpose
-        RETURNING e.list_id),
+        RETURNING e.list_id, e.idx),
     bumped AS (
-        UPDATE microcred.status_list l SET bits_version = l.bits_version + 1
-         WHERE l.id IN (SELECT DISTINCT list_id FROM changed)
+        UPDATE microcred.status_list l
+           SET bits_version = l.bits_version + 1,
+               bits = microcred._status_bits(l.bits, l.size, c.idxs, op <> 'reinstate')
+          FROM (SELECT list_id, array_agg(idx) AS idxs FROM changed GROUP BY list_id) c
+         WHERE l.id = c.list_id
         RETURNING l.id)
     SELECT array_agg(b.id) INTO lists FROM bumped b;
     -- caches of the signed lists (the bridge's) drop them when this commits
@@ -1783,7 +1807,7 @@ DECLARE
     l       microcred.status_list;
     i       microcred.issuer;
     k       microcred.signing_key;
-    bits    integer[];
+    bits    bytea;
     version bigint;
     url     text;
     doc     jsonb;
@@ -1797,9 +1821,10 @@ BEGIN
     IF l.published IS NOT NULL AND l.published_version = l.bits_version THEN
         RETURN l.published;
     END IF;
-    -- the version read with the bits: a change committed after this statement bumps it again
-    SELECT sl.bits_version INTO version FROM microcred.status_list sl WHERE sl.id = l.id;
-    SELECT array_agg(e.idx ORDER BY e.idx) INTO bits FROM microcred.status_entry e WHERE e.list_id = l.id AND e.set;
+    -- the bits and their version from one row version: a change committed
+    -- later bumps the version again (the bits are written with the version,
+    -- once per list and status change, so no entry is read here)
+    SELECT sl.bits_version, sl.bits INTO version, bits FROM microcred.status_list sl WHERE sl.id = l.id;
     SELECT * INTO i FROM microcred.issuer WHERE id = l.issuer_id;
     SELECT * INTO k FROM microcred.signing_key sk
      WHERE sk.issuer_id = l.issuer_id AND sk.algorithm = 'Ed25519' AND sk.state = 'active';
@@ -1818,7 +1843,7 @@ BEGIN
             'id', url || '#list',
             'type', 'BitstringStatusList',
             'statusPurpose', l.purpose,
-            'encodedList', microcred._status_encode(l.size, coalesce(bits, '{}'))));
+            'encodedList', microcred._status_encode_bits(l.size, bits)));
     doc := microcred._sign_di(doc, i.proof_format, k.id, k.issuer_id,
                               i.public_id || '#' || k.fragment, now());
     UPDATE microcred.status_list SET published = doc, published_version = version, published_at = now() WHERE id = l.id;
