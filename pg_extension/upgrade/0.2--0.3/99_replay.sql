@@ -2298,11 +2298,9 @@ COMMENT ON FUNCTION microcred._with_status(microcred.verification, jsonb[], json
 CREATE OR REPLACE FUNCTION microcred.verify(credential jsonb, status_lists jsonb[] DEFAULT NULL,
                                  controller_documents jsonb[] DEFAULT NULL)
 RETURNS microcred.verification
-LANGUAGE sql VOLATILE SECURITY DEFINER
+LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._with_status(microcred._verify_document(microcred._not_null('credential', credential),
-                                                               coalesce(controller_documents, '{}')),
-                                    status_lists, controller_documents) $$;
+AS 'MODULE_PATHNAME', 'microcred_verify_status_jsonb';
 
 COMMENT ON FUNCTION microcred.verify(jsonb, jsonb[], jsonb[]) IS
     'verify a credential secured with Data Integrity (eddsa-rdfc-2022, eddsa-jcs-2022, Ed25519Signature2020; proof sets and chains), ours or another issuer''s: valid only if a key bound to its issuer signed it (registered, or in a controller document given), including its status: our own lists directly, another issuer''s from the status list credentials given';
@@ -2310,11 +2308,9 @@ COMMENT ON FUNCTION microcred.verify(jsonb, jsonb[], jsonb[]) IS
 CREATE OR REPLACE FUNCTION microcred.verify(credential text, status_lists jsonb[] DEFAULT NULL,
                                  controller_documents jsonb[] DEFAULT NULL)
 RETURNS microcred.verification
-LANGUAGE sql VOLATILE SECURITY DEFINER
+LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._with_status(microcred._verify_text(microcred._not_null('credential', credential),
-                                                           coalesce(controller_documents, '{}')),
-                                    status_lists, controller_documents) $$;
+AS 'MODULE_PATHNAME', 'microcred_verify_status_text';
 
 COMMENT ON FUNCTION microcred.verify(text, jsonb[], jsonb[]) IS
     'verify a credential given as text: strict I-JSON (duplicate members refused) with a Data Integrity proof, or a compact JWT; keys and status as for verify(jsonb)';
@@ -2322,11 +2318,9 @@ COMMENT ON FUNCTION microcred.verify(text, jsonb[], jsonb[]) IS
 CREATE OR REPLACE FUNCTION microcred.verify_jwt(token text, status_lists jsonb[] DEFAULT NULL,
                                      controller_documents jsonb[] DEFAULT NULL)
 RETURNS microcred.verification
-LANGUAGE sql VOLATILE SECURITY DEFINER
+LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._with_status(microcred._verify_token(microcred._not_null('token', token),
-                                                            coalesce(controller_documents, '{}')),
-                                    status_lists, controller_documents) $$;
+AS 'MODULE_PATHNAME', 'microcred_verify_status_jwt';
 
 COMMENT ON FUNCTION microcred.verify_jwt(text, jsonb[], jsonb[]) IS
     'verify a credential secured as a JWT: Open Badges 3.0 VC-JWT (typ JWT) or W3C VC-JOSE (typ vc+jwt); keys and status as for verify(jsonb)';
