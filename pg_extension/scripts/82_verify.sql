@@ -163,11 +163,11 @@ COMMENT ON FUNCTION microcred._with_status(microcred.verification, jsonb[], json
 -- through _with_status.  SECURITY DEFINER: the key and status tables and the
 -- internal functions are the owner's alone; VOLATILE: verify(document(issue(...)))
 -- in one statement sees the new rows.  NULL as the credential is an error
--- naming it.
+-- naming it.  COST 100, as the SQL functions they replace had: the same plans.
 CREATE FUNCTION microcred.verify(credential jsonb, status_lists jsonb[] DEFAULT NULL,
                                  controller_documents jsonb[] DEFAULT NULL)
 RETURNS microcred.verification
-LANGUAGE C VOLATILE SECURITY DEFINER
+LANGUAGE C VOLATILE SECURITY DEFINER COST 100
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'microcred_verify_status_jsonb';
 COMMENT ON FUNCTION microcred.verify(jsonb, jsonb[], jsonb[]) IS
@@ -176,7 +176,7 @@ COMMENT ON FUNCTION microcred.verify(jsonb, jsonb[], jsonb[]) IS
 CREATE FUNCTION microcred.verify(credential text, status_lists jsonb[] DEFAULT NULL,
                                  controller_documents jsonb[] DEFAULT NULL)
 RETURNS microcred.verification
-LANGUAGE C VOLATILE SECURITY DEFINER
+LANGUAGE C VOLATILE SECURITY DEFINER COST 100
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'microcred_verify_status_text';
 COMMENT ON FUNCTION microcred.verify(text, jsonb[], jsonb[]) IS
@@ -185,7 +185,7 @@ COMMENT ON FUNCTION microcred.verify(text, jsonb[], jsonb[]) IS
 CREATE FUNCTION microcred.verify_jwt(token text, status_lists jsonb[] DEFAULT NULL,
                                      controller_documents jsonb[] DEFAULT NULL)
 RETURNS microcred.verification
-LANGUAGE C VOLATILE SECURITY DEFINER
+LANGUAGE C VOLATILE SECURITY DEFINER COST 100
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'microcred_verify_status_jwt';
 COMMENT ON FUNCTION microcred.verify_jwt(text, jsonb[], jsonb[]) IS

@@ -2298,7 +2298,7 @@ COMMENT ON FUNCTION microcred._with_status(microcred.verification, jsonb[], json
 CREATE OR REPLACE FUNCTION microcred.verify(credential jsonb, status_lists jsonb[] DEFAULT NULL,
                                  controller_documents jsonb[] DEFAULT NULL)
 RETURNS microcred.verification
-LANGUAGE C VOLATILE SECURITY DEFINER
+LANGUAGE C VOLATILE SECURITY DEFINER COST 100
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'microcred_verify_status_jsonb';
 
@@ -2308,7 +2308,7 @@ COMMENT ON FUNCTION microcred.verify(jsonb, jsonb[], jsonb[]) IS
 CREATE OR REPLACE FUNCTION microcred.verify(credential text, status_lists jsonb[] DEFAULT NULL,
                                  controller_documents jsonb[] DEFAULT NULL)
 RETURNS microcred.verification
-LANGUAGE C VOLATILE SECURITY DEFINER
+LANGUAGE C VOLATILE SECURITY DEFINER COST 100
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'microcred_verify_status_text';
 
@@ -2318,7 +2318,7 @@ COMMENT ON FUNCTION microcred.verify(text, jsonb[], jsonb[]) IS
 CREATE OR REPLACE FUNCTION microcred.verify_jwt(token text, status_lists jsonb[] DEFAULT NULL,
                                      controller_documents jsonb[] DEFAULT NULL)
 RETURNS microcred.verification
-LANGUAGE C VOLATILE SECURITY DEFINER
+LANGUAGE C VOLATILE SECURITY DEFINER COST 100
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'microcred_verify_status_jwt';
 
