@@ -63,6 +63,7 @@ extern text *mc_rdfc_text(mcj_arena *arena, const mcj_value *v, const char *what
 extern bool mc_rdf_dataset(mcj_arena *arena, const mcj_value *doc, rdf_dataset *ds, mcj_error *err);
 
 /* microcred.c */
+extern Oid	mc_relid(const char *name);
 extern char *microcred_kek_file;
 extern bool microcred_preloaded;
 

@@ -196,7 +196,10 @@ typedef struct RegisteredKey
 static HTAB *registered_keys = NULL;
 static bool callback_registered = false;
 
-/* relcache invalidation: forget every cached key */
+/* the tables the registered keys come from (microcred._lookup_key), once known */
+static Oid	key_relids[3];
+
+/* relcache invalidation of a key table (or of everything): forget every cached key */
 static void
 registered_keys_reset(Datum arg, Oid relid)
 {
@@ -204,6 +207,10 @@ registered_keys_reset(Datum arg, Oid relid)
 	RegisteredKey *e;
 
 	if (registered_keys == NULL)
+		return;
+	if (OidIsValid(relid) && OidIsValid(key_relids[0]) && OidIsValid(key_relids[1]) &&
+		OidIsValid(key_relids[2]) && relid != key_relids[0] && relid != key_relids[1] &&
+		relid != key_relids[2])
 		return;
 	hash_seq_init(&seq, registered_keys);
 	while ((e = (RegisteredKey *) hash_seq_search(&seq)) != NULL)
@@ -307,6 +314,10 @@ spi_lookup(void *ctxp, mcj_arena *arena, const char *issuer, const char *vm,
 			if (registered_keys == NULL)
 			{
 				HASHCTL		ctl;
+
+				key_relids[0] = mc_relid("signing_key");
+				key_relids[1] = mc_relid("trusted_key");
+				key_relids[2] = mc_relid("issuer");
 
 				memset(&ctl, 0, sizeof(ctl));
 				ctl.keysize = MC_LOOKUP_KEY_MAX;

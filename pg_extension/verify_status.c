@@ -15,10 +15,10 @@
  *
  * Per backend, our lists are cached by URL (id, issuer, purpose, size and
  * the issuer's public id): none of these change once a list exists.  The
- * cache is emptied by any relcache invalidation, which the statement
- * triggers status_list_changed (UPDATE OF url, issuer_id, purpose, size,
- * DELETE, TRUNCATE) and issuer_changed send; URLs that are not ours are not
- * cached.  The bit itself is never cached: status_entry is read through its
+ * cache is emptied by a relcache invalidation of status_list, issuer or
+ * status_entry (or of everything), which the statement triggers
+ * status_list_changed (UPDATE OF url, issuer_id, purpose, size, DELETE,
+ * TRUNCATE) and issuer_changed send; URLs that are not ours are not cached.  The bit itself is never cached: status_entry is read through its
  * primary key (list_id, idx) with the snapshot a VOLATILE SQL statement
  * would take (a new command id, so verify(document(issue(...))) in one
  * statement sees the entry issue wrote).
@@ -76,11 +76,16 @@ typedef struct EntryRel
 static HTAB *own_lists = NULL;
 static EntryRel entry_rel;
 static bool callback_registered = false;
+static Oid	list_relids[2];		/* status_list and issuer, once known */
 
-/* relcache invalidation: forget the lists and the relation ids */
+/* relcache invalidation of what the cache holds (or of everything): forget it */
 static void
 own_lists_reset(Datum arg, Oid relid)
 {
+	if (OidIsValid(relid) && OidIsValid(list_relids[0]) && OidIsValid(list_relids[1]) &&
+		OidIsValid(entry_rel.relid) && relid != list_relids[0] && relid != list_relids[1] &&
+		relid != entry_rel.relid)
+		return;
 	if (own_lists != NULL)
 		hash_destroy(own_lists);
 	own_lists = NULL;
@@ -151,6 +156,9 @@ own_list(const char *url)
 	if (own_lists == NULL)
 	{
 		HASHCTL		ctl;
+
+		list_relids[0] = mc_relid("status_list");
+		list_relids[1] = mc_relid("issuer");
 
 		memset(&ctl, 0, sizeof(ctl));
 		ctl.keysize = OWN_URL_MAX;
