@@ -48,7 +48,7 @@ extern mcc_key *mc_signing_key_by_id(const pg_uuid_t *key_id, const pg_uuid_t *i
 extern mcj_value *mc_sign_document(mcj_arena *arena, mcj_value *unsecured, const char *suite,
 								   mcc_key *key, const char *vm, TimestampTz created);
 
-/* verify_status.c: the status check of microcred.verify() on our own lists */
+/* verify_status_sql.c: the status check of microcred.verify() on our own lists */
 struct vc_result;
 extern bool mc_status_own(struct vc_result *r);
 extern Datum mc_with_status_sql(Datum verification, Oid verification_type, Datum status_lists,

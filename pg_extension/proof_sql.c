@@ -713,7 +713,7 @@ microcred_verify_jwt(PG_FUNCTION_ARGS)
 /*
  * The public verify functions: the proofs, then the status of the
  * credential's credentialStatus entries, our own lists in C
- * (verify_status.c), anything else through microcred._with_status.
+ * (verify_status_sql.c), anything else through microcred._with_status.
  * Arguments: (credential, status_lists jsonb[], controller_documents jsonb[]),
  * the credential required.
  */

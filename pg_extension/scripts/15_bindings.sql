@@ -133,7 +133,7 @@ COMMENT ON FUNCTION microcred._verify_token(text, jsonb[]) IS
     'internal: verify a JWT credential (status: see microcred.verify_jwt)';
 
 -- The proofs and, for our own lists, the status check in C (proof_sql.c,
--- verify_status.c): the same checks and reasons as _with_status, one index
+-- verify_status_sql.c): the same checks and reasons as _with_status, one index
 -- lookup per entry; anything else (a foreign list, another status method) goes
 -- through _with_status.  SECURITY DEFINER: the key and status tables and the
 -- internal functions are the owner's alone; VOLATILE: verify(document(issue(...)))

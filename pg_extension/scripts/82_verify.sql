@@ -161,9 +161,9 @@ COMMENT ON FUNCTION microcred._with_status(microcred.verification, jsonb[], json
 
 -- verify(), verify(text) and verify_jwt() are C (15_bindings.sql, proof_sql.c):
 -- the proofs, then the status of our own lists as _with_status checks it
--- (verify_status.c); every other status goes through _with_status above.
+-- (verify_status_sql.c); every other status goes through _with_status above.
 
--- our lists are cached per backend by URL (verify_status.c): a change of what
+-- our lists are cached per backend by URL (verify_status_sql.c): a change of what
 -- the cache holds must reach every backend (bits are never cached)
 CREATE TRIGGER status_list_changed AFTER UPDATE OF url, issuer_id, purpose, size OR DELETE OR TRUNCATE
     ON microcred.status_list

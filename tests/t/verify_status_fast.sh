@@ -1,5 +1,5 @@
 #!/bin/bash
-# verify() checks the status of our own lists in C (verify_status.c) and
+# verify() checks the status of our own lists in C (verify_status_sql.c) and
 # sends everything else through microcred._with_status, the specification.
 #   1. the C path writes exactly what _with_status writes, for credentials
 #      re-signed with every status shape: our list (pass, revoked, out of

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * verify_status.c
+ * verify_status_sql.c
  *	  The status check of microcred.verify() for our own Bitstring Status
  *	  Lists, in C: one index lookup per credentialStatus entry.
  *
