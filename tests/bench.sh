@@ -79,9 +79,9 @@ bad=$(psql -X -At -d bench -c "SELECT count(*) FROM microcred.issued_credential 
 [ "$bad" = 0 ] || { echo "bench: $bad credentials do not verify" >&2; exit 1; }
 
 printf '%-52s %8s/s  %6s of raw sign   (target 25%%)\n' "issue + store, eddsa-jcs-2022" "$r_issue" "$(pct "$r_issue" "$raw_sign")"
-printf '%-52s %8s/s  %6s of raw verify (target 50%%)\n' "verify, eddsa-jcs-2022" "$r_verify" "$(pct "$r_verify" "$raw_verify")"
+printf '%-52s %8s/s  %6s of raw verify (target 60%%)\n' "verify, eddsa-jcs-2022" "$r_verify" "$(pct "$r_verify" "$raw_verify")"
 printf '%-52s %8s/s  %6s of raw sign   (target 10%%)\n' "issue + store, eddsa-rdfc-2022" "$r_rissue" "$(pct "$r_rissue" "$raw_sign")"
-printf '%-52s %8s/s  %6s of raw verify (target 20%%)\n' "verify, eddsa-rdfc-2022" "$r_rverify" "$(pct "$r_rverify" "$raw_verify")"
+printf '%-52s %8s/s  %6s of raw verify (target 40%%)\n' "verify, eddsa-rdfc-2022" "$r_rverify" "$(pct "$r_rverify" "$raw_verify")"
 printf '%-52s %8s/s  %6s of raw sign\n' "sign + store JWT envelope, vc-jwt EdDSA" "$r_jwt" "$(pct "$r_jwt" "$raw_sign")"
 printf '%-52s %8s/s  %6s of raw verify\n' "verify JWT, vc-jwt EdDSA" "$r_vjwt" "$(pct "$r_vjwt" "$raw_verify")"
 
