@@ -36,7 +36,7 @@ CORE_SRCS    = pg_extension/mc_arena.c \
                pg_extension/holder_proof.c
 SQL_SRCS     = pg_extension/microcred.c pg_extension/crypto_sql.c pg_extension/json_sql.c \
                pg_extension/canon_sql.c pg_extension/keys_sql.c \
-               pg_extension/proof_sql.c pg_extension/keycache_sql.c pg_extension/document_sql.c pg_extension/parts_sql.c \
+               pg_extension/proof_sql.c pg_extension/verify_status_sql.c pg_extension/keycache_sql.c pg_extension/document_sql.c pg_extension/parts_sql.c \
                pg_extension/rdf_sql.c pg_extension/audit_sql.c pg_extension/status_alloc_sql.c pg_extension/issue_type_sql.c pg_extension/issue_sql.c \
                pg_extension/statuslist_sql.c pg_extension/ob3_sql.c pg_extension/holder_proof_sql.c
 MODULE_big   = microcred

@@ -12,7 +12,8 @@
  *
  * Invalidation: every table read here has a statement trigger calling
  * microcred._invalidate_caches() (a relcache invalidation of the table),
- * and any relcache invalidation empties this cache.  The invalidation
+ * and an invalidation of one of them (or of every relation) empties this
+ * cache; others (an autovacuum ANALYZE of issued_credential) leave it.  The invalidation
  * reaches the backend that made the change at its next command and every
  * other backend when it next accepts invalidations (the start of its next
  * transaction at the latest), the rule the caches of proof_sql.c follow.
@@ -71,6 +72,13 @@ static HTAB *types = NULL;
 static HTAB *refs = NULL;
 static bool callback_registered = false;
 
+/* the tables read here: an invalidation of another table leaves the cache */
+static const char *const read_tables[] = {
+	"credential_type", "issuer", "signing_key", "document_part", "issuer_role",
+	"mail_setting", "pathway", "pathway_node"
+};
+static Oid	read_relids[lengthof(read_tables)];
+
 /*
  * Any relcache invalidation: forget everything (rebuilt on the next issue).
  * An issue running now may still hold entries (an invalidation is processed
@@ -81,8 +89,13 @@ static bool callback_registered = false;
 static void
 forget_all(Datum arg, Oid relid)
 {
+	bool		ours = !OidIsValid(relid);
+
 	(void) arg;
-	(void) relid;
+	for (int i = 0; i < (int) lengthof(read_relids) && !ours; i++)
+		ours = read_relids[i] == relid || !OidIsValid(read_relids[i]);
+	if (!ours)
+		return;
 	if (cache_context != NULL)
 	{
 		if (IsTransactionState())
@@ -109,6 +122,9 @@ ensure_cache(void)
 		cache_context = AllocSetContextCreate(TopMemoryContext, "microcred issue types", ALLOCSET_DEFAULT_SIZES);
 	if (types == NULL)
 	{
+		/* (looked up again with every new cache: a dropped and re-created extension) */
+		for (int i = 0; i < (int) lengthof(read_tables); i++)
+			read_relids[i] = mc_relid(read_tables[i]);
 		memset(&ctl, 0, sizeof(ctl));
 		ctl.keysize = sizeof(pg_uuid_t);
 		ctl.entrysize = sizeof(IssueType);

@@ -93,6 +93,12 @@ extern mcj_value *mc_allocate_status(mcj_arena *arena, const pg_uuid_t *issuer, 
 extern void mc_audit_append(const pg_uuid_t *issuer, const char *action, const pg_uuid_t *subject,
 							const char *reason, Jsonb *details, const char *actor);
 
+/* verify_status_sql.c: the status check of microcred.verify() on our own lists */
+struct vc_result;
+extern bool mc_status_own(struct vc_result *r);
+extern Datum mc_with_status_sql(Datum verification, Oid verification_type, Datum status_lists,
+								bool lists_null, Datum controllers, bool controllers_null);
+
 /* ob3_sql.c */
 extern void mc_ob3_require(const mcj_value *doc);
 
@@ -102,6 +108,7 @@ extern text *mc_rdfc_text(mcj_arena *arena, const mcj_value *v, const char *what
 extern bool mc_rdf_dataset(mcj_arena *arena, const mcj_value *doc, rdf_dataset *ds, mcj_error *err);
 
 /* microcred.c */
+extern Oid	mc_relid(const char *name);
 extern char *microcred_kek_file;
 extern bool microcred_preloaded;
 

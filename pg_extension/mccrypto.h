@@ -217,6 +217,14 @@ extern mcc_key *mcc_key_from_private_multikey(const char *mb, size_t len,
 
 /* Signatures ----------------------------------------------------------- */
 
+/* a digest of the algorithm (out: at least 48 bytes; *outlen its length) */
+typedef enum mcc_digest_alg
+{
+	MCC_DIGEST_SHA256,
+	MCC_DIGEST_SHA384
+} mcc_digest_alg;
+extern bool mcc_digest(mcc_digest_alg alg, const void *data, size_t len,
+					   unsigned char *out, unsigned int *outlen);
 /* SHA-256 of data */
 extern bool mcc_sha256(const void *data, size_t len,
 					   unsigned char out[MCC_SHA256_LEN]);

@@ -14,7 +14,9 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "fmgr.h"
+#include "utils/lsyscache.h"
 #include "utils/builtins.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
@@ -23,6 +25,7 @@
 #include <openssl/opensslv.h>
 
 #include "mc_core.h"
+#include "mc_sql.h"
 
 #ifndef MICROCRED_VERSION
 #error "MICROCRED_VERSION must be defined by the build (from microcred.control)"
@@ -79,4 +82,19 @@ microcred_version(PG_FUNCTION_ARGS)
 	snprintf(buf, sizeof(buf), "microcred %s (%s)", MICROCRED_VERSION,
 			 OpenSSL_version(OPENSSL_VERSION));
 	PG_RETURN_TEXT_P(cstring_to_text(buf));
+}
+
+/*
+ * The oid of the table microcred.<name>, or InvalidOid.  The per-backend
+ * caches remember the oids of the tables they depend on (looked up when
+ * they are filled, never in an invalidation callback) so that a relcache
+ * invalidation of any other table (autovacuum's ANALYZE of issued_credential,
+ * say) does not drop them.
+ */
+Oid
+mc_relid(const char *name)
+{
+	Oid			nsp = get_namespace_oid("microcred", true);
+
+	return OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
 }

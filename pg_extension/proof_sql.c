@@ -196,7 +196,10 @@ typedef struct RegisteredKey
 static HTAB *registered_keys = NULL;
 static bool callback_registered = false;
 
-/* relcache invalidation: forget every cached key */
+/* the tables the registered keys come from (microcred._lookup_key), once known */
+static Oid	key_relids[3];
+
+/* relcache invalidation of a key table (or of everything): forget every cached key */
 static void
 registered_keys_reset(Datum arg, Oid relid)
 {
@@ -204,6 +207,10 @@ registered_keys_reset(Datum arg, Oid relid)
 	RegisteredKey *e;
 
 	if (registered_keys == NULL)
+		return;
+	if (OidIsValid(relid) && OidIsValid(key_relids[0]) && OidIsValid(key_relids[1]) &&
+		OidIsValid(key_relids[2]) && relid != key_relids[0] && relid != key_relids[1] &&
+		relid != key_relids[2])
 		return;
 	hash_seq_init(&seq, registered_keys);
 	while ((e = (RegisteredKey *) hash_seq_search(&seq)) != NULL)
@@ -308,6 +315,10 @@ spi_lookup(void *ctxp, mcj_arena *arena, const char *issuer, const char *vm,
 			{
 				HASHCTL		ctl;
 
+				key_relids[0] = mc_relid("signing_key");
+				key_relids[1] = mc_relid("trusted_key");
+				key_relids[2] = mc_relid("issuer");
+
 				memset(&ctl, 0, sizeof(ctl));
 				ctl.keysize = MC_LOOKUP_KEY_MAX;
 				ctl.entrysize = sizeof(RegisteredKey);
@@ -374,26 +385,91 @@ status_name(vc_status s)
 	}
 }
 
+/* what each attribute of microcred.verification holds */
+typedef enum result_att
+{
+	RA_NULL,					/* dropped, or unknown: NULL */
+	RA_VALID,					/* valid (and trusted, of a 0.1 database) */
+	RA_CHECKS,
+	RA_STATUS,
+	RA_FORMAT,
+	RA_SUITE,
+	RA_ISSUER,
+	RA_CREDENTIAL_ID
+} result_att;
+
+/* the row type of a verification, worked out once per call site (fn_extra) */
+typedef struct result_shape
+{
+	TupleDesc	tupdesc;		/* blessed, in fn_mcxt */
+	int			natts;
+	result_att *atts;
+} result_shape;
+
 /*
- * A vc_result as a microcred.verification row.  Attributes are filled by
- * name: a 0.1 database (whose type still has "trusted") runs this library
- * until ALTER EXTENSION UPDATE, and there trusted = valid.  The
- * credentialStatus entries are returned even for an invalid credential, so
- * the status check can say it did not look at them rather than that there
- * are none.
+ * The shape of the function's result row.  Attributes are found by name: a
+ * 0.1 database (whose type still has "trusted") runs this library until
+ * ALTER EXTENSION UPDATE, and there trusted = valid.
+ */
+static result_shape *
+result_shape_of(FunctionCallInfo fcinfo)
+{
+	result_shape *rs = (result_shape *) fcinfo->flinfo->fn_extra;
+	TupleDesc	tupdesc;
+	MemoryContext old;
+
+	if (rs != NULL)
+		return rs;
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	rs = palloc0(sizeof(result_shape));
+	rs->tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+	rs->natts = rs->tupdesc->natts;
+	rs->atts = palloc0(sizeof(result_att) * rs->natts);
+	MemoryContextSwitchTo(old);
+	for (int i = 0; i < rs->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(rs->tupdesc, i);
+		const char *name = NameStr(att->attname);
+
+		if (att->attisdropped)
+			rs->atts[i] = RA_NULL;
+		else if (strcmp(name, "valid") == 0 || strcmp(name, "trusted") == 0)
+			rs->atts[i] = RA_VALID;
+		else if (strcmp(name, "checks") == 0)
+			rs->atts[i] = RA_CHECKS;
+		else if (strcmp(name, "credential_status") == 0)
+			rs->atts[i] = RA_STATUS;
+		else if (strcmp(name, "format") == 0)
+			rs->atts[i] = RA_FORMAT;
+		else if (strcmp(name, "cryptosuite") == 0)
+			rs->atts[i] = RA_SUITE;
+		else if (strcmp(name, "issuer") == 0)
+			rs->atts[i] = RA_ISSUER;
+		else if (strcmp(name, "credential_id") == 0)
+			rs->atts[i] = RA_CREDENTIAL_ID;
+		else
+			rs->atts[i] = RA_NULL;
+	}
+	fcinfo->flinfo->fn_extra = rs;
+	return rs;
+}
+
+/*
+ * A vc_result as a microcred.verification row.  The credentialStatus
+ * entries are returned even for an invalid credential, so the status check
+ * can say it did not look at them rather than that there are none.
  */
 static Datum
 result_datum(FunctionCallInfo fcinfo, mcj_arena *arena, const vc_result *r)
 {
-	TupleDesc	tupdesc;
+	result_shape *rs = result_shape_of(fcinfo);
 	Datum	   *values;
 	bool	   *nulls;
 	const mcj_value *status = r->credential ? mcj_object_get(r->credential, "credentialStatus") : NULL;
 	mcj_value  *checks = mcj_array(arena);
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	tupdesc = BlessTupleDesc(tupdesc);
 	for (int i = 0; i < r->nchecks; i++)
 	{
 		mcj_value  *c = mcj_object(arena);
@@ -403,45 +479,48 @@ result_datum(FunctionCallInfo fcinfo, mcj_arena *arena, const vc_result *r)
 		mcj_object_set(arena, c, "reason", mcj_cstring(arena, r->checks[i].reason));
 		mcj_array_append(arena, checks, c);
 	}
-	values = palloc0(sizeof(Datum) * tupdesc->natts);
-	nulls = palloc(sizeof(bool) * tupdesc->natts);
-	for (int i = 0; i < tupdesc->natts; i++)
+	values = palloc0(sizeof(Datum) * rs->natts);
+	nulls = palloc(sizeof(bool) * rs->natts);
+	for (int i = 0; i < rs->natts; i++)
 	{
-		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
-		const char *name = NameStr(att->attname);
 		const char *text = NULL;
 
 		nulls[i] = false;
-		if (att->attisdropped)
-			nulls[i] = true;
-		else if (strcmp(name, "valid") == 0 || strcmp(name, "trusted") == 0)
-			values[i] = BoolGetDatum(r->valid);
-		else if (strcmp(name, "checks") == 0)
-			values[i] = JsonbPGetDatum(mc_to_jsonb(checks));
-		else if (strcmp(name, "credential_status") == 0)
+		switch (rs->atts[i])
 		{
-			if (status != NULL)
-				values[i] = JsonbPGetDatum(mc_to_jsonb(status));
-			else
-				nulls[i] = true;
-		}
-		else
-		{
-			if (strcmp(name, "format") == 0)
+			case RA_VALID:
+				values[i] = BoolGetDatum(r->valid);
+				continue;
+			case RA_CHECKS:
+				values[i] = JsonbPGetDatum(mc_to_jsonb(checks));
+				continue;
+			case RA_STATUS:
+				if (status != NULL)
+					values[i] = JsonbPGetDatum(mc_to_jsonb(status));
+				else
+					nulls[i] = true;
+				continue;
+			case RA_FORMAT:
 				text = r->format;
-			else if (strcmp(name, "cryptosuite") == 0)
+				break;
+			case RA_SUITE:
 				text = r->cryptosuite;
-			else if (strcmp(name, "issuer") == 0)
+				break;
+			case RA_ISSUER:
 				text = r->issuer;
-			else if (strcmp(name, "credential_id") == 0)
+				break;
+			case RA_CREDENTIAL_ID:
 				text = r->credential_id;
-			if (text != NULL)
-				values[i] = CStringGetTextDatum(text);
-			else
-				nulls[i] = true;
+				break;
+			case RA_NULL:
+				break;
 		}
+		if (text != NULL)
+			values[i] = CStringGetTextDatum(text);
+		else
+			nulls[i] = true;
 	}
-	return HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
+	return HeapTupleGetDatum(heap_form_tuple(rs->tupdesc, values, nulls));
 }
 
 /*
@@ -499,24 +578,32 @@ early_failure(vc_result *r, const char *format, const char *check, const char *r
 	r->valid = false;
 }
 
+/* verify a jsonb credential (argument 0) into r */
+static void
+verify_jsonb_into(FunctionCallInfo fcinfo, mcj_arena *arena, int controllers_argno, vc_result *r)
+{
+	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
+	vc_verifier v;
+	lookup_ctx	lctx;
+
+	init_verifier(&v, &lctx);
+	controllers_arg(fcinfo, controllers_argno, arena, &v);
+	if (VARSIZE(doc) > MC_JSON_MAX_BYTES)
+		early_failure(r, "data-integrity", "structure", "the credential is larger than 8 MB");
+	else
+		vc_verify_di(arena, &v, mc_from_jsonb(arena, doc, "credential"), r);
+}
+
 PG_FUNCTION_INFO_V1(microcred_verify_jsonb);
 
 /* microcred._verify_document(credential jsonb [, controller_documents jsonb[]]) */
 Datum
 microcred_verify_jsonb(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *doc = PG_GETARG_JSONB_P(0);
 	mcj_arena  *arena = mc_arena();
-	vc_verifier v;
-	lookup_ctx	lctx;
 	vc_result	r;
 
-	init_verifier(&v, &lctx);
-	controllers_arg(fcinfo, 1, arena, &v);
-	if (VARSIZE(doc) > MC_JSON_MAX_BYTES)
-		early_failure(&r, "data-integrity", "structure", "the credential is larger than 8 MB");
-	else
-		vc_verify_di(arena, &v, mc_from_jsonb(arena, doc, "credential"), &r);
+	verify_jsonb_into(fcinfo, arena, 1, &r);
 	PG_RETURN_DATUM(result_datum(fcinfo, arena, &r));
 }
 
@@ -539,30 +626,26 @@ looks_like_jwt(const char *s, size_t len)
 	return dots >= 1;
 }
 
-PG_FUNCTION_INFO_V1(microcred_verify_text);
-
-/* microcred._verify_text(credential text [, controller_documents jsonb[]]): strict I-JSON, or a JWT */
-Datum
-microcred_verify_text(PG_FUNCTION_ARGS)
+/* verify a credential given as text (argument 0): strict I-JSON, or a JWT */
+static void
+verify_text_into(FunctionCallInfo fcinfo, mcj_arena *arena, int controllers_argno, vc_result *r)
 {
 	text	   *t = PG_GETARG_TEXT_PP(0);
 	const char *s = VARDATA_ANY(t);
 	size_t		len = VARSIZE_ANY_EXHDR(t);
-	mcj_arena  *arena = mc_arena();
 	vc_verifier v;
 	lookup_ctx	lctx;
-	vc_result	r;
 
 	init_verifier(&v, &lctx);
-	controllers_arg(fcinfo, 1, arena, &v);
+	controllers_arg(fcinfo, controllers_argno, arena, &v);
 	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == ' ' || s[len - 1] == '\r' || s[len - 1] == '\t'))
 		len--;
 	while (len > 0 && (*s == '\n' || *s == ' ' || *s == '\r' || *s == '\t'))
 		s++, len--;
 	if (len > MC_JSON_MAX_BYTES)
-		early_failure(&r, NULL, "structure", "the credential is larger than 8 MB");
+		early_failure(r, NULL, "structure", "the credential is larger than 8 MB");
 	else if (looks_like_jwt(s, len))
-		vc_verify_jwt(arena, &v, s, len, &r);
+		vc_verify_jwt(arena, &v, s, len, r);
 	else
 	{
 		mcj_parse_options opts;
@@ -578,12 +661,40 @@ microcred_verify_text(PG_FUNCTION_ARGS)
 			char		reason[200];
 
 			snprintf(reason, sizeof(reason), "not valid I-JSON: %s (at byte %zu)", err.message, err.offset);
-			early_failure(&r, "data-integrity", "structure", reason);
+			early_failure(r, "data-integrity", "structure", reason);
 		}
 		else
-			vc_verify_di(arena, &v, doc, &r);
+			vc_verify_di(arena, &v, doc, r);
 	}
+}
+
+PG_FUNCTION_INFO_V1(microcred_verify_text);
+
+/* microcred._verify_text(credential text [, controller_documents jsonb[]]) */
+Datum
+microcred_verify_text(PG_FUNCTION_ARGS)
+{
+	mcj_arena  *arena = mc_arena();
+	vc_result	r;
+
+	verify_text_into(fcinfo, arena, 1, &r);
 	PG_RETURN_DATUM(result_datum(fcinfo, arena, &r));
+}
+
+/* verify a JWT (argument 0) into r */
+static void
+verify_jwt_into(FunctionCallInfo fcinfo, mcj_arena *arena, int controllers_argno, vc_result *r)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	vc_verifier v;
+	lookup_ctx	lctx;
+
+	init_verifier(&v, &lctx);
+	controllers_arg(fcinfo, controllers_argno, arena, &v);
+	if (VARSIZE_ANY_EXHDR(t) > MC_JSON_MAX_BYTES)
+		early_failure(r, "jwt", "jwt", "the token is larger than 8 MB");
+	else
+		vc_verify_jwt(arena, &v, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), r);
 }
 
 PG_FUNCTION_INFO_V1(microcred_verify_jwt);
@@ -592,17 +703,67 @@ PG_FUNCTION_INFO_V1(microcred_verify_jwt);
 Datum
 microcred_verify_jwt(PG_FUNCTION_ARGS)
 {
-	text	   *t = PG_GETARG_TEXT_PP(0);
 	mcj_arena  *arena = mc_arena();
-	vc_verifier v;
-	lookup_ctx	lctx;
 	vc_result	r;
 
-	init_verifier(&v, &lctx);
-	controllers_arg(fcinfo, 1, arena, &v);
-	if (VARSIZE_ANY_EXHDR(t) > MC_JSON_MAX_BYTES)
-		early_failure(&r, "jwt", "jwt", "the token is larger than 8 MB");
-	else
-		vc_verify_jwt(arena, &v, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &r);
+	verify_jwt_into(fcinfo, arena, 1, &r);
 	PG_RETURN_DATUM(result_datum(fcinfo, arena, &r));
+}
+
+/*
+ * The public verify functions: the proofs, then the status of the
+ * credential's credentialStatus entries, our own lists in C
+ * (verify_status_sql.c), anything else through microcred._with_status.
+ * Arguments: (credential, status_lists jsonb[], controller_documents jsonb[]),
+ * the credential required.
+ */
+typedef void (*verify_into_fn) (FunctionCallInfo fcinfo, mcj_arena *arena, int controllers_argno, vc_result *r);
+
+static Datum
+verify_with_status(FunctionCallInfo fcinfo, verify_into_fn into, const char *element)
+{
+	mcj_arena  *arena;
+	vc_result	r;
+	Datum		d;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", element),
+				 errhint("Pass a value; NULL has no meaning here.")));
+	arena = mc_arena();
+	into(fcinfo, arena, 2, &r);
+	if (mc_status_own(&r))
+		return result_datum(fcinfo, arena, &r);
+	d = result_datum(fcinfo, arena, &r);
+	return mc_with_status_sql(d, result_shape_of(fcinfo)->tupdesc->tdtypeid,
+							  PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1), PG_ARGISNULL(1),
+							  PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2), PG_ARGISNULL(2));
+}
+
+PG_FUNCTION_INFO_V1(microcred_verify_status_jsonb);
+
+/* microcred.verify(credential jsonb, status_lists jsonb[], controller_documents jsonb[]) */
+Datum
+microcred_verify_status_jsonb(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(verify_with_status(fcinfo, verify_jsonb_into, "credential"));
+}
+
+PG_FUNCTION_INFO_V1(microcred_verify_status_text);
+
+/* microcred.verify(credential text, status_lists jsonb[], controller_documents jsonb[]) */
+Datum
+microcred_verify_status_text(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(verify_with_status(fcinfo, verify_text_into, "credential"));
+}
+
+PG_FUNCTION_INFO_V1(microcred_verify_status_jwt);
+
+/* microcred.verify_jwt(token text, status_lists jsonb[], controller_documents jsonb[]) */
+Datum
+microcred_verify_status_jwt(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(verify_with_status(fcinfo, verify_jwt_into, "token"));
 }

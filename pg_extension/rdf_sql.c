@@ -32,12 +32,19 @@ static jsonld_cache *cache = NULL;
 static bool cache_stale = false;
 static bool callback_registered = false;
 static int	cache_users = 0;		/* canonicalizations under way */
+static Oid	context_relid = InvalidOid; /* microcred.jsonld_context, once known */
 
-/* relcache invalidation: drop the cache when nobody is using it */
+/*
+ * relcache invalidation of the context table (or of everything): drop the
+ * cache when nobody is using it.  Other tables' invalidations (an ANALYZE
+ * of issued_credential) do not concern it: rebuilding costs tens of
+ * milliseconds, some hundred canonicalizations.
+ */
 static void
 contexts_changed(Datum arg, Oid relid)
 {
-	cache_stale = true;
+	if (!OidIsValid(relid) || !OidIsValid(context_relid) || relid == context_relid)
+		cache_stale = true;
 }
 
 /* jsonld_load_fn: a registered context document by exact URL */
@@ -98,6 +105,7 @@ backend_cache(void)
 	}
 	if (cache == NULL)
 	{
+		context_relid = mc_relid("jsonld_context");
 		jsonld_context = AllocSetContextCreate(TopMemoryContext, "microcred JSON-LD contexts",
 											   ALLOCSET_DEFAULT_SIZES);
 		cache = jsonld_cache_create(mc_arena_in(jsonld_context), load_context, NULL, 0);

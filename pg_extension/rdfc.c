@@ -51,6 +51,8 @@
 
 #include <openssl/evp.h>
 
+#include "mccrypto.h"
+
 #include "rdf.h"
 
 /*
@@ -138,7 +140,7 @@ typedef struct rc_ctx
 {
 	mcj_arena  *arena;
 	mcj_error  *err;
-	const EVP_MD *md;
+	mcc_digest_alg md;
 	int			hexlen;
 
 	rc_quad    *quads;
@@ -212,7 +214,7 @@ rc_hash(rc_ctx *cx, const char *data, size_t len, char *hex)
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 
-	if (!EVP_Digest(data, len, md, &mdlen, cx->md, NULL) ||
+	if (!mcc_digest(cx->md, data, len, md, &mdlen) ||
 		(int) mdlen * 2 != cx->hexlen)
 		return rc_fail(cx, "hash computation failed");
 	for (unsigned int i = 0; i < mdlen; i++)
@@ -1141,7 +1143,7 @@ rdfc_canonicalize(mcj_arena *arena, const rdf_dataset *in,
 	cx.arena = arena;
 	cx.err = err;
 	cx.max_work = RDFC_DEFAULT_MAX_WORK;
-	cx.md = EVP_sha256();
+	cx.md = MCC_DIGEST_SHA256;
 	if (options != NULL)
 	{
 		if (options->max_ndegree_calls > 0)
@@ -1150,14 +1152,12 @@ rdfc_canonicalize(mcj_arena *arena, const rdf_dataset *in,
 			strcmp(options->hash_algorithm, "SHA256") != 0)
 		{
 			if (strcmp(options->hash_algorithm, "SHA384") == 0)
-				cx.md = EVP_sha384();
+				cx.md = MCC_DIGEST_SHA384;
 			else
 				return rc_fail(&cx, "unsupported canonicalization hash algorithm");
 		}
 	}
-	if (cx.md == NULL)
-		return rc_fail(&cx, "hash algorithm not available");
-	cx.hexlen = EVP_MD_size(cx.md) * 2;
+	cx.hexlen = cx.md == MCC_DIGEST_SHA384 ? 96 : 64;
 	if (cx.hexlen <= 0 || cx.hexlen > RC_HEX_MAX)
 		return rc_fail(&cx, "hash algorithm not available");
 	mcj_buf_init(&cx.scratch, arena, 256);

@@ -132,6 +132,40 @@ AS 'MODULE_PATHNAME', 'microcred_verify_jwt';
 COMMENT ON FUNCTION microcred._verify_token(text, jsonb[]) IS
     'internal: verify a JWT credential (status: see microcred.verify_jwt)';
 
+-- The proofs and, for our own lists, the status check in C (proof_sql.c,
+-- verify_status_sql.c): the same checks and reasons as _with_status, one index
+-- lookup per entry; anything else (a foreign list, another status method) goes
+-- through _with_status.  SECURITY DEFINER: the key and status tables and the
+-- internal functions are the owner's alone; VOLATILE: verify(document(issue(...)))
+-- in one statement sees the new rows.  NULL as the credential is an error
+-- naming it.  COST 100, as the SQL functions they replace had: the same plans.
+CREATE FUNCTION microcred.verify(credential jsonb, status_lists jsonb[] DEFAULT NULL,
+                                 controller_documents jsonb[] DEFAULT NULL)
+RETURNS microcred.verification
+LANGUAGE C VOLATILE SECURITY DEFINER COST 100
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'microcred_verify_status_jsonb';
+COMMENT ON FUNCTION microcred.verify(jsonb, jsonb[], jsonb[]) IS
+    'verify a credential secured with Data Integrity (eddsa-rdfc-2022, eddsa-jcs-2022, Ed25519Signature2020; proof sets and chains), ours or another issuer''s: valid only if a key bound to its issuer signed it (registered, or in a controller document given), including its status: our own lists directly, another issuer''s from the status list credentials given';
+
+CREATE FUNCTION microcred.verify(credential text, status_lists jsonb[] DEFAULT NULL,
+                                 controller_documents jsonb[] DEFAULT NULL)
+RETURNS microcred.verification
+LANGUAGE C VOLATILE SECURITY DEFINER COST 100
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'microcred_verify_status_text';
+COMMENT ON FUNCTION microcred.verify(text, jsonb[], jsonb[]) IS
+    'verify a credential given as text: strict I-JSON (duplicate members refused) with a Data Integrity proof, or a compact JWT; keys and status as for verify(jsonb)';
+
+CREATE FUNCTION microcred.verify_jwt(token text, status_lists jsonb[] DEFAULT NULL,
+                                     controller_documents jsonb[] DEFAULT NULL)
+RETURNS microcred.verification
+LANGUAGE C VOLATILE SECURITY DEFINER COST 100
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'microcred_verify_status_jwt';
+COMMENT ON FUNCTION microcred.verify_jwt(text, jsonb[], jsonb[]) IS
+    'verify a credential secured as a JWT: Open Badges 3.0 VC-JWT (typ JWT) or W3C VC-JOSE (typ vc+jwt); keys and status as for verify(jsonb)';
+
 -- canon_sql.c ---------------------------------------------------------------
 
 CREATE FUNCTION microcred.canonicalize(doc jsonb, algorithm text DEFAULT 'jcs')

@@ -2,7 +2,9 @@
  * microcred install script, 82_verify.sql: expiry and verification.
  *
  *   expiry           credentials nearing validUntil
- *   verification     proofs (15_bindings.sql), then status and validity here
+ *   verification     verify() is C (15_bindings.sql): proofs and our own lists;
+ *                    _with_status here checks any other status, and a
+ *                    trigger empties the C cache of our lists
  * and the grants of the audit and lifecycle parts (50, 68, 80 to 82).
  */
 
@@ -157,40 +159,15 @@ $$;
 COMMENT ON FUNCTION microcred._with_status(microcred.verification, jsonb[], jsonb[]) IS
     'internal: check the credentialStatus entries of a verified credential against our lists or the given ones (which must verify for the credential''s issuer)';
 
--- SECURITY DEFINER: the internal functions they call are the owner's alone;
--- VOLATILE: verify(document(issue(...))) in one statement sees the new rows
-CREATE FUNCTION microcred.verify(credential jsonb, status_lists jsonb[] DEFAULT NULL,
-                                 controller_documents jsonb[] DEFAULT NULL)
-RETURNS microcred.verification
-LANGUAGE sql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._with_status(microcred._verify_document(microcred._not_null('credential', credential),
-                                                               coalesce(controller_documents, '{}')),
-                                    status_lists, controller_documents) $$;
-COMMENT ON FUNCTION microcred.verify(jsonb, jsonb[], jsonb[]) IS
-    'verify a credential secured with Data Integrity (eddsa-rdfc-2022, eddsa-jcs-2022, Ed25519Signature2020; proof sets and chains), ours or another issuer''s: valid only if a key bound to its issuer signed it (registered, or in a controller document given), including its status: our own lists directly, another issuer''s from the status list credentials given';
+-- verify(), verify(text) and verify_jwt() are C (15_bindings.sql, proof_sql.c):
+-- the proofs, then the status of our own lists as _with_status checks it
+-- (verify_status_sql.c); every other status goes through _with_status above.
 
-CREATE FUNCTION microcred.verify(credential text, status_lists jsonb[] DEFAULT NULL,
-                                 controller_documents jsonb[] DEFAULT NULL)
-RETURNS microcred.verification
-LANGUAGE sql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._with_status(microcred._verify_text(microcred._not_null('credential', credential),
-                                                           coalesce(controller_documents, '{}')),
-                                    status_lists, controller_documents) $$;
-COMMENT ON FUNCTION microcred.verify(text, jsonb[], jsonb[]) IS
-    'verify a credential given as text: strict I-JSON (duplicate members refused) with a Data Integrity proof, or a compact JWT; keys and status as for verify(jsonb)';
-
-CREATE FUNCTION microcred.verify_jwt(token text, status_lists jsonb[] DEFAULT NULL,
-                                     controller_documents jsonb[] DEFAULT NULL)
-RETURNS microcred.verification
-LANGUAGE sql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._with_status(microcred._verify_token(microcred._not_null('token', token),
-                                                            coalesce(controller_documents, '{}')),
-                                    status_lists, controller_documents) $$;
-COMMENT ON FUNCTION microcred.verify_jwt(text, jsonb[], jsonb[]) IS
-    'verify a credential secured as a JWT: Open Badges 3.0 VC-JWT (typ JWT) or W3C VC-JOSE (typ vc+jwt); keys and status as for verify(jsonb)';
+-- our lists are cached per backend by URL (verify_status_sql.c): a change of what
+-- the cache holds must reach every backend (bits are never cached)
+CREATE TRIGGER status_list_changed AFTER UPDATE OF url, issuer_id, purpose, size OR DELETE OR TRUNCATE
+    ON microcred.status_list
+    FOR EACH STATEMENT EXECUTE FUNCTION microcred._invalidate_caches();
 
 -- grants for this part
 REVOKE ALL ON ALL TABLES IN SCHEMA microcred FROM PUBLIC;

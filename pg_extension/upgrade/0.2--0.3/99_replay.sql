@@ -372,6 +372,36 @@ AS 'MODULE_PATHNAME', 'microcred_verify_jwt';
 COMMENT ON FUNCTION microcred._verify_token(text, jsonb[]) IS
     'internal: verify a JWT credential (status: see microcred.verify_jwt)';
 
+CREATE OR REPLACE FUNCTION microcred.verify(credential jsonb, status_lists jsonb[] DEFAULT NULL,
+                                 controller_documents jsonb[] DEFAULT NULL)
+RETURNS microcred.verification
+LANGUAGE C VOLATILE SECURITY DEFINER COST 100
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'microcred_verify_status_jsonb';
+
+COMMENT ON FUNCTION microcred.verify(jsonb, jsonb[], jsonb[]) IS
+    'verify a credential secured with Data Integrity (eddsa-rdfc-2022, eddsa-jcs-2022, Ed25519Signature2020; proof sets and chains), ours or another issuer''s: valid only if a key bound to its issuer signed it (registered, or in a controller document given), including its status: our own lists directly, another issuer''s from the status list credentials given';
+
+CREATE OR REPLACE FUNCTION microcred.verify(credential text, status_lists jsonb[] DEFAULT NULL,
+                                 controller_documents jsonb[] DEFAULT NULL)
+RETURNS microcred.verification
+LANGUAGE C VOLATILE SECURITY DEFINER COST 100
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'microcred_verify_status_text';
+
+COMMENT ON FUNCTION microcred.verify(text, jsonb[], jsonb[]) IS
+    'verify a credential given as text: strict I-JSON (duplicate members refused) with a Data Integrity proof, or a compact JWT; keys and status as for verify(jsonb)';
+
+CREATE OR REPLACE FUNCTION microcred.verify_jwt(token text, status_lists jsonb[] DEFAULT NULL,
+                                     controller_documents jsonb[] DEFAULT NULL)
+RETURNS microcred.verification
+LANGUAGE C VOLATILE SECURITY DEFINER COST 100
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'microcred_verify_status_jwt';
+
+COMMENT ON FUNCTION microcred.verify_jwt(text, jsonb[], jsonb[]) IS
+    'verify a credential secured as a JWT: Open Badges 3.0 VC-JWT (typ JWT) or W3C VC-JOSE (typ vc+jwt); keys and status as for verify(jsonb)';
+
 CREATE OR REPLACE FUNCTION microcred.canonicalize(doc jsonb, algorithm text DEFAULT 'jcs')
 RETURNS text
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE SECURITY DEFINER
@@ -2127,42 +2157,6 @@ $$;
 
 COMMENT ON FUNCTION microcred._with_status(microcred.verification, jsonb[], jsonb[]) IS
     'internal: check the credentialStatus entries of a verified credential against our lists or the given ones (which must verify for the credential''s issuer)';
-
-CREATE OR REPLACE FUNCTION microcred.verify(credential jsonb, status_lists jsonb[] DEFAULT NULL,
-                                 controller_documents jsonb[] DEFAULT NULL)
-RETURNS microcred.verification
-LANGUAGE sql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._with_status(microcred._verify_document(microcred._not_null('credential', credential),
-                                                               coalesce(controller_documents, '{}')),
-                                    status_lists, controller_documents) $$;
-
-COMMENT ON FUNCTION microcred.verify(jsonb, jsonb[], jsonb[]) IS
-    'verify a credential secured with Data Integrity (eddsa-rdfc-2022, eddsa-jcs-2022, Ed25519Signature2020; proof sets and chains), ours or another issuer''s: valid only if a key bound to its issuer signed it (registered, or in a controller document given), including its status: our own lists directly, another issuer''s from the status list credentials given';
-
-CREATE OR REPLACE FUNCTION microcred.verify(credential text, status_lists jsonb[] DEFAULT NULL,
-                                 controller_documents jsonb[] DEFAULT NULL)
-RETURNS microcred.verification
-LANGUAGE sql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._with_status(microcred._verify_text(microcred._not_null('credential', credential),
-                                                           coalesce(controller_documents, '{}')),
-                                    status_lists, controller_documents) $$;
-
-COMMENT ON FUNCTION microcred.verify(text, jsonb[], jsonb[]) IS
-    'verify a credential given as text: strict I-JSON (duplicate members refused) with a Data Integrity proof, or a compact JWT; keys and status as for verify(jsonb)';
-
-CREATE OR REPLACE FUNCTION microcred.verify_jwt(token text, status_lists jsonb[] DEFAULT NULL,
-                                     controller_documents jsonb[] DEFAULT NULL)
-RETURNS microcred.verification
-LANGUAGE sql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$ SELECT microcred._with_status(microcred._verify_token(microcred._not_null('token', token),
-                                                            coalesce(controller_documents, '{}')),
-                                    status_lists, controller_documents) $$;
-
-COMMENT ON FUNCTION microcred.verify_jwt(text, jsonb[], jsonb[]) IS
-    'verify a credential secured as a JWT: Open Badges 3.0 VC-JWT (typ JWT) or W3C VC-JOSE (typ vc+jwt); keys and status as for verify(jsonb)';
 
 CREATE OR REPLACE FUNCTION microcred._store_rule(p microcred.pathway, rule jsonb, parent bigint, pos integer, depth integer)
 RETURNS bigint
