@@ -49,10 +49,16 @@ CREATE TABLE microcred.lti_login_state (
     target_link_uri  text NOT NULL,
     created_at       timestamptz NOT NULL DEFAULT now(),
     expires_at       timestamptz NOT NULL,
-    consumed_at      timestamptz
+    consumed_at      timestamptz,
+    wallet_credential_id uuid,
+    wallet_key_hash  bytea
 );
 COMMENT ON TABLE microcred.lti_login_state IS
     'OIDC login states and nonces of LTI launches: each consumed once, before it expires';
+COMMENT ON COLUMN microcred.lti_login_state.wallet_credential_id IS
+    'the credential the launch''s learner page showed, which its "Add to wallet" button may offer (lti_wallet_offer)';
+COMMENT ON COLUMN microcred.lti_login_state.wallet_key_hash IS
+    'SHA-256 of the page''s wallet key (the bridge''s random, in the page only); NULL once an offer was made from it';
 -- lti_begin_login purges by expiry
 CREATE INDEX lti_login_state_expires_at ON microcred.lti_login_state (expires_at);
 
