@@ -40,6 +40,7 @@ CREATE FUNCTION microcred.lti_launch(state text, nonce text, platform uuid,
                                      OUT algorithms text[], OUT deployment_ids text[])
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off       -- see the note on lti_login_state
 AS $$
 DECLARE
     s       microcred.lti_login_state;
@@ -120,6 +121,7 @@ COMMENT ON FUNCTION microcred.lti_launch(text, text, uuid, text, text, text, tex
 CREATE FUNCTION microcred.lti_wallet_offer(state text, key text, OUT problem text, OUT offer_uri text)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off       -- see the note on lti_login_state
 AS $$
 DECLARE
     s   microcred.lti_login_state;

@@ -4723,6 +4723,7 @@ CREATE OR REPLACE FUNCTION microcred.lti_begin_login(platform_issuer text, clien
                                           OUT registered_client_id text)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off       -- see the note on lti_login_state
 AS $$
 DECLARE
     p       microcred.lti_platform;
@@ -4782,6 +4783,7 @@ CREATE OR REPLACE FUNCTION microcred.lti_consume_login(state text, nonce text,
                                             OUT deployment_ids text[])
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off       -- see the note on lti_login_state
 AS $$
 DECLARE
     s   microcred.lti_login_state;
@@ -6246,6 +6248,7 @@ CREATE OR REPLACE FUNCTION microcred.lti_launch(state text, nonce text, platform
                                      OUT algorithms text[], OUT deployment_ids text[])
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off       -- see the note on lti_login_state
 AS $$
 DECLARE
     s       microcred.lti_login_state;
@@ -6316,6 +6319,7 @@ COMMENT ON FUNCTION microcred.lti_launch(text, text, uuid, text, text, text, tex
 CREATE OR REPLACE FUNCTION microcred.lti_wallet_offer(state text, key text, OUT problem text, OUT offer_uri text)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off       -- see the note on lti_login_state
 AS $$
 DECLARE
     s   microcred.lti_login_state;
