@@ -66,7 +66,10 @@ COMMENT ON COLUMN microcred.lti_login_state.wallet_key_hash IS
  * table was nearly empty (after a quiet night, or a vacuum) is a scan of
  * the whole table, which then runs for every login and launch of a burst
  * until autovacuum analyzes it: measured, 4,000 logins and launches made
- * 8,003 sequential scans reading 8 million rows.
+ * 8,003 sequential scans reading 8 million rows.  They also run with jit =
+ * off: a sequential scan that remains (a small table without a fitting
+ * index, in lti_launch_view's queries) is costed above jit_above_cost once
+ * disabled, and JIT compiling a short lookup took 0.7 s per launch.
  */
 -- lti_begin_login purges by expiry
 CREATE INDEX lti_login_state_expires_at ON microcred.lti_login_state (expires_at);
@@ -184,6 +187,7 @@ CREATE FUNCTION microcred.lti_begin_login(platform_issuer text, client_id text, 
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET enable_seqscan = off       -- see the note on lti_login_state
+SET jit = off
 AS $$
 DECLARE
     p       microcred.lti_platform;
@@ -254,6 +258,7 @@ CREATE FUNCTION microcred.lti_consume_login(state text, nonce text,
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET enable_seqscan = off       -- see the note on lti_login_state
+SET jit = off
 AS $$
 DECLARE
     s   microcred.lti_login_state;

@@ -41,6 +41,7 @@ CREATE FUNCTION microcred.lti_launch(state text, nonce text, platform uuid,
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET enable_seqscan = off       -- see the note on lti_login_state
+SET jit = off
 AS $$
 DECLARE
     s       microcred.lti_login_state;
@@ -122,6 +123,7 @@ CREATE FUNCTION microcred.lti_wallet_offer(state text, key text, OUT problem tex
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET enable_seqscan = off       -- see the note on lti_login_state
+SET jit = off
 AS $$
 DECLARE
     s   microcred.lti_login_state;

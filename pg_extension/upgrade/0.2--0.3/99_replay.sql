@@ -4724,6 +4724,7 @@ CREATE OR REPLACE FUNCTION microcred.lti_begin_login(platform_issuer text, clien
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET enable_seqscan = off       -- see the note on lti_login_state
+SET jit = off
 AS $$
 DECLARE
     p       microcred.lti_platform;
@@ -4784,6 +4785,7 @@ CREATE OR REPLACE FUNCTION microcred.lti_consume_login(state text, nonce text,
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET enable_seqscan = off       -- see the note on lti_login_state
+SET jit = off
 AS $$
 DECLARE
     s   microcred.lti_login_state;
@@ -6249,6 +6251,7 @@ CREATE OR REPLACE FUNCTION microcred.lti_launch(state text, nonce text, platform
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET enable_seqscan = off       -- see the note on lti_login_state
+SET jit = off
 AS $$
 DECLARE
     s       microcred.lti_login_state;
@@ -6320,6 +6323,7 @@ CREATE OR REPLACE FUNCTION microcred.lti_wallet_offer(state text, key text, OUT 
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET enable_seqscan = off       -- see the note on lti_login_state
+SET jit = off
 AS $$
 DECLARE
     s   microcred.lti_login_state;
