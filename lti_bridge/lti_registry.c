@@ -2,7 +2,8 @@
  *
  * lti_registry.c
  *	  The cache of platform registrations (lti_registry.h): a small table
- *	  under one mutex, entries copied in and out, oldest replaced first.
+ *	  under one mutex, entries copied in and out, the one stored longest
+ *	  ago replaced first when the table is full.
  *
  *-------------------------------------------------------------------------
  */
@@ -19,9 +20,11 @@ typedef struct entry
 {
 	login_row	row;			/* platform_id == NULL: a free slot */
 	time_t		read_at;
+	unsigned long seq;			/* order of storing: the lowest goes first */
 } entry;
 
 static entry table[LTI_REGISTRY_MAX];
+static unsigned long next_seq;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static char *
@@ -106,19 +109,20 @@ lti_registry_put(const login_row *r)
 	i = find(r->platform_issuer, r->client_id);
 	if (i < 0)
 	{
-		/* a free slot, else the one read longest ago */
+		/* a free slot, else the one stored longest ago */
 		for (int k = 0; k < LTI_REGISTRY_MAX; k++)
 			if (table[k].row.platform_id == NULL)
 			{
 				i = k;
 				break;
 			}
-			else if (i < 0 || table[k].read_at < table[i].read_at)
+			else if (i < 0 || table[k].seq < table[i].seq)
 				i = k;
 	}
 	login_row_free(&table[i].row);
 	table[i].row = copy;
 	table[i].read_at = time(NULL);
+	table[i].seq = ++next_seq;
 	pthread_mutex_unlock(&lock);
 }
 
