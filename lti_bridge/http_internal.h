@@ -79,6 +79,7 @@ HTTP_HANDLER(images_handle_qr);
 HTTP_HANDLER(verify_form_handle);
 HTTP_HANDLER(lti_handle_login);
 HTTP_HANDLER(lti_handle_launch);
+HTTP_HANDLER(lti_handle_wallet);
 HTTP_HANDLER(lti_handle_deep_link);
 HTTP_HANDLER(lti_handle_jwks);
 HTTP_HANDLER(lti_handle_register);

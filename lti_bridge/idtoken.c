@@ -212,6 +212,49 @@ idt_peek_nonce(const char *token, size_t len, char **nonce)
 	json_decref(payload);
 }
 
+/*
+ * The unverified payload's iss and the client it names (azp, else aud when
+ * a string or an array of one): malloc'd or NULL.  Only to find a cached
+ * registration: the validation checks both against it.
+ */
+void
+idt_peek_client(const char *token, size_t len, char **iss, char **client_id)
+{
+	size_t		d1,
+				d2;
+	idt_error	err;
+	json_t	   *payload,
+			   *aud;
+	const char *i,
+			   *c;
+
+	*iss = *client_id = NULL;
+	if (len > IDT_MAX_TOKEN_BYTES || split3(token, len, &d1, &d2, &err) != IDT_OK)
+		return;
+	payload = jose_decode_object(token + d1 + 1, d2 - d1 - 1);
+	if (payload == NULL)
+		return;
+	i = json_string_value(json_object_get(payload, "iss"));
+	aud = json_object_get(payload, "aud");
+	c = json_string_value(json_object_get(payload, "azp"));
+	if (c == NULL && json_is_string(aud))
+		c = json_string_value(aud);
+	else if (c == NULL && json_is_array(aud) && json_array_size(aud) == 1)
+		c = json_string_value(json_array_get(aud, 0));
+	if (i != NULL && c != NULL && strlen(i) <= 1024 && strlen(c) <= 1024)
+	{
+		*iss = strdup(i);
+		*client_id = strdup(c);
+		if (*iss == NULL || *client_id == NULL)
+		{
+			free(*iss);
+			free(*client_id);
+			*iss = *client_id = NULL;
+		}
+	}
+	json_decref(payload);
+}
+
 /* the supported entry of alg, or -1 */
 static int
 find_alg(const char *alg)

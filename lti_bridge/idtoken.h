@@ -111,6 +111,9 @@ extern idt_reason idt_peek_kid(const char *token, size_t len, char **kid, idt_er
 /* the unverified payload's nonce (malloc'd), or NULL: to find the login state only */
 extern void idt_peek_nonce(const char *token, size_t len, char **nonce);
 
+/* the unverified payload's iss and client (azp or aud), malloc'd, or NULL: to find a cached registration only */
+extern void idt_peek_client(const char *token, size_t len, char **iss, char **client_id);
+
 /*
  * Validate token against reg with keys.  On IDT_OK *out holds the claims
  * (free with idt_claims_free).  The caller still must: check that the

@@ -82,7 +82,8 @@ static const char *const failure_codes[] = {
 	"credential_type_unknown", "credential_type_missing", "invite_missing", "invite_unknown",
 	"invite_used", "invite_expired", "openid_configuration_missing",
 	"openid_configuration_unavailable", "issuer_mismatch", "registration_failed",
-	"public_base_url_unset", "unsupported_message_type", "bad_request",
+	"public_base_url_unset", "unsupported_message_type", "bad_request", "registration_changed",
+	"wallet_unknown", "wallet_used", "wallet_expired", "wallet_unavailable", "cross_site",
 };
 
 const char *

@@ -62,4 +62,8 @@ extern json_t *lti_tool_messages(const char *base);
 extern unsigned int lti_launch_deep_linking(struct MHD_Connection *conn, http_request *req,
 											const login_row *l, idt_claims *c);
 
+/* the page of a resource link launch from lti_launch()'s view (lti_launch_page.c) */
+extern unsigned int lti_launch_page(struct MHD_Connection *conn, http_request *req, json_t *view,
+									int instructor, const char *state, const char *wallet_key);
+
 #endif							/* MC_LTI_INTERNAL_H */

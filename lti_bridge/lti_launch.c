@@ -6,14 +6,25 @@
  *
  * The launch (POST /lti/launch) checks, in order: the form has id_token
  * and state; the state cookie set at login came back and equals the form's
- * state; the database spends the state (single use, unexpired) and names
- * the registration; the id_token is validated against that registration
- * with the platform's JWKS (idtoken.c: alg pinning, kid, signature, iss,
- * aud/azp, exp/iat, version, message type, deployment, roles, sub,
- * resource link, ...); its nonce is the one issued with that state; its
- * target_link_uri is the one given at login.  Any failure answers with the
- * reason in X-LTI-Error, counts it in /metrics and shows a page that says
- * what went wrong, never the token.
+ * state; the id_token is validated against the registration of its
+ * (iss, client) cached in this process (lti_registry.c) with the platform's
+ * JWKS (idtoken.c: alg pinning, kid, signature, iss, aud/azp, exp/iat,
+ * version, message type, deployment, roles, sub, resource link, ...); then
+ * ONE database call, microcred.lti_launch(), spends the state (single use,
+ * unexpired), re-checks that the state was made for that registration and
+ * that it is unchanged, checks that the nonce is the one issued with the
+ * state and target_link_uri the one given at login, and returns the page.
+ *
+ * Without a cached registration, or when the token fails against the
+ * cached one (which may be stale), the database first names the state's
+ * registration without spending anything (lti_launch() with no platform),
+ * and the token is validated against that: two calls.  A token that fails
+ * against the registration the database named spends the state
+ * (lti_consume_login), and the answer is the state's problem if it has one,
+ * else the token's: the same refusals, in the same order, as when every
+ * launch asked the database first.  Any failure answers with the reason in
+ * X-LTI-Error, counts it in /metrics and shows a page that says what went
+ * wrong, never the token.
  *
  * Everything the pages show comes from SECURITY DEFINER functions of the
  * extension; the tool's signatures (deep linking responses) are made
@@ -31,6 +42,7 @@
 #include <libpq-fe.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "db.h"
 #include "form.h"
@@ -39,22 +51,7 @@
 #include "launch_token.h"
 #include "lti.h"
 #include "lti_internal.h"
-#include "page.h"
-#include "qr.h"
-
-static void
-login_row_free(login_row *l)
-{
-	free(l->problem);
-	free(l->platform_id);
-	free(l->platform_issuer);
-	free(l->client_id);
-	free(l->jwks_url);
-	free(l->target_link_uri);
-	json_decref(l->algorithms);
-	json_decref(l->deployment_ids);
-	memset(l, 0, sizeof(*l));
-}
+#include "lti_registry.h"
 
 static char *
 value_or_null(PGresult *res, int col)
@@ -62,27 +59,9 @@ value_or_null(PGresult *res, int col)
 	return PQgetisnull(res, 0, col) ? NULL : strdup(PQgetvalue(res, 0, col));
 }
 
-/* the registration lti_consume_login() returned (with a problem code, or none) */
-static void
-login_row_read(PGresult *res, login_row *l)
-{
-	l->problem = value_or_null(res, 0);
-	if (l->problem == NULL || strcmp(l->problem, "nonce_mismatch") == 0)
-	{
-		l->platform_id = value_or_null(res, 1);
-		l->platform_issuer = value_or_null(res, 2);
-		l->client_id = value_or_null(res, 3);
-		l->jwks_url = value_or_null(res, 4);
-		l->target_link_uri = value_or_null(res, 5);
-		l->algorithms = PQgetisnull(res, 0, 6) ? NULL : json_loads(PQgetvalue(res, 0, 6), 0, NULL);
-		l->deployment_ids = PQgetisnull(res, 0, 7) ? json_array()
-			: json_loads(PQgetvalue(res, 0, 7), 0, NULL);
-	}
-}
-
 /*
- * The id_token, against the registration the state named: IDT_OK with
- * *claims, a reason with err, or IDT__COUNT when out of memory.
+ * The id_token, against a registration: IDT_OK with *claims, a reason with
+ * err, or IDT__COUNT when out of memory.
  */
 static idt_reason
 verify_token(http_request *req, const login_row *l, const char *token, idt_claims **claims,
@@ -121,332 +100,325 @@ verify_token(http_request *req, const login_row *l, const char *token, idt_claim
 	return r;
 }
 
-static unsigned int launch_resource_link(struct MHD_Connection *conn, http_request *req,
-										 const login_row *l, idt_claims *c);
+/* what microcred.lti_launch() answered */
+typedef struct launch_answer
+{
+	char	   *problem;		/* NULL: the launch is good */
+	json_t	   *view;			/* a resource link's page, or NULL */
+	login_row	reg;			/* the state's registration (problem "registration") */
+} launch_answer;
+
+static void
+launch_answer_free(launch_answer *a)
+{
+	free(a->problem);
+	json_decref(a->view);
+	login_row_free(&a->reg);
+	memset(a, 0, sizeof(*a));
+}
+
+/*
+ * microcred.lti_launch(): with c NULL only the state's registration is asked
+ * for (nothing is spent).  0 with *a filled; otherwise the 503 page is
+ * queued (*rc).
+ */
+static int
+call_launch(struct MHD_Connection *conn, http_request *req, const char *state, const char *nonce,
+			const login_row *l, idt_claims *c, const char *wallet_key, launch_answer *a,
+			unsigned int *rc)
+{
+	const char *values[18] = {0};
+	PGresult   *res;
+
+	memset(a, 0, sizeof(*a));
+	values[0] = state;
+	values[1] = nonce;
+	if (c != NULL)
+	{
+		values[2] = l->platform_id;
+		values[3] = l->platform_issuer;
+		values[4] = l->client_id;
+		values[5] = l->jwks_url;
+		values[6] = c->alg;
+		values[7] = c->deployment_id;
+		values[8] = c->target_link_uri;
+		values[9] = c->message_type;
+		values[10] = lti_claim_member(c->payload, LTI_CLAIM "context", "id");
+		values[11] = lti_claim_member(c->payload, LTI_CLAIM "custom", "microcred_credential_type");
+		values[12] = c->sub;
+		values[13] = json_string_value(json_object_get(c->payload, "email"));
+		values[14] = lti_is_instructor(c->roles) ? "true" : "false";
+		values[15] = lti_lms_id(c->payload, "lms_course_id");
+		values[16] = lti_lms_id(c->payload, "lms_user_id");
+		values[17] = wallet_key;
+	}
+	res = lti_query_row(conn, req,
+						"SELECT problem, view::text, platform_id, registered_issuer, registered_client_id, "
+						"registered_jwks_url, array_to_json(algorithms)::text, array_to_json(deployment_ids)::text "
+						"FROM microcred.lti_launch($1, $2, $3::uuid, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+						"$13, $14, $15::boolean, $16, $17, $18)",
+						18, values, rc);
+	if (res == NULL)
+		return -1;
+	if (PQnfields(res) != 8)
+	{
+		PQclear(res);
+		*rc = lti_db_down(conn, req, "query_failed");
+		return -1;
+	}
+	a->problem = value_or_null(res, 0);
+	a->view = PQgetisnull(res, 0, 1) ? NULL : json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+	if (a->problem != NULL && strcmp(a->problem, "registration") == 0)
+	{
+		a->reg.platform_id = value_or_null(res, 2);
+		a->reg.platform_issuer = value_or_null(res, 3);
+		a->reg.client_id = value_or_null(res, 4);
+		a->reg.jwks_url = value_or_null(res, 5);
+		a->reg.algorithms = PQgetisnull(res, 0, 6) ? NULL : json_loads(PQgetvalue(res, 0, 6), 0, NULL);
+		a->reg.deployment_ids = PQgetisnull(res, 0, 7) ? json_array()
+			: json_loads(PQgetvalue(res, 0, 7), 0, NULL);
+	}
+	PQclear(res);
+	if ((a->problem != NULL && strcmp(a->problem, "registration") == 0 &&
+		 (a->reg.platform_id == NULL || a->reg.platform_issuer == NULL || a->reg.client_id == NULL ||
+		  a->reg.jwks_url == NULL || !json_is_array(a->reg.algorithms) ||
+		  !json_is_array(a->reg.deployment_ids))) ||
+		(a->problem == NULL && c != NULL && strcmp(c->message_type, "LtiDeepLinkingRequest") != 0 &&
+		 !json_is_object(a->view)))
+	{
+		launch_answer_free(a);
+		*rc = lti_db_down(conn, req, "query_failed");
+		return -1;
+	}
+	return 0;
+}
+
+/* a problem of the state or the nonce, as lti_launch() or lti_consume_login() names it */
+static unsigned int
+refuse_problem(struct MHD_Connection *conn, http_request *req, const char *problem)
+{
+	const char *code = lti_failure_label(problem);
+
+	if (strcmp(code, "nonce_mismatch") == 0)
+		return lti_refuse(conn, req, MHD_HTTP_UNAUTHORIZED, code,
+						  "The id_token's nonce is not the one issued with this login.");
+	if (strcmp(code, "target_link_uri_mismatch") == 0)
+		return lti_refuse(conn, req, MHD_HTTP_UNAUTHORIZED, code,
+						  "The id_token's target_link_uri is not the one the login was started for.");
+	if (strcmp(code, "registration_changed") == 0)
+		return lti_refuse(conn, req, MHD_HTTP_UNAUTHORIZED, code,
+						  "The platform's registration changed during this launch. Open the tool again.");
+	return lti_refuse(conn, req, MHD_HTTP_UNAUTHORIZED, code,
+					  strcmp(code, "state_expired") == 0 ? "The login took too long. Open the tool again."
+					  : strcmp(code, "state_used") == 0 ? "This launch was already used. Open the tool again."
+					  : "The launch's state is not known here.");
+}
+
+/*
+ * The token failed against the registration the database named: spend the
+ * state all the same (lti_consume_login) and answer its problem, if it has
+ * one, else the token's.
+ */
+static unsigned int
+spend_and_refuse(struct MHD_Connection *conn, http_request *req, const char *state,
+				 const char *nonce, idt_reason r, const idt_error *err)
+{
+	const char *values[2] = {state, nonce ? nonce : ""};
+	unsigned int rc;
+	PGresult   *res = lti_query_row(conn, req, "SELECT problem FROM microcred.lti_consume_login($1, $2)",
+									2, values, &rc);
+
+	if (res == NULL)
+		return rc;
+	if (!PQgetisnull(res, 0, 0) && strcmp(PQgetvalue(res, 0, 0), "nonce_mismatch") != 0)
+	{
+		rc = refuse_problem(conn, req, PQgetvalue(res, 0, 0));
+		PQclear(res);
+		return rc;
+	}
+	PQclear(res);
+	return lti_refuse(conn, req, r == IDT_JWKS_UNAVAILABLE ? MHD_HTTP_BAD_GATEWAY : MHD_HTTP_UNAUTHORIZED,
+					  idt_reason_code(r), err->message);
+}
+
+/* 64 hex digits of fresh randomness, or "" */
+static void
+random_hex(char out[65])
+{
+	unsigned char raw[32];
+
+	out[0] = '\0';
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return;
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	OPENSSL_cleanse(raw, sizeof(raw));
+}
+
+/* the form and the state cookie: 0, or the refusal queued in *rc */
+static int
+launch_form(struct MHD_Connection *conn, http_request *req, char *token, size_t cap,
+			char *state, size_t state_len, unsigned int *rc)
+{
+	const char *body = req->body ? req->body : "";
+	const char *cookie;
+
+	if (form_value(body, "id_token", token, cap) != 1 || token[0] == '\0')
+		*rc = lti_refuse(conn, req, MHD_HTTP_BAD_REQUEST, "id_token_missing",
+						 "The launch did not carry an id_token.");
+	else if (form_value(body, "state", state, state_len) != 1 || state[0] == '\0')
+		*rc = lti_refuse(conn, req, MHD_HTTP_BAD_REQUEST, "state_missing",
+						 "The launch did not carry the login state.");
+	/* the state must come back to the browser that started the login */
+	else if ((cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "mc_lti_state")) == NULL ||
+			 cookie[0] == '\0')
+		*rc = lti_refuse(conn, req, MHD_HTTP_UNAUTHORIZED, "state_cookie_missing",
+						 "This browser did not start the login of this launch (no state cookie). "
+						 "If the LMS shows the tool in a frame, the browser may block third-party cookies: open it in a new window.");
+	else if (strlen(cookie) != strlen(state) || CRYPTO_memcmp(cookie, state, strlen(state)) != 0)
+		*rc = lti_refuse(conn, req, MHD_HTTP_UNAUTHORIZED, "state_mismatch",
+						 "The launch's state is not the one this browser's login started with.");
+	else
+		return 0;
+	return -1;
+}
+
+/*
+ * Validate the token and spend the state: on 0, *claims, *l (the
+ * registration) and *a (lti_launch()'s good answer) are the caller's;
+ * otherwise the refusal is queued in *rc.
+ */
+static int
+launch_checks(struct MHD_Connection *conn, http_request *req, const char *token, const char *state,
+			  const char *wallet_key, login_row *l, idt_claims **claims, launch_answer *a,
+			  unsigned int *rc)
+{
+	char	   *iss = NULL,
+			   *client = NULL,
+			   *nonce = NULL;
+	int			have,
+				fresh = 0;
+	idt_error	err;
+	idt_reason	r;
+
+	idt_peek_client(token, strlen(token), &iss, &client);
+	idt_peek_nonce(token, strlen(token), &nonce);
+	have = lti_registry_get(iss, client, l);
+	free(iss);
+	free(client);
+	/* at most: a stale cached registration, the state's, and one change during the launch */
+	for (int round = 0;; round++)
+	{
+		if (round == 4)
+		{
+			*rc = refuse_problem(conn, req, "registration_changed");
+			break;
+		}
+		if (!have)
+		{
+			/* which registration did the login start for?  (nothing spent yet) */
+			if (call_launch(conn, req, state, nonce, NULL, NULL, NULL, a, rc) != 0)
+				break;
+			if (a->problem == NULL || strcmp(a->problem, "registration") != 0)
+			{
+				*rc = refuse_problem(conn, req, a->problem ? a->problem : "unknown_state");
+				launch_answer_free(a);
+				break;
+			}
+			login_row_free(l);
+			*l = a->reg;
+			memset(&a->reg, 0, sizeof(a->reg));
+			launch_answer_free(a);
+			lti_registry_put(l);
+			have = fresh = 1;
+		}
+		r = verify_token(req, l, token, claims, &err);
+		if (r == IDT__COUNT)
+		{
+			*rc = respond_text(conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+			break;
+		}
+		if (r != IDT_OK && !fresh)
+		{
+			/* the cached registration may be stale: ask for the state's */
+			login_row_free(l);
+			have = 0;
+			continue;
+		}
+		if (r != IDT_OK)
+		{
+			*rc = spend_and_refuse(conn, req, state, nonce, r, &err);
+			break;
+		}
+		if (call_launch(conn, req, state, (*claims)->nonce, l, *claims, wallet_key, a, rc) != 0)
+			break;
+		if (a->problem != NULL && strcmp(a->problem, "registration") == 0)
+		{
+			/* changed since it was cached (or the state is another's): use the current one */
+			idt_claims_free(*claims);
+			*claims = NULL;
+			login_row_free(l);
+			*l = a->reg;
+			memset(&a->reg, 0, sizeof(a->reg));
+			launch_answer_free(a);
+			lti_registry_put(l);
+			have = fresh = 1;
+			continue;
+		}
+		if (a->problem != NULL)
+		{
+			*rc = refuse_problem(conn, req, a->problem);
+			launch_answer_free(a);
+			break;
+		}
+		free(nonce);
+		return 0;
+	}
+	free(nonce);
+	idt_claims_free(*claims);
+	*claims = NULL;
+	login_row_free(l);
+	return -1;
+}
 
 unsigned int
 lti_handle_launch(struct MHD_Connection *conn, http_request *req)
 {
-	const char *body = req->body ? req->body : "";
 	size_t		cap = req->body_len + 1;
 	char	   *token = malloc(cap);
 	char		state[128];
-	const char *cookie;
-	char	   *nonce = NULL;
+	char		wallet_key[65];
 	login_row	l = {0};
-	PGresult   *res;
-	const char *values[2];
 	idt_claims *claims = NULL;
-	idt_error	err;
-	idt_reason	r;
+	launch_answer a = {0};
 	unsigned int rc;
 
 	if (token == NULL)
 		return respond_text(conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
-	if (form_value(body, "id_token", token, cap) != 1 || token[0] == '\0')
+	if (launch_form(conn, req, token, cap, state, sizeof(state), &rc) != 0)
 	{
 		free(token);
-		return lti_refuse(conn, req, MHD_HTTP_BAD_REQUEST, "id_token_missing",
-					  "The launch did not carry an id_token.");
+		return rc;
 	}
-	if (form_value(body, "state", state, sizeof(state)) != 1 || state[0] == '\0')
+	random_hex(wallet_key);
+	if (launch_checks(conn, req, token, state, wallet_key[0] ? wallet_key : NULL, &l, &claims, &a,
+					  &rc) != 0)
 	{
 		free(token);
-		return lti_refuse(conn, req, MHD_HTTP_BAD_REQUEST, "state_missing",
-					  "The launch did not carry the login state.");
+		return rc;
 	}
-	/* the state must come back to the browser that started the login */
-	cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "mc_lti_state");
-	if (cookie == NULL || cookie[0] == '\0')
-	{
-		free(token);
-		return lti_refuse(conn, req, MHD_HTTP_UNAUTHORIZED, "state_cookie_missing",
-					  "This browser did not start the login of this launch (no state cookie). "
-					  "If the LMS shows the tool in a frame, the browser may block third-party cookies: open it in a new window.");
-	}
-	if (strlen(cookie) != strlen(state) || CRYPTO_memcmp(cookie, state, strlen(state)) != 0)
-	{
-		free(token);
-		return lti_refuse(conn, req, MHD_HTTP_UNAUTHORIZED, "state_mismatch",
-					  "The launch's state is not the one this browser's login started with.");
-	}
-
-	/* spend the state; the registration it names is what the token must match */
-	idt_peek_nonce(token, strlen(token), &nonce);
-	values[0] = state;
-	values[1] = nonce ? nonce : "";
-	res = lti_query_row(conn, req,
-						"SELECT problem, platform_id, platform_issuer, client_id, jwks_url, target_link_uri, "
-						"array_to_json(algorithms)::text, array_to_json(deployment_ids)::text "
-						"FROM microcred.lti_consume_login($1, $2)",
-						2, values, &rc);
-	if (res == NULL || PQnfields(res) != 8)
-	{
-		free(token);
-		free(nonce);
-		if (res == NULL)
-			return rc;
-		PQclear(res);
-		return lti_db_down(conn, req, "query_failed");
-	}
-	login_row_read(res, &l);
-	PQclear(res);
-	if (l.problem != NULL && strcmp(l.problem, "nonce_mismatch") != 0)
-	{
-		const char *code = lti_failure_label(l.problem);
-
-		free(token);
-		free(nonce);
-		login_row_free(&l);
-		return lti_refuse(conn, req, MHD_HTTP_UNAUTHORIZED, code,
-					  strcmp(code, "state_expired") == 0 ? "The login took too long. Open the tool again."
-					  : strcmp(code, "state_used") == 0 ? "This launch was already used. Open the tool again."
-					  : "The launch's state is not known here.");
-	}
-	if (l.platform_id == NULL || l.jwks_url == NULL || !json_is_array(l.algorithms) ||
-		!json_is_array(l.deployment_ids))
-	{
-		free(token);
-		free(nonce);
-		login_row_free(&l);
-		return lti_db_down(conn, req, "query_failed");
-	}
-
-	/* the token, against the registration */
-	r = verify_token(req, &l, token, &claims, &err);
 	free(token);
-	if (r == IDT__COUNT)
-	{
-		free(nonce);
-		login_row_free(&l);
-		return respond_text(conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
-	}
-	if (r != IDT_OK)
-	{
-		free(nonce);
-		login_row_free(&l);
-		return lti_refuse(conn, req, r == IDT_JWKS_UNAVAILABLE ? MHD_HTTP_BAD_GATEWAY : MHD_HTTP_UNAUTHORIZED,
-					  idt_reason_code(r), err.message);
-	}
-	if (l.problem != NULL || nonce == NULL || claims->nonce == NULL || strcmp(claims->nonce, nonce) != 0)
-	{
-		free(nonce);
-		login_row_free(&l);
-		idt_claims_free(claims);
-		return lti_refuse(conn, req, MHD_HTTP_UNAUTHORIZED, "nonce_mismatch",
-					  "The id_token's nonce is not the one issued with this login.");
-	}
-	free(nonce);
-	/*
-	 * A resource link must carry target_link_uri (idtoken.c checks it); a
-	 * deep linking request may omit it, but when it is present it must be
-	 * the one the login was started for.
-	 */
-	if (claims->target_link_uri != NULL &&
-		(l.target_link_uri == NULL || strcmp(claims->target_link_uri, l.target_link_uri) != 0))
-	{
-		login_row_free(&l);
-		idt_claims_free(claims);
-		return lti_refuse(conn, req, MHD_HTTP_UNAUTHORIZED, "target_link_uri_mismatch",
-					  "The id_token's target_link_uri is not the one the login was started for.");
-	}
 	/* the state did its job: forget it in this browser */
 	snprintf(req->cookie, sizeof(req->cookie),
 			 "mc_lti_state=; Path=/lti/; Max-Age=0; SameSite=None; Secure; HttpOnly");
 	if (strcmp(claims->message_type, "LtiDeepLinkingRequest") == 0)
 		rc = lti_launch_deep_linking(conn, req, &l, claims);
 	else
-		rc = launch_resource_link(conn, req, &l, claims);
+		rc = lti_launch_page(conn, req, a.view, lti_is_instructor(claims->roles), state,
+							 wallet_key[0] ? wallet_key : NULL);
+	OPENSSL_cleanse(wallet_key, sizeof(wallet_key));
+	launch_answer_free(&a);
 	login_row_free(&l);
 	idt_claims_free(claims);
 	return rc;
-}
-
-/* the instructor's view of a course: its micro-credential and how many were issued */
-static void
-page_instructor(http_request *req, sbuf *b, json_t *view, const char *title,
-				const char *issuer)
-{
-	json_t	   *type = json_object_get(view, "credential_type");
-	long long	issued = (long long) json_integer_value(json_object_get(view, "issued"));
-	json_t	   *eqf = json_object_get(type, "eqf_level");
-	json_t	   *ects = json_object_get(type, "ects");
-
-	req->reason = "instructor";
-	page_begin(b, "microcred: course micro-credential", "instructor");
-	sb_printf(b, " data-issued=\"%lld\"><h1>", issued);
-	sb_html(b, title);
-	sb_puts(b, "</h1><p>This course awards this micro-credential from ");
-	sb_html(b, issuer);
-	sb_puts(b, ".");
-	if (json_is_integer(eqf))
-		sb_printf(b, " EQF level %lld.", (long long) json_integer_value(eqf));
-	if (json_is_number(ects))
-		sb_printf(b, " %g ECTS.", json_number_value(ects));
-	sb_printf(b, "</p><p><strong>%lld</strong> credential%s of this type %s been issued.</p>"
-			  "<p class=\"muted\">Credentials are issued when learners complete the course "
-			  "(reported by the LMS), never on opening this page.</p>",
-			  issued, issued == 1 ? "" : "s", issued == 1 ? "has" : "have");
-}
-
-/* the LinkedIn "add to profile" URL of a credential, HTML-escaped into b */
-static void
-linkedin_add_link(sbuf *b, json_t *cred, const char *title, const char *issuer,
-				 const char *url, const char *id)
-{
-	sbuf		li = {0};
-
-	sb_puts(&li, "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&name=");
-	sb_urlenc(&li, title);
-	sb_puts(&li, "&organizationName=");
-	sb_urlenc(&li, issuer);
-	sb_printf(&li, "&issueYear=%lld&issueMonth=%lld&certUrl=",
-			  (long long) json_integer_value(json_object_get(cred, "issued_year")),
-			  (long long) json_integer_value(json_object_get(cred, "issued_month")));
-	sb_urlenc(&li, url);
-	sb_puts(&li, "&certId=");
-	sb_urlenc(&li, id);
-	if (li.oom)
-		b->oom = 1;
-	else
-		sb_html(b, li.data);
-	free(li.data);
-}
-
-/* the learner's credential: downloads, verification page, LinkedIn, wallet */
-static void
-page_learner_credential(http_request *req, sbuf *b, json_t *view, const char *title,
-						const char *issuer)
-{
-	json_t	   *cred = json_object_get(view, "credential");
-	const char *url = json_string_value(json_object_get(cred, "url"));
-	const char *id = json_string_value(json_object_get(cred, "id"));
-	const char *status = json_string_value(json_object_get(cred, "status"));
-	const char *date = json_string_value(json_object_get(cred, "issued_at"));
-
-	req->reason = "learner_credential";
-	page_begin(b, "microcred: your micro-credential", "learner-credential");
-	sb_puts(b, " data-status=\"");
-	sb_html(b, status);
-	sb_puts(b, "\"><h1>");
-	sb_html(b, title);
-	sb_puts(b, "</h1><p>Awarded by ");
-	sb_html(b, issuer);
-	sb_puts(b, " on <time>");
-	sb_html(b, date);
-	sb_puts(b, "</time>. Status: <strong>");
-	sb_html(b, status);
-	sb_puts(b, "</strong>.</p><ul><li><a data-link=\"json\" href=\"");
-	sb_html(b, url);
-	/* ?format=json: the URL itself shows a browser the verification page */
-	sb_puts(b, "?format=json\" download>Download the credential (JSON, W3C Verifiable Credential)</a></li>"
-			"<li><a data-link=\"jwt\" href=\"");
-	sb_html(b, url);
-	sb_puts(b, "?format=jwt\" download>Download it as a JWT</a></li>"
-			"<li>Verification page (give it to employers, share it): <a data-link=\"public\" href=\"");
-	sb_html(b, url);
-	sb_puts(b, "\">");
-	sb_html(b, url);
-	sb_puts(b, "</a></li><li><a data-link=\"linkedin\" rel=\"noopener\" target=\"_blank\" href=\"");
-	linkedin_add_link(b, cred, title, issuer, url, id);
-	sb_puts(b, "\">Add to your LinkedIn profile</a></li>");
-	/* OpenID4VCI: a single-use offer the database made for this view */
-	if (json_is_string(json_object_get(view, "wallet_offer")))
-	{
-		const char *offer = json_string_value(json_object_get(view, "wallet_offer"));
-
-		sb_puts(b, "<li><a data-link=\"wallet\" href=\"");
-		sb_html(b, offer);
-		sb_puts(b, "\">Add it to your digital wallet</a> (open this link on the phone with "
-				"your wallet app, or scan the code with it; valid for 30 minutes and once)"
-				"<div class=\"wallet-qr\" style=\"max-width:14em\">");
-		/* a URL too long for a QR code leaves the link alone */
-		(void) qr_svg(b, offer, "QR code of the wallet offer");
-		sb_puts(b, "</div></li>");
-	}
-	sb_puts(b, "</ul>");
-}
-
-/* a resource link: the learner's credential or "not yet", or the instructor's view */
-static unsigned int
-launch_resource_link(struct MHD_Connection *conn, http_request *req, const login_row *l,
-					 idt_claims *c)
-{
-	int			instructor = lti_is_instructor(c->roles);
-	const char *values[8];
-	PGresult   *res;
-	json_t	   *view;
-	const char *kind;
-	sbuf		b = {0};
-	unsigned int rc;
-
-	values[0] = l->platform_id;
-	values[1] = lti_claim_member(c->payload, LTI_CLAIM "context", "id");
-	values[2] = lti_claim_member(c->payload, LTI_CLAIM "custom", "microcred_credential_type");
-	values[3] = c->sub;
-	values[4] = json_string_value(json_object_get(c->payload, "email"));
-	values[5] = instructor ? "true" : "false";
-	values[6] = lti_lms_id(c->payload, "lms_course_id");
-	values[7] = lti_lms_id(c->payload, "lms_user_id");
-	res = lti_query_row(conn, req, "SELECT microcred.lti_launch_view($1::uuid, $2, $3, $4, $5, $6::boolean, $7, $8)::text",
-						8, values, &rc);
-	if (res == NULL)
-		return rc;
-	view = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-	PQclear(res);
-	kind = json_string_value(json_object_get(view, "view"));
-	if (kind == NULL)
-	{
-		json_decref(view);
-		return lti_db_down(conn, req, "query_failed");
-	}
-	{
-		json_t	   *type = json_object_get(view, "credential_type");
-		const char *title = json_string_value(json_object_get(type, "title"));
-		const char *issuer = json_string_value(json_object_get(view, "issuer_name"));
-
-		if (strcmp(kind, "not-configured") == 0)
-		{
-			req->reason = "not_configured";
-			page_begin(&b, "microcred", "not-configured");
-			sb_puts(&b, "><h1>No micro-credential is attached here yet</h1><p>");
-			sb_puts(&b, instructor
-					? "Add the tool to this course with the LMS's content selection (deep linking) and choose the micro-credential the course awards."
-					: "Your teacher has not chosen the micro-credential for this course yet.");
-			sb_puts(&b, "</p>");
-		}
-		else if (strcmp(kind, "instructor") == 0)
-			page_instructor(req, &b, view, title, issuer);
-		else if (strcmp(kind, "learner-credential") == 0)
-			page_learner_credential(req, &b, view, title, issuer);
-		else
-		{
-			req->reason = "learner_pending";
-			page_begin(&b, "microcred: not yet complete", "learner-pending");
-			sb_puts(&b, "><h1>");
-			sb_html(&b, title);
-			sb_puts(&b, "</h1><p>Not yet complete: this micro-credential from ");
-			sb_html(&b, issuer);
-			sb_puts(&b, " is issued when you complete the course. Come back here afterwards to "
-					"download it and share it.</p>");
-			/*
-			 * An LMS account the database would not link to a learner by
-			 * itself (no verified e-mail the platform is trusted for, or the
-			 * learner has another account there): an admin confirms who it is
-			 * (lti_link_account), and nothing is issued to it until then.
-			 */
-			const char *link = json_string_value(json_object_get(view, "link"));
-
-			if (link != NULL && strcmp(link, "awaiting-admin") == 0)
-			{
-				sb_puts(&b, "<p data-link=\"awaiting-admin\">Your account in this learning platform is not "
-						"linked to a learner record of ");
-				sb_html(&b, issuer);
-				sb_puts(&b, " yet. An administrator has to confirm who you are before a credential can be "
-						"issued to you; your course completion is kept until then.</p>");
-			}
-		}
-	}
-	json_decref(view);
-	return page_send(conn, req, MHD_HTTP_OK, &b);
 }

@@ -13,7 +13,8 @@
  *	  verify_form.c    GET|POST /verify
  *	  lti_login.c      GET|POST /lti/login
  *	  lti_launch.c     POST /lti/launch (resource links; deep linking requests
- *	                   go on in lti_deep_link.c)
+ *	                   go on in lti_deep_link.c; the pages: lti_launch_page.c)
+ *	  lti_wallet.c     POST /lti/wallet (the learner page's "Add to wallet")
  *	  lti_deep_link.c  POST /lti/deep-link
  *	  lti_register.c   GET /lti/register (Dynamic Registration)
  *	  lti_config.c     GET /lti/jwks, /lti/canvas.json
@@ -57,6 +58,7 @@ const http_route bridge_routes[] = {
 	{"/achievements/", "GET", "achievement", public_handle_achievement, RATE_NONE},
 	{"/lti/login", "GET POST", "lti_login", lti_handle_login, RATE_LOGIN},
 	{"/lti/launch", "POST", "lti_launch", lti_handle_launch, RATE_NONE},
+	{"/lti/wallet", "POST", "lti_wallet", lti_handle_wallet, RATE_WALLET},
 	{"/lti/deep-link", "POST", "lti_deep_link", lti_handle_deep_link, RATE_NONE},
 	{"/lti/jwks", "GET", "lti_jwks", lti_handle_jwks, RATE_NONE},
 	{"/lti/register", "GET", "lti_register", lti_handle_register, RATE_NONE},

@@ -211,7 +211,7 @@ AS $$ SELECT * FROM microcred._oid4vci_new_offer(credential, tx_code, ttl, micro
 COMMENT ON FUNCTION microcred.wallet_offer(uuid, boolean, interval) IS
     'an OpenID4VCI credential offer for an active issued credential: the openid-credential-offer:// link (show it as a link or QR code), single use, expiring after ttl; with tx_code a 6-digit transaction code is returned once (send it to the learner by another channel, e.g. e-mail) and only its hash is kept';
 
--- the LTI learner page's offer: NULL when none can be made (no base_url, inactive credential)
+-- the LTI learner page's offer, made on the learner's request: NULL when none can be made (no base_url, inactive credential)
 CREATE FUNCTION microcred._oid4vci_page_offer(credential uuid)
 RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER
@@ -224,7 +224,7 @@ EXCEPTION WHEN object_not_in_prerequisite_state THEN
 END
 $$;
 COMMENT ON FUNCTION microcred._oid4vci_page_offer(uuid) IS
-    'internal: the wallet offer link shown on the LTI learner page (a new single-use offer per view), NULL when the credential cannot be offered';
+    'internal: the wallet offer link the LTI learner page makes when the learner asks for it (lti_wallet_offer), NULL when the credential cannot be offered';
 
 -- GET /wallet/offers/{ref}: the Credential Offer object, NULL when unknown, spent or expired
 CREATE FUNCTION microcred.oid4vci_offer(ref text)

@@ -49,10 +49,28 @@ CREATE TABLE microcred.lti_login_state (
     target_link_uri  text NOT NULL,
     created_at       timestamptz NOT NULL DEFAULT now(),
     expires_at       timestamptz NOT NULL,
-    consumed_at      timestamptz
+    consumed_at      timestamptz,
+    wallet_credential_id uuid,
+    wallet_key_hash  bytea
 );
 COMMENT ON TABLE microcred.lti_login_state IS
     'OIDC login states and nonces of LTI launches: each consumed once, before it expires';
+COMMENT ON COLUMN microcred.lti_login_state.wallet_credential_id IS
+    'the credential the launch''s learner page showed, which its "Add to wallet" button may offer (lti_wallet_offer)';
+COMMENT ON COLUMN microcred.lti_login_state.wallet_key_hash IS
+    'SHA-256 of the page''s wallet key (the bridge''s random, in the page only); NULL once an offer was made from it';
+/*
+ * Every login adds a state (lti_begin_login) and every launch spends one, by index.  The
+ * functions that touch states run with enable_seqscan = off: the bridge's
+ * connections live long and keep their plans, and a plan made while the
+ * table was nearly empty (after a quiet night, or a vacuum) is a scan of
+ * the whole table, which then runs for every login and launch of a burst
+ * until autovacuum analyzes it: measured, 4,000 logins and launches made
+ * 8,003 sequential scans reading 8 million rows.  They also run with jit =
+ * off: a sequential scan that remains (a small table without a fitting
+ * index, in lti_launch_view's queries) is costed above jit_above_cost once
+ * disabled, and JIT compiling a short lookup took 0.7 s per launch.
+ */
 -- lti_begin_login purges by expiry
 CREATE INDEX lti_login_state_expires_at ON microcred.lti_login_state (expires_at);
 
@@ -168,6 +186,8 @@ CREATE FUNCTION microcred.lti_begin_login(platform_issuer text, client_id text, 
                                           OUT registered_client_id text)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off       -- see the note on lti_login_state
+SET jit = off
 AS $$
 DECLARE
     p       microcred.lti_platform;
@@ -237,6 +257,8 @@ CREATE FUNCTION microcred.lti_consume_login(state text, nonce text,
                                             OUT deployment_ids text[])
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off       -- see the note on lti_login_state
+SET jit = off
 AS $$
 DECLARE
     s   microcred.lti_login_state;

@@ -192,6 +192,7 @@ DECLARE
     cand    uuid;
     how     text;
     issuer_name text;
+    has_base_url boolean;
 BEGIN
     SELECT * INTO p FROM microcred.lti_platform lp WHERE lp.id = platform;
     IF NOT FOUND THEN
@@ -226,7 +227,7 @@ BEGIN
          WHERE m.platform_id = p.id AND m.context_id = lti_launch_view.context_id
         ON CONFLICT ON CONSTRAINT lti_course_mapping_pkey DO NOTHING;
     END IF;
-    SELECT i.legal_name INTO issuer_name FROM microcred.issuer i WHERE i.id = t.issuer_id;
+    SELECT i.legal_name, i.base_url IS NOT NULL INTO issuer_name, has_base_url FROM microcred.issuer i WHERE i.id = t.issuer_id;
     IF instructor THEN
         RETURN jsonb_build_object('view', 'instructor',
             'credential_type', jsonb_build_object('id', t.id, 'code', t.code, 'title', t.title,
@@ -304,8 +305,10 @@ BEGIN
     RETURN jsonb_build_object('view', 'learner-credential',
         'credential_type', jsonb_build_object('id', t.id, 'code', t.code, 'title', t.title),
         'issuer_name', issuer_name,
-        -- a wallet offer (OpenID4VCI, 93_oid4vci.sql) for an active credential
-        'wallet_offer', CASE WHEN c.status = 'active' THEN microcred._oid4vci_page_offer(c.id) END,
+        -- whether the page may offer it to a wallet (OpenID4VCI, 93_oid4vci.sql):
+        -- an active credential of an awarding body with a base_url; the offer
+        -- itself is made only when the learner asks (lti_wallet_offer)
+        'wallet', c.status = 'active' AND c.url IS NOT NULL AND has_base_url,
         'credential', jsonb_build_object('id', c.id, 'url', c.url, 'status', c.status,
             'issued_at', to_char(c.issued_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
             'issued_year', extract(year FROM c.issued_at AT TIME ZONE 'UTC')::integer,

@@ -173,6 +173,8 @@ main(int argc, char **argv)
 	test_login_target();
 	test_canvas_config();
 	test_views();
+	test_wallet_on_request();
+	test_registration_changes();
 	test_rotation();
 	test_unavailable();
 	test_deep_linking();

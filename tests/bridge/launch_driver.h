@@ -8,6 +8,8 @@
  *	                       id_token claims and signing, refusals seen
  *	  ld_cases.c           the table of id_token cases and its runner
  *	  ld_launch.c          login, state, views, JWKS rotation, the database down
+ *	  ld_wallet.c          the wallet offer on request; registrations changed
+ *	                       or removed while the bridge caches them
  *	  ld_deep_link.c       deep linking and client assertions
  *	  ld_register.c        Dynamic Registration and /metrics
  *
@@ -198,6 +200,8 @@ extern void test_state(void);
 extern void test_concurrent_state(void);
 extern void test_views(void);
 extern void test_rotation(void);
+extern void test_wallet_on_request(void);
+extern void test_registration_changes(void);
 extern void test_unavailable(void);
 
 extern void post_deep_link(const char *dl, const char *type, launch *x);

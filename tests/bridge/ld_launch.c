@@ -489,9 +489,9 @@ test_views(void)
 		}
 		tap_ok(x.body && strstr(x.body, "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME") &&
 			   strstr(x.body, e), "her page has a LinkedIn add-to-profile link with the credential URL");
-		tap_ok(x.body && strstr(x.body, "data-link=\"wallet\" href=\"openid-credential-offer://?credential_offer_uri=") &&
-			   strstr(x.body, "aria-label=\"QR code of the wallet offer\""),
-			   "her page offers the credential to her wallet (OpenID4VCI), as a link and as a QR code");
+		tap_ok(x.body && strstr(x.body, "action=\"/lti/wallet\" data-link=\"wallet\"") &&
+			   strstr(x.body, "Add it to your digital wallet"),
+			   "her page offers the credential to her wallet (OpenID4VCI) with a button (ld_wallet.c: the offer on request)");
 		launch_free(&x);
 		free(tok);
 		json_decref(claims);

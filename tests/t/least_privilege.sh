@@ -120,6 +120,8 @@ lti_register_platform(text,text,text,text,text,text,text,text[],text[])|admin|ok
 lti_add_deployment(uuid,text)|admin|ok|SELECT microcred.lti_add_deployment('$platform', 'lp-dep')
 lti_begin_login(text,text,text,interval)|bridge|any|SELECT microcred.lti_begin_login('https://moodle.up.example', 'up-client', 'https://two.example/lti/launch')
 lti_consume_login(text,text)|bridge|any|SELECT microcred.lti_consume_login('no-such-state', 'no-such-nonce')
+lti_launch(text,text,uuid,text,text,text,text,text,text,text,text,text,text,text,boolean,text,text,text)|bridge|any|SELECT microcred.lti_launch('no-such-state', 'no-such-nonce', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+lti_wallet_offer(text,text)|bridge|any|SELECT microcred.lti_wallet_offer('no-such-state', 'no-such-key')
 lti_deployment_known(uuid,text)|bridge|ok|SELECT microcred.lti_deployment_known('$platform', '1')
 lti_purge_login_states()|admin|ok|SELECT microcred.lti_purge_login_states()
 lti_tool_key_rotate()|admin|ok|SELECT microcred.lti_tool_key_rotate()

@@ -292,6 +292,40 @@ ok "$(status_of "$R") $(error_of "$R")" "400 invalid_grant" "the offer of a cred
 R=$($W credential "$URL/wallet/credential" "$TOK9" OpenBadgeCredential_ldp_vc "$($W proof "$TMP/ed.pem" did:key "$ISS" "$(fresh)")")
 ok "$(status_of "$R") $(error_of "$R")" "400 credential_request_denied" "an access token for a credential revoked since: credential_request_denied"
 
+# --- the LTI learner page: the offer made when the learner asks (POST /lti/wallet) ----------
+# The launch as the bridge makes it once the id_token is valid (bridge_launch.sh
+# covers the token): microcred.lti_launch as the bridge's role, with the page's
+# wallet key; then the page's button, and the wallet redeems what it gave.
+CW=$(newcred wally)
+q -c "SELECT microcred.lti_register_platform('demo-uas', 'W LMS', 'https://w-lms.example', 'w-client',
+          'https://w-lms.example/auth', 'https://w-lms.example/jwks', NULL, '{w-dep}')" >"$TMP/wpid"
+WPID=$(cat "$TMP/wpid")
+q -c "SELECT microcred.lti_map_course('$WPID', 'w-course', 'PY-DATA');
+      INSERT INTO microcred.learner_identifier (issuer_id, learner_id, kind, platform, value)
+      SELECT issuer_id, learner_id, 'lms', 'https://w-lms.example', 'w-sub' FROM microcred.issued_credential WHERE id = '$CW'" >/dev/null
+WKEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+q -c "SET ROLE $role; SELECT state || ' ' || nonce FROM microcred.lti_begin_login('https://w-lms.example', 'w-client', '$URL/lti/launch')" | tail -1 >"$TMP/wlogin"
+read -r WSTATE WNONCE <"$TMP/wlogin"
+offers_cw() { q -c "SELECT count(*) FROM microcred.oid4vci_offer WHERE credential_id = '$CW'"; }
+ok "$(q -c "SET ROLE $role; SELECT coalesce(problem, 'none') || ' ' || (view->>'view') || ' ' || (view->>'wallet')
+            FROM microcred.lti_launch('$WSTATE', '$WNONCE', '$WPID', 'https://w-lms.example', 'w-client', 'https://w-lms.example/jwks',
+                 'RS256', 'w-dep', '$URL/lti/launch', 'LtiResourceLinkRequest', 'w-course', NULL, 'w-sub', NULL, false, NULL, NULL, '$WKEY')" | tail -1)" \
+   "none learner-credential true" "lti_launch (the launch in one call) shows the learner her credential, offerable to a wallet"
+ok "$(offers_cw)" 0 "the launch itself made no wallet offer"
+wallet_post() { curl -s --max-time 10 -D "$TMP/wh" -o "$TMP/wb" -w '%{http_code}' -H "Origin: $URL" --data-urlencode "state=$1" --data-urlencode "key=$2" "$URL/lti/wallet"; }
+ok "$(wallet_post "$WSTATE" "$WKEY")" 200 "the page's \"Add to wallet\" button: POST /lti/wallet answers the offer page"
+WOFFER=$(sed -n 's/.*data-link="wallet" href="\([^"]*\)".*/\1/p' "$TMP/wb" | sed 's/&amp;/\&/g')
+ok "$(offers_cw)|$(printf '%s' "$WOFFER" | grep -c '^openid-credential-offer://?credential_offer_uri=http%3A%2F%2F127.0.0.1%3A')|$(grep -c 'QR code of the wallet offer' "$TMP/wb")" "1|1|1" \
+   "one offer made on request, shown as a link and a QR code"
+$W flow "$WOFFER" "$TMP/ed.pem" did:key OpenBadgeCredential_ldp_vc >"$TMP/fw.json" 2>"$TMP/fw.err"
+ok "$(js "$TMP/fw.json" 'd["format"], d["credential"]["credentialSubject"]["id"]' | tr -d "(),'")" "ldp_vc $HOLDER1" \
+   "the wallet redeemed the offer made on request: an ldp_vc bound to its did:key" || cat "$TMP/fw.err"
+js "$TMP/fw.json" 'json.dumps(d["credential"])' >"$TMP/cw.json"
+ok "$(q -v d="$(cat "$TMP/cw.json")" -c "SELECT (microcred.verify(:'d'::jsonb)).valid")|$(q -c "SELECT count(*) FROM microcred.oid4vci_delivery WHERE credential_id = '$CW'")" "t|1" \
+   "the delivered copy verifies, and the delivery of that credential is recorded"
+ok "$(wallet_post "$WSTATE" "$WKEY")|$(grep -i '^X-LTI-Error:' "$TMP/wh" | tr -d '\r' | cut -d' ' -f2)|$(offers_cw)" "401|wallet_used|1" \
+   "the same page's button again: wallet_used, no second offer"
+
 # --- SQL: tenancy, privileges, erasure ------------------------------------------------------
 ok "$(q -c "SET ROLE $other; SELECT (SELECT count(*) FROM microcred.wallet_offers) + (SELECT count(*) FROM microcred.wallet_deliveries)" | tail -1)" 0 \
    "a role of no issuer sees no offers and no deliveries"

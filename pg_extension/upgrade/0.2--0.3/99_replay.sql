@@ -3490,7 +3490,7 @@ END
 $$;
 
 COMMENT ON FUNCTION microcred._oid4vci_page_offer(uuid) IS
-    'internal: the wallet offer link shown on the LTI learner page (a new single-use offer per view), NULL when the credential cannot be offered';
+    'internal: the wallet offer link the LTI learner page makes when the learner asks for it (lti_wallet_offer), NULL when the credential cannot be offered';
 
 CREATE OR REPLACE FUNCTION microcred.oid4vci_offer(ref text)
 RETURNS jsonb
@@ -4526,6 +4526,8 @@ CREATE OR REPLACE FUNCTION microcred.lti_begin_login(platform_issuer text, clien
                                           OUT registered_client_id text)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off       -- see the note on lti_login_state
+SET jit = off
 AS $$
 DECLARE
     p       microcred.lti_platform;
@@ -4585,6 +4587,8 @@ CREATE OR REPLACE FUNCTION microcred.lti_consume_login(state text, nonce text,
                                             OUT deployment_ids text[])
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off       -- see the note on lti_login_state
+SET jit = off
 AS $$
 DECLARE
     s   microcred.lti_login_state;
@@ -5820,6 +5824,7 @@ DECLARE
     cand    uuid;
     how     text;
     issuer_name text;
+    has_base_url boolean;
 BEGIN
     SELECT * INTO p FROM microcred.lti_platform lp WHERE lp.id = platform;
     IF NOT FOUND THEN
@@ -5854,7 +5859,7 @@ BEGIN
          WHERE m.platform_id = p.id AND m.context_id = lti_launch_view.context_id
         ON CONFLICT ON CONSTRAINT lti_course_mapping_pkey DO NOTHING;
     END IF;
-    SELECT i.legal_name INTO issuer_name FROM microcred.issuer i WHERE i.id = t.issuer_id;
+    SELECT i.legal_name, i.base_url IS NOT NULL INTO issuer_name, has_base_url FROM microcred.issuer i WHERE i.id = t.issuer_id;
     IF instructor THEN
         RETURN jsonb_build_object('view', 'instructor',
             'credential_type', jsonb_build_object('id', t.id, 'code', t.code, 'title', t.title,
@@ -5932,8 +5937,10 @@ BEGIN
     RETURN jsonb_build_object('view', 'learner-credential',
         'credential_type', jsonb_build_object('id', t.id, 'code', t.code, 'title', t.title),
         'issuer_name', issuer_name,
-        -- a wallet offer (OpenID4VCI, 93_oid4vci.sql) for an active credential
-        'wallet_offer', CASE WHEN c.status = 'active' THEN microcred._oid4vci_page_offer(c.id) END,
+        -- whether the page may offer it to a wallet (OpenID4VCI, 93_oid4vci.sql):
+        -- an active credential of an awarding body with a base_url; the offer
+        -- itself is made only when the learner asks (lti_wallet_offer)
+        'wallet', c.status = 'active' AND c.url IS NOT NULL AND has_base_url,
         'credential', jsonb_build_object('id', c.id, 'url', c.url, 'status', c.status,
             'issued_at', to_char(c.issued_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
             'issued_year', extract(year FROM c.issued_at AT TIME ZONE 'UTC')::integer,
@@ -6033,3 +6040,119 @@ $$;
 
 COMMENT ON FUNCTION microcred.lti_complete_registration(text, text, text, text, text, text, text, text) IS
     'LTI Dynamic Registration: store the platform''s answer and spend the invitation';
+
+CREATE OR REPLACE FUNCTION microcred.lti_launch(state text, nonce text, platform uuid,
+                                     platform_issuer text, client_id text, jwks_url text,
+                                     alg text, deployment_id text, target_link_uri text,
+                                     message_type text, context_id text, credential_type text,
+                                     sub text, email text, instructor boolean,
+                                     lms_course_id text, lms_user_id text, wallet_key text,
+                                     OUT problem text, OUT view jsonb,
+                                     OUT platform_id uuid, OUT registered_issuer text,
+                                     OUT registered_client_id text, OUT registered_jwks_url text,
+                                     OUT algorithms text[], OUT deployment_ids text[])
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off       -- see the note on lti_login_state
+SET jit = off
+AS $$
+DECLARE
+    s       microcred.lti_login_state;
+    p       microcred.lti_platform;
+    wallet  uuid;
+BEGIN
+    IF state IS NULL OR state = '' THEN
+        problem := 'missing_state';
+        RETURN;
+    END IF;
+    -- single use even under concurrent launches with the same state: the row lock decides
+    SELECT * INTO s FROM microcred.lti_login_state ls WHERE ls.state = lti_launch.state FOR UPDATE;
+    IF NOT FOUND THEN
+        problem := 'unknown_state';
+        RETURN;
+    ELSIF s.consumed_at IS NOT NULL THEN
+        problem := 'state_used';
+        RETURN;
+    ELSIF s.expires_at <= now() THEN
+        problem := 'state_expired';
+        RETURN;
+    END IF;
+    SELECT * INTO p FROM microcred.lti_platform lp WHERE lp.id = s.platform_id;
+    IF platform IS DISTINCT FROM p.id
+       OR lti_launch.platform_issuer IS DISTINCT FROM p.platform_issuer
+       OR lti_launch.client_id IS DISTINCT FROM p.client_id
+       OR lti_launch.jwks_url IS DISTINCT FROM p.jwks_url
+       OR alg IS NULL OR NOT alg = ANY (p.algorithms)
+       OR NOT EXISTS (SELECT FROM microcred.lti_deployment d
+                       WHERE d.platform_id = p.id AND d.deployment_id = lti_launch.deployment_id) THEN
+        problem := 'registration';
+        platform_id := p.id;
+        registered_issuer := p.platform_issuer;
+        registered_client_id := p.client_id;
+        registered_jwks_url := p.jwks_url;
+        algorithms := p.algorithms;
+        deployment_ids := ARRAY(SELECT d.deployment_id FROM microcred.lti_deployment d
+                                 WHERE d.platform_id = p.id ORDER BY 1);
+        RETURN;
+    END IF;
+    platform_id := p.id;
+    IF nonce IS NULL OR s.nonce <> lti_launch.nonce THEN
+        problem := 'nonce_mismatch';
+    ELSIF target_link_uri IS NOT NULL AND target_link_uri <> s.target_link_uri THEN
+        -- a resource link carries it (the bridge checked); a deep linking request may omit it
+        problem := 'target_link_uri_mismatch';
+    ELSIF message_type IS DISTINCT FROM 'LtiDeepLinkingRequest' THEN
+        view := microcred.lti_launch_view(p.id, context_id, credential_type, sub, email, instructor,
+                                          lms_course_id, lms_user_id);
+        IF view->>'view' = 'learner-credential' AND (view->'wallet')::boolean
+           AND wallet_key IS NOT NULL AND length(wallet_key) >= 32 THEN
+            wallet := (view->'credential'->>'id')::uuid;
+        ELSE
+            view := view - 'wallet';
+        END IF;
+    END IF;
+    -- spent whatever the nonce says (one UPDATE, with the page's wallet key)
+    UPDATE microcred.lti_login_state ls
+       SET consumed_at = now(), wallet_credential_id = wallet,
+           wallet_key_hash = CASE WHEN wallet IS NOT NULL THEN sha256(convert_to(wallet_key, 'UTF8')) END
+     WHERE ls.state = s.state;
+END
+$$;
+
+COMMENT ON FUNCTION microcred.lti_launch(text, text, uuid, text, text, text, text, text, text, text, text, text, text, text, boolean, text, text, text) IS
+    'LTI 1.3 launch in one call, after the bridge validated the id_token against a cached registration: spend the state, re-check that registration, the nonce and target_link_uri, and return the page (lti_launch_view)';
+
+CREATE OR REPLACE FUNCTION microcred.lti_wallet_offer(state text, key text, OUT problem text, OUT offer_uri text)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off       -- see the note on lti_login_state
+SET jit = off
+AS $$
+DECLARE
+    s   microcred.lti_login_state;
+BEGIN
+    SELECT * INTO s FROM microcred.lti_login_state ls
+     WHERE ls.state = lti_wallet_offer.state AND ls.wallet_credential_id IS NOT NULL FOR UPDATE;
+    IF NOT FOUND OR key IS NULL OR s.consumed_at IS NULL THEN
+        problem := 'wallet_unknown';
+        RETURN;
+    ELSIF s.wallet_key_hash IS NULL THEN
+        problem := 'wallet_used';
+        RETURN;
+    ELSIF NOT microcred._equal_ct(s.wallet_key_hash, sha256(convert_to(key, 'UTF8'))) THEN
+        problem := 'wallet_unknown';
+        RETURN;
+    ELSIF s.consumed_at <= now() - interval '30 minutes' THEN
+        problem := 'wallet_expired';
+        RETURN;
+    END IF;
+    UPDATE microcred.lti_login_state ls SET wallet_key_hash = NULL WHERE ls.state = s.state;
+    offer_uri := microcred._oid4vci_page_offer(s.wallet_credential_id);
+    IF offer_uri IS NULL THEN
+        problem := 'wallet_unavailable';
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION microcred.lti_wallet_offer(text, text) IS
+    'the LTI learner page''s "Add to wallet" button: a single-use OpenID4VCI offer of the credential that launch showed, once per page, within 30 minutes';
