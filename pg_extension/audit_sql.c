@@ -149,26 +149,6 @@ microcred_audit_hash(PG_FUNCTION_ARGS)
 		PG_GETARG_BYTEA_PP(8)));
 }
 
-/* hashtext() of a C string, as SQL computes it for the advisory lock keys */
-static int32
-hashtext_of(const char *s)
-{
-	return DatumGetInt32(DirectFunctionCall1Coll(hashtext, DEFAULT_COLLATION_OID,
-												 PointerGetDatum(cstring_to_text(s))));
-}
-
-static SPIPlanPtr
-keep(const char *sql, int nargs, Oid *types)
-{
-	/* a generic plan: these run for every credential, never planned again */
-	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
-
-	if (p == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-	SPI_keepplan(p);
-	return p;
-}
-
 static void
 prepare_plans(void)
 {
@@ -177,7 +157,7 @@ prepare_plans(void)
 	{
 		Oid			t[7] = {UUIDOID, TIMESTAMPTZOID, NAMEOID, TEXTOID, UUIDOID, TEXTOID, JSONBOID};
 
-		link_plan = keep("INSERT INTO microcred.audit_log"
+		link_plan = mc_keep_plan("INSERT INTO microcred.audit_log"
 						 " (issuer_id, seq, at, actor, action, subject, reason, details, prev_hash, hash)"
 						 " SELECT $1, n.seq, $2, $3, $4, $5, $6, $7, n.prev,"
 						 "        microcred._audit_hash($1, n.seq, $2, $3, $4, $5, $6, $7, n.prev)"
@@ -195,21 +175,28 @@ prepare_plans(void)
  * lock, same clock_timestamp(), same row).  Called inside an SPI connection
  * or outside one.
  */
+/* the issuer's audit lock (transaction-scoped): the key microcred._audit and _audit_many take */
+void
+mc_audit_lock(const pg_uuid_t *issuer)
+{
+	static int32 lock_class = 0;
+
+	if (lock_class == 0)
+		lock_class = mc_hashtext("microcred.audit");
+	DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(lock_class),
+						Int32GetDatum(mc_hashtext(uuid_str(issuer))));
+}
+
 void
 mc_audit_append(const pg_uuid_t *issuer, const char *action, const pg_uuid_t *subject,
 				const char *reason, Jsonb *details, const char *actor)
 {
-	static int32 lock_class = 0;
-	char	   *issuer_text = uuid_str(issuer);
 	Datum		v[7];
 	char		nulls[7];
 	NameData	actor_name;
 	int			rc;
 
-	if (lock_class == 0)
-		lock_class = hashtext_of("microcred.audit");
-	DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(lock_class),
-						Int32GetDatum(hashtext_of(issuer_text)));
+	mc_audit_lock(issuer);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	prepare_plans();

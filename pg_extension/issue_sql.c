@@ -107,18 +107,6 @@ typedef struct IssueRow
 	TupleDesc	desc;
 } IssueRow;
 
-static SPIPlanPtr
-keep(const char *sql, int nargs, Oid *types)
-{
-	/* a generic plan: these run for every credential, never planned again */
-	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
-
-	if (p == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%.60s...\": %s", sql, SPI_result_code_string(SPI_result));
-	SPI_keepplan(p);
-	return p;
-}
-
 static void
 prepare_plans(void)
 {
@@ -126,7 +114,7 @@ prepare_plans(void)
 
 	if (learner_plan != NULL)
 		return;
-	insert_plan = keep("INSERT INTO microcred.issued_credential"
+	insert_plan = mc_keep_plan("INSERT INTO microcred.issued_credential"
 					   " (id, issuer_id, credential_type_id, learner_id, issued_at, awarded_date, valid_from,"
 					   "  valid_until, grade, evidence, status, idempotency_key, supersedes, proof_format,"
 					   "  document, credits_earned)"
@@ -135,25 +123,25 @@ prepare_plans(void)
 					   " ON CONFLICT ON CONSTRAINT issued_credential_idempotency_key_unique DO NOTHING", 14,
 					   (Oid[]) {UUIDOID, UUIDOID, UUIDOID, UUIDOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
 		TIMESTAMPTZOID, TEXTOID, JSONBOID, TEXTOID, UUIDOID, TEXTOID, JSONBOID, NUMERICOID});
-	again_plan = keep("SELECT ic.id FROM microcred.issued_credential ic"
+	again_plan = mc_keep_plan("SELECT ic.id FROM microcred.issued_credential ic"
 					  " WHERE ic.issuer_id = $1 AND ic.idempotency_key = $2", 2, (Oid[]) {UUIDOID, TEXTOID});
-	unallocate_plan = keep("DELETE FROM microcred.status_entry e WHERE e.credential_id = $1", 1,
+	unallocate_plan = mc_keep_plan("DELETE FROM microcred.status_entry e WHERE e.credential_id = $1", 1,
 						   (Oid[]) {UUIDOID});
-	mail_plan = keep("INSERT INTO microcred.mail_outbox (issuer_id, credential_id, learner_id)"
+	mail_plan = mc_keep_plan("INSERT INTO microcred.mail_outbox (issuer_id, credential_id, learner_id)"
 					 " SELECT $1, $2, $3 FROM microcred.mail_setting s"
 					 "   JOIN microcred.learner l ON l.issuer_id = s.issuer_id AND l.id = $3"
 					 "  WHERE s.issuer_id = $1 AND s.enabled AND l.email IS NOT NULL AND l.erased_at IS NULL"
 					 "    AND NOT EXISTS (SELECT FROM microcred.learner_mail_preference p"
 					 "                     WHERE p.issuer_id = $1 AND p.learner_id = $3 AND p.opted_out)"
 					 " ON CONFLICT DO NOTHING", 3, (Oid[]) {UUIDOID, UUIDOID, UUIDOID});
-	award_plan = keep("SELECT microcred._stack_auto_award($1, $2, $3)", 3,
+	award_plan = mc_keep_plan("SELECT microcred._stack_auto_award($1, $2, $3)", 3,
 					  (Oid[]) {UUIDOID, UUIDOID, UUIDOID});
-	parts_plan = keep("INSERT INTO microcred.document_part"
+	parts_plan = mc_keep_plan("INSERT INTO microcred.document_part"
 					  " SELECT t.id, t.issuer_id, microcred._achievement(t, i), microcred._issuer_profile(i)"
 					  "   FROM microcred.credential_type t JOIN microcred.issuer i ON i.id = t.issuer_id"
 					  "  WHERE t.id = $1 ON CONFLICT DO NOTHING", 1, (Oid[]) {UUIDOID});
-	ects_plan = keep("SELECT microcred._check_ects($1)::numeric", 1, (Oid[]) {NUMERICOID});
-	learner_plan = keep(learner_sql, 5, u);
+	ects_plan = mc_keep_plan("SELECT microcred._check_ects($1)::numeric", 1, (Oid[]) {NUMERICOID});
+	learner_plan = mc_keep_plan(learner_sql, 5, u);
 }
 
 /* ---- errors as microcred._fail raises them ---- */

@@ -143,15 +143,9 @@ prepare_plans(void)
 {
 	if (type_plan != NULL)
 		return;
-	resolve_plan = SPI_prepare("SELECT microcred._resolve_code('microcred.credential_type', $1)", 1,
-							   (Oid[]) {TEXTOID});
-	if (resolve_plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	SPI_keepplan(resolve_plan);
-	type_plan = SPI_prepare_cursor(type_sql, 1, (Oid[]) {UUIDOID}, CURSOR_OPT_GENERIC_PLAN);
-	if (type_plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	SPI_keepplan(type_plan);
+	resolve_plan = mc_keep_plan("SELECT microcred._resolve_code('microcred.credential_type', $1)", 1,
+								(Oid[]) {TEXTOID});
+	type_plan = mc_keep_plan(type_sql, 1, (Oid[]) {UUIDOID});
 }
 
 /* a column of the fetched row, copied into the cache */

@@ -12,6 +12,7 @@
 
 #include "postgres.h"
 
+#include "executor/spi.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -90,6 +91,7 @@ extern mcj_value *mc_allocate_status(mcj_arena *arena, const pg_uuid_t *issuer, 
 									 const pg_uuid_t *credential, const char *purpose);
 
 /* audit_sql.c: the audit chain's hash and append */
+extern void mc_audit_lock(const pg_uuid_t *issuer);
 extern void mc_audit_append(const pg_uuid_t *issuer, const char *action, const pg_uuid_t *subject,
 							const char *reason, Jsonb *details, const char *actor);
 
@@ -109,6 +111,8 @@ extern bool mc_rdf_dataset(mcj_arena *arena, const mcj_value *doc, rdf_dataset *
 
 /* microcred.c */
 extern Oid	mc_relid(const char *name);
+extern SPIPlanPtr mc_keep_plan(const char *sql, int nargs, Oid *types);
+extern int32 mc_hashtext(const char *s);
 extern char *microcred_kek_file;
 extern bool microcred_preloaded;
 

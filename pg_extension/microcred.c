@@ -15,6 +15,8 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/lsyscache.h"
 #include "utils/builtins.h"
@@ -97,4 +99,27 @@ mc_relid(const char *name)
 	Oid			nsp = get_namespace_oid("microcred", true);
 
 	return OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
+}
+
+/*
+ * A plan prepared once per backend and kept, as a generic plan: the issue
+ * path runs these for every credential and must not plan them again.
+ */
+SPIPlanPtr
+mc_keep_plan(const char *sql, int nargs, Oid *types)
+{
+	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
+
+	if (p == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%.60s...\": %s", sql, SPI_result_code_string(SPI_result));
+	SPI_keepplan(p);
+	return p;
+}
+
+/* hashtext() of a C string, as SQL computes the advisory lock keys */
+int32
+mc_hashtext(const char *s)
+{
+	return DatumGetInt32(DirectFunctionCall1Coll(hashtext, DEFAULT_COLLATION_OID,
+												 PointerGetDatum(cstring_to_text(s))));
 }

@@ -49,51 +49,24 @@ static SPIPlanPtr entry_plan = NULL;
 static LocalTransactionId counted_xact = InvalidLocalTransactionId;
 static int	allocations = 0;
 
-static SPIPlanPtr
-keep(const char *sql, int nargs, Oid *types)
-{
-	/* a generic plan: these run for every credential, never planned again */
-	SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
-
-	if (p == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%.60s...\": %s", sql, SPI_result_code_string(SPI_result));
-	SPI_keepplan(p);
-	return p;
-}
-
 static void
 prepare_plans(void)
 {
 	if (entry_plan != NULL)
 		return;
-	open_plan = keep("SELECT sl.id, sl.url, sl.size, sl.permutation_key,"
+	open_plan = mc_keep_plan("SELECT sl.id, sl.url, sl.size, sl.permutation_key,"
 					 "       (SELECT coalesce(max(e.position), 0) + 1 FROM microcred.status_entry e"
 					 "         WHERE e.list_id = sl.id)"
 					 "  FROM microcred.status_list sl"
 					 " WHERE sl.issuer_id = $1 AND sl.purpose = $2 AND NOT sl.closed", 2,
 					 (Oid[]) {UUIDOID, TEXTOID});
-	new_plan = keep("SELECT (microcred._new_status_list($1, $2, $3)).id", 3,
+	new_plan = mc_keep_plan("SELECT (microcred._new_status_list($1, $2, $3)).id", 3,
 					(Oid[]) {UUIDOID, TEXTOID, TEXTOID});
-	close_plan = keep("UPDATE microcred.status_list sl SET closed = true WHERE sl.id = $1 AND NOT sl.closed", 1,
+	close_plan = mc_keep_plan("UPDATE microcred.status_list sl SET closed = true WHERE sl.id = $1 AND NOT sl.closed", 1,
 					  (Oid[]) {UUIDOID});
-	entry_plan = keep("INSERT INTO microcred.status_entry (issuer_id, list_id, idx, credential_id, purpose, position)"
+	entry_plan = mc_keep_plan("INSERT INTO microcred.status_entry (issuer_id, list_id, idx, credential_id, purpose, position)"
 					  " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (list_id, position) DO NOTHING", 6,
 					  (Oid[]) {UUIDOID, UUIDOID, INT4OID, UUIDOID, TEXTOID, INT4OID});
-}
-
-static int32
-hashtext_of(const char *s)
-{
-	return DatumGetInt32(DirectFunctionCall1Coll(hashtext, DEFAULT_COLLATION_OID,
-												 PointerGetDatum(cstring_to_text(s))));
-}
-
-/* the issuer's audit lock (transaction-scoped), as microcred._audit takes it */
-static void
-issuer_lock(const char *issuer_text)
-{
-	DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(hashtext_of("microcred.audit")),
-						Int32GetDatum(hashtext_of(issuer_text)));
 }
 
 static bool
@@ -241,7 +214,6 @@ mcj_value *
 mc_allocate_status(mcj_arena *arena, const pg_uuid_t *issuer, const char *base_url,
 				   const pg_uuid_t *credential, const char *purpose)
 {
-	char	   *issuer_text = DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(issuer)));
 	bool		bulk;
 	OpenList	l;
 	int64		n;
@@ -261,7 +233,7 @@ mc_allocate_status(mcj_arena *arena, const pg_uuid_t *issuer, const char *base_u
 		elog(ERROR, "SPI_connect failed");
 	prepare_plans();
 	if (bulk)
-		issuer_lock(issuer_text);
+		mc_audit_lock(issuer);
 	while (!done)
 	{
 		ListMemo   *m = bulk ? memo_for(issuer, purpose) : NULL;
@@ -270,7 +242,7 @@ mc_allocate_status(mcj_arena *arena, const pg_uuid_t *issuer, const char *base_u
 			l = m->l;
 		else if (!open_list(issuer, purpose, &l))
 		{
-			issuer_lock(issuer_text);
+			mc_audit_lock(issuer);
 			if (!open_list(issuer, purpose, &l))
 			{
 				Datum		v[3] = {UUIDPGetDatum(issuer), base_url ? CStringGetTextDatum(base_url) : (Datum) 0,
@@ -278,10 +250,11 @@ mc_allocate_status(mcj_arena *arena, const pg_uuid_t *issuer, const char *base_u
 
 				run(new_plan, v, base_url ? "   " : " n ", SPI_OK_SELECT, "opening a status list");
 				if (!open_list(issuer, purpose, &l))
-					elog(ERROR, "the new status list of issuer %s is not open", issuer_text);
+					elog(ERROR, "the new status list of issuer %s is not open",
+						 DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(issuer))));
 			}
 		}
-		lk = hashtext_of(psprintf("microcred.status:%s",
+		lk = mc_hashtext(psprintf("microcred.status:%s",
 								  DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&l.id)))));
 		/* the first position from next on that no running allocation holds */
 		n = l.next;
@@ -291,7 +264,7 @@ mc_allocate_status(mcj_arena *arena, const pg_uuid_t *issuer, const char *base_u
 		{
 			Datum		v[1] = {UUIDPGetDatum(&l.id)};
 
-			issuer_lock(issuer_text);
+			mc_audit_lock(issuer);
 			run(close_plan, v, NULL, SPI_OK_UPDATE, "closing a full status list");
 			memo_forget(purpose);
 			continue;

@@ -11,7 +11,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 db=mc_audit_hash
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" 2>/dev/null
-trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS '$db'" 2>/dev/null' EXIT
+trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS '$db'" 2>/dev/null || true' EXIT
 psql -X -q -v ON_ERROR_STOP=1 -d $db -f tests/demo.sql >/dev/null
 n=0
 ok() { n=$((n + 1)); if [ "$1" = "$2" ]; then echo "ok $n - $3"; else echo "not ok $n - $3 (got '$1', want '$2')"; fi; }

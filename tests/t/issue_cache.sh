@@ -11,7 +11,21 @@ cd "$(dirname "$0")/../.."
 db=mc_issue_cache
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" 2>/dev/null
 coproc A { psql -X -At -q -d $db 2>&1; }
-trap '[ -n "${A_PID:-}" ] && kill "$A_PID" 2>/dev/null; psql -X -q -d postgres -c "DROP DATABASE IF EXISTS '$db'" 2>/dev/null; psql -X -q -d postgres -c "DROP ROLE IF EXISTS mc_ic_clerk" 2>/dev/null; true' EXIT
+# (set +e: a failed cleanup must not turn a passing run into a failure; the
+# coprocess is waited for so that its database can be dropped)
+cleanup() {
+    set +e
+    # end of input ends session A's psql (and its backend); kill only what remains
+    [ -n "${A[1]:-}" ] && eval "exec ${A[1]}>&-"
+    if [ -n "${A_PID:-}" ]; then
+        for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$A_PID" 2>/dev/null || break; sleep 0.2; done
+        kill "$A_PID" 2>/dev/null; wait "$A_PID" 2>/dev/null
+    fi
+    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" 2>/dev/null
+    psql -X -q -d postgres -c "DROP ROLE IF EXISTS mc_ic_clerk" 2>/dev/null
+    return 0
+}
+trap cleanup EXIT
 psql -X -q -v ON_ERROR_STOP=1 -d $db -f tests/demo.sql >/dev/null
 n=0
 ok() { n=$((n + 1)); if [ "$1" = "$2" ]; then echo "ok $n - $3"; else echo "not ok $n - $3 (got '$1', want '$2')"; fi; }
